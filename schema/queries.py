@@ -1,0 +1,217 @@
+"""The read side: hazard triage lists, a hazard with its history, units, tasks.
+
+Who calls this: the CLI (`hazard list/show`, `unit list`, `task list`) and the TUI. Every
+filter is a bound parameter. The derived fields (`overdue`, `days_overdue`,
+`escalation_level`) are computed here from `today`, so they are right offline.
+
+Triage order is urgency: overdue first (most days first), then major before general, then
+the nearest deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from schema.errors import DomainError, NotFound
+from schema.rules import OPEN_STATUSES, STATUSES, LocalRules, days_overdue, escalation_level
+from schema.search import match_expression
+
+HAZARD_COLUMNS = (
+    "h.id, h.unit_id, u.name AS unit_name, h.area, h.description, h.location, h.grade,"
+    " h.status, h.deadline, h.rectifier, h.source, h.found_at, h.found_by, h.row_version"
+)
+
+
+@dataclass(frozen=True)
+class HazardFilter:
+    """What a person narrowed the hazard list to. Empty fields do not filter."""
+
+    status: str | None = None
+    """A status, or 'open' for reported + rectifying + awaiting verification."""
+    area: str | None = None
+    """An area code: the district (everything), a town/zone, or a community."""
+    unit_id: str | None = None
+    grade: str | None = None
+    overdue: bool = False
+    search: str | None = None
+    due_before: str | None = None
+    """Only hazards whose deadline is on or before this date (YYYY-MM-DD)."""
+
+
+def _where(conn: sqlite3.Connection, f: HazardFilter, today: date) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.status == "open":
+        clauses.append(f"h.status IN ({', '.join('?' * len(OPEN_STATUSES))})")
+        params.extend(OPEN_STATUSES)
+    elif f.status:
+        if f.status not in STATUSES:
+            raise DomainError(f"status must be open or one of {', '.join(STATUSES)}; got {f.status!r}")
+        clauses.append("h.status = ?")
+        params.append(f.status)
+    if f.area:
+        area = conn.execute("SELECT level FROM area WHERE code = ?", (f.area,)).fetchone()
+        if area is None:
+            raise NotFound(f"no area with code {f.area!r}")
+        if area["level"] == "town":
+            clauses.append("h.area = ?")
+            params.append(f.area)
+        elif area["level"] in ("community", "grid"):
+            clauses.append("u.community = ?")
+            params.append(f.area)
+    if f.unit_id:
+        clauses.append("h.unit_id = ?")
+        params.append(f.unit_id)
+    if f.grade:
+        clauses.append("h.grade = ?")
+        params.append(f.grade)
+    if f.overdue:
+        clauses.append("h.status = 'rectifying' AND h.deadline < ?")
+        params.append(today.isoformat())
+    if f.due_before:
+        clauses.append("h.deadline <= ?")
+        params.append(f.due_before)
+    if f.search:
+        expression = match_expression(f.search)
+        if expression:
+            clauses.append("h.rowid IN (SELECT rowid FROM hazard_fts WHERE hazard_fts MATCH ?)")
+            params.append(expression)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rules: LocalRules,
+                 limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    """Hazards matching `f`, most urgent first, with the derived fields filled in."""
+    where, params = _where(conn, f, today)
+    # Urgency: overdue rectifications first (oldest deadline first), then major, then deadline.
+    order = (
+        " ORDER BY (h.status = 'rectifying' AND h.deadline < ?) DESC,"
+        " (h.grade = 'major') DESC, h.deadline IS NULL, h.deadline, h.found_at"
+    )
+    sql = f"SELECT {HAZARD_COLUMNS} FROM hazard h JOIN unit u ON u.id = h.unit_id{where}{order}"
+    params.append(today.isoformat())
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    return [hazard_dict(row, today, rules) for row in conn.execute(sql, params)]
+
+
+def count_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date) -> int:
+    where, params = _where(conn, f, today)
+    return conn.execute(f"SELECT count(*) FROM hazard h JOIN unit u ON u.id = h.unit_id{where}", params).fetchone()[0]
+
+
+def hazard_dict(row: sqlite3.Row, today: date, rules: LocalRules) -> dict[str, Any]:
+    """The stable JSON shape of a hazard (docs/cli.md)."""
+    days = days_overdue(row["status"], row["deadline"], today)
+    return {
+        "id": row["id"],
+        "unit_id": row["unit_id"],
+        "unit_name": row["unit_name"],
+        "area": row["area"],
+        "description": row["description"],
+        "location": row["location"],
+        "grade": row["grade"],
+        "status": row["status"],
+        "deadline": row["deadline"],
+        "rectifier": row["rectifier"],
+        "source": row["source"],
+        "found_at": row["found_at"],
+        "found_by": row["found_by"],
+        "overdue": days > 0,
+        "days_overdue": days,
+        "escalation_level": escalation_level(days, rules),
+        "version": row["row_version"],
+    }
+
+
+def show_hazard(conn: sqlite3.Connection, hazard_id: str, *, today: date, rules: LocalRules) -> dict[str, Any]:
+    """One hazard with every field, its frozen responsibility persons and its history."""
+    row = conn.execute(
+        f"SELECT {HAZARD_COLUMNS}, h.* FROM hazard h JOIN unit u ON u.id = h.unit_id WHERE h.id = ?",
+        (hazard_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no hazard with id {hazard_id}")
+    result = hazard_dict(row, today, rules)
+    for key in ("inspection_id", "criterion_id", "rectifier_unit", "funds", "stop_production",
+                "void_reason", "linked_hazard_id", "link_kind", "closed_at"):
+        result[key] = row[key]
+    result["stop_production"] = bool(row["stop_production"])
+    result["five_implementations"] = json.loads(row["five_implementations"]) if row["five_implementations"] else None
+    result["responsibility_snapshot"] = json.loads(row["responsibility_snapshot"] or "[]")
+    result["progress"] = _rows(conn, "SELECT note, at, by FROM progress WHERE hazard_id = ? ORDER BY at", hazard_id)
+    result["verifications"] = _rows(
+        conn, "SELECT result, opinion, at, by FROM verification WHERE hazard_id = ? ORDER BY at", hazard_id)
+    result["listings"] = _rows(
+        conn, "SELECT level, authority, published_on, delisted_on FROM listing WHERE hazard_id = ?", hazard_id)
+    result["history"] = [
+        {**r, "fields": json.loads(r["fields"]), "old": json.loads(r["old"])}
+        for r in _rows(
+            conn,
+            "SELECT at, actor, device_id, action, fields, old, status AS sync_status, reason FROM event"
+            " WHERE row_id = ? ORDER BY hlc",
+            hazard_id,
+        )
+    ]
+    return result
+
+
+def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(sql, params)]
+
+
+def list_units(conn: sqlite3.Connection, *, area: str | None = None, search: str | None = None,
+               limit: int | None = None) -> list[dict[str, Any]]:
+    clauses, params = [], []
+    if area:
+        level = conn.execute("SELECT level FROM area WHERE code = ?", (area,)).fetchone()
+        if level is None:
+            raise NotFound(f"no area with code {area!r}")
+        if level["level"] == "town":
+            clauses.append("u.area = ?")
+            params.append(area)
+        elif level["level"] != "district":
+            clauses.append("u.community = ?")
+            params.append(area)
+    if search and (expression := match_expression(search)):
+        clauses.append("u.rowid IN (SELECT rowid FROM unit_fts WHERE unit_fts MATCH ?)")
+        params.append(expression)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    sql = (
+        "SELECT u.id, u.uscc, u.name, u.name_en, u.kind, u.industry, u.area, u.community, u.address,"
+        " u.risk_colour, u.is_pilot,"
+        " (SELECT count(*) FROM hazard h WHERE h.unit_id = u.id"
+        "  AND h.status IN ('reported', 'rectifying', 'awaiting_verification')) AS open_hazards"
+        f" FROM unit u{where} ORDER BY u.area, u.name"
+    )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [{**dict(r), "is_pilot": bool(r["is_pilot"])} for r in conn.execute(sql, params)]
+
+
+def list_tasks(conn: sqlite3.Connection, *, area: str | None = None, status: str | None = None,
+               limit: int | None = None) -> list[dict[str, Any]]:
+    clauses, params = [], []
+    if area:
+        clauses.append("t.area = ?")
+        params.append(area)
+    if status:
+        clauses.append("t.status = ?")
+        params.append(status)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    sql = (
+        "SELECT t.id, t.plan_id, p.title AS plan_title, p.kind AS plan_kind, t.unit_id,"
+        " u.name AS unit_name, t.area, t.assignees, t.due_on, t.status, t.reason"
+        f" FROM task t JOIN unit u ON u.id = t.unit_id LEFT JOIN plan p ON p.id = t.plan_id{where}"
+        " ORDER BY t.due_on, u.name"
+    )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [{**dict(r), "assignees": json.loads(r["assignees"])} for r in conn.execute(sql, params)]

@@ -1,0 +1,147 @@
+"""What each synced table is, for the write path and the sync engine.
+
+The columns of a table come from the database itself (the migrations are their one source);
+this module adds what the DDL cannot say: which fields are *designated* (a concurrent edit of
+them is a conflict for a person, never last-writer-wins), which tables are append-only (they
+never conflict), how a row's area is derived from its parent (so a device cannot claim a row
+for an area it does not have), and who may write the reference tables.
+
+Who calls this: `schema.writes` (validate before writing), `sync.merge` and the district
+server (validate and decide what an incoming op does).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+
+from schema.errors import DomainError
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How one table takes part in sync."""
+
+    name: str
+    scoped: bool = True
+    """Rows carry an `area`; a device receives and may write only rows of its areas."""
+    area_from: tuple[str, str] | None = None
+    """(parent table, column): the row's area is its parent's, checked on every write."""
+    designated: frozenset[str] = field(default_factory=frozenset)
+    """Fields whose concurrent edits are kept as conflicts for a person to resolve."""
+    append_only: bool = False
+    """Rows are created, never edited or deleted, so they never conflict."""
+    deletable: bool = False
+    """Rows may be deleted (a delete racing an edit is a conflict)."""
+    office_only: bool = False
+    """Only supervisors and admins may write (reference data set by the district office)."""
+
+
+def _p(name: str, *designated: str, **kw: object) -> Policy:
+    return Policy(name, designated=frozenset(designated), **kw)  # type: ignore[arg-type]
+
+
+POLICIES: dict[str, Policy] = {
+    p.name: p
+    for p in [
+        _p("area", scoped=False, office_only=True),
+        _p("unit", "risk_colour"),
+        _p("responsibility", area_from=("unit", "unit_id"), deletable=True),
+        _p("checklist", scoped=False, office_only=True),
+        _p("criterion", scoped=False, office_only=True),
+        _p("plan", office_only=True),
+        _p("task", "status", "due_on", area_from=("unit", "unit_id"), deletable=True),
+        _p("inspection", "status", area_from=("unit", "unit_id")),
+        _p("inspection_result", area_from=("inspection", "inspection_id"), append_only=True),
+        _p("hazard", "status", "grade", "deadline", "rectifier", area_from=("unit", "unit_id")),
+        _p("rectification_order", "deadline", area_from=("unit", "unit_id")),
+        _p("progress", area_from=("hazard", "hazard_id"), append_only=True),
+        _p("verification", area_from=("hazard", "hazard_id"), append_only=True),
+        _p("extension", "status", "proposed_deadline", area_from=("hazard", "hazard_id")),
+        _p("listing", "delisted_on", area_from=("hazard", "hazard_id")),
+        _p("escalation", "status", area_from=("hazard", "hazard_id")),
+        _p("lookback", "status", "deadline"),
+        _p("assessment", scoped=False, office_only=True),
+        _p("holiday", scoped=False, office_only=True),
+        _p("conflict", "status", "kept"),
+    ]
+}
+"""Every table a device may change through ops. `event` is the op log itself."""
+
+SYNC_COLUMNS = frozenset({"id", "row_version"})
+"""Columns managed by the sync engine, never set by a user's edit."""
+
+_DATE_COLUMNS = re.compile(r"(_on|^deadline|^proposed_deadline|^day|^valid_from|^valid_to|_deadline)$")
+_ENUM = re.compile(r"CHECK\s*\(\s*(\w+)\s+IN\s*\(([^)]*)\)", re.IGNORECASE)
+
+
+def policy(table: str) -> Policy:
+    try:
+        return POLICIES[table]
+    except KeyError:
+        raise DomainError(f"unknown table {table!r}") from None
+
+
+@cache
+def _table_info(sql: str, pragma: tuple[tuple[str, int, object], ...]) -> TableInfo:
+    enums = {col: tuple(v.strip().strip("'") for v in values.split(",")) for col, values in _ENUM.findall(sql)}
+    return TableInfo(
+        columns=tuple(name for name, _, _ in pragma),
+        required=frozenset(name for name, notnull, default in pragma if notnull and default is None),
+        enums=enums,
+    )
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    columns: tuple[str, ...]
+    required: frozenset[str]
+    """NOT NULL columns without a default: a new row must name them."""
+    enums: dict[str, tuple[str, ...]]
+
+
+def table_info(conn: sqlite3.Connection, table: str) -> TableInfo:
+    """Columns, required columns and allowed values of `table`, read from its DDL."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    if row is None:
+        raise DomainError(f"unknown table {table!r}")
+    pragma = tuple((r[1], r[3], r[4]) for r in conn.execute(f"PRAGMA table_info({table})"))
+    return _table_info(row[0], pragma)
+
+
+def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, creating: bool) -> None:
+    """Refuse unknown columns, missing required ones, values outside a CHECK list, bad dates.
+
+    Raises DomainError naming the table, the field and the rule.
+    """
+    for name, value in fields.items():
+        if name not in info.columns or name in SYNC_COLUMNS:
+            raise DomainError(f"{table} has no field {name!r} that can be set")
+        if value is None:
+            if name in info.required:
+                raise DomainError(f"{table}.{name} is required")
+            continue
+        if not isinstance(value, (str, int, float)):
+            raise DomainError(f"{table}.{name} must be text or a number, not {type(value).__name__}")
+        allowed = info.enums.get(name)
+        if allowed and value not in allowed:
+            raise DomainError(f"{table}.{name} must be one of {', '.join(allowed)}; got {value!r}")
+        if _DATE_COLUMNS.search(name):
+            parse_date(str(value), what=f"{table}.{name}")
+    if creating:
+        missing = sorted(info.required - set(fields) - SYNC_COLUMNS)
+        if missing:
+            raise DomainError(f"a new {table} needs {', '.join(missing)}")
+
+
+def parse_date(text: str, *, what: str = "date") -> date:
+    """A `YYYY-MM-DD` date, or DomainError saying which field was wrong and how."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except (ValueError, TypeError):
+        raise DomainError(f"{what} must be a date written YYYY-MM-DD; got {text!r}") from None

@@ -1,0 +1,163 @@
+"""The one write path: every change to domain data passes through `Writer`.
+
+Why one path: "nothing is lost" rests on it. A change and the event that records it (who,
+when, which device, which fields, old and new values, the server version it was based on)
+are written in the same SQLite transaction. On a laptop those events *are* the sync outbox
+(`event.status = 'pending'`), so an edit can never exist without the op that will carry it to
+the district server, and a crash leaves either both or neither.
+
+Who calls this: `schema.hazards` (the lifecycle), the CLI and the TUI for other records, and
+the sync client when a person resolves a conflict. The district server does not: it applies
+ops it received through `sync.merge`, which keeps the author's event.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schema import clock
+from schema.db import get_meta, set_meta, transaction
+from schema.errors import DomainError, NotFound
+from schema.ids import uuid7
+from schema.tables import Policy, policy, table_info, validate_fields
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making changes, and on which device (both go into every event)."""
+
+    login: str
+    device_id: str
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def local_actor(conn: sqlite3.Connection, login: str | None = None) -> Actor:
+    """The actor for this database: its enrolled user, or `login`, on this file's device id.
+
+    A file that has never been enrolled gets a device id of its own on first use, so its
+    events are already well-formed ops if it is enrolled later.
+    """
+    device_id = get_meta(conn, "device_id")
+    if device_id is None:
+        device_id = uuid7()
+        with transaction(conn):
+            set_meta(conn, "device_id", device_id)
+    return Actor(login=get_meta(conn, "login") or login or "local", device_id=device_id)
+
+
+class Writer:
+    """Validated writes of domain rows, each recorded as an event in the same transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, actor: Actor):
+        self.conn = conn
+        self.actor = actor
+
+    @contextmanager
+    def transaction(self) -> Iterator[Writer]:
+        """Group several writes (a lifecycle action touches more than one row) atomically."""
+        with transaction(self.conn):
+            yield self
+
+    def get(self, table: str, row_id: str) -> sqlite3.Row:
+        policy(table)
+        row = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no {table} with id {row_id}")
+        return row
+
+    def create(self, table: str, fields: dict[str, object], *, action: str = "create") -> str:
+        """Insert a new row (id made here unless given); returns its id."""
+        pol = policy(table)
+        fields = {k: v for k, v in fields.items() if v is not None}
+        row_id = str(fields.pop("id", None) or uuid7())
+        with self.transaction():
+            self._derive_area(pol, fields)
+            validate_fields(table_info(self.conn, table), table, fields, creating=True)
+            columns = ", ".join(["id", *fields])
+            marks = ", ".join("?" * (len(fields) + 1))
+            try:
+                self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [row_id, *fields.values()])
+            except sqlite3.IntegrityError as err:
+                raise DomainError(f"cannot add {table}: {_integrity_message(err)}") from None
+            self._record(table, row_id, fields.get("area"), action, fields, {}, 0)
+        return row_id
+
+    def update(self, table: str, row_id: str, changes: dict[str, object], *, action: str = "update") -> dict[str, object]:
+        """Change fields of a row; returns the fields that really changed (old values)."""
+        pol = policy(table)
+        if pol.append_only:
+            raise DomainError(f"{table} records are never edited; add a new one instead")
+        with self.transaction():
+            row = self.get(table, row_id)
+            changes = {k: v for k, v in changes.items() if k not in row.keys() or row[k] != v}
+            if not changes:
+                return {}
+            if pol.area_from and pol.area_from[1] in changes:
+                self._derive_area(pol, changes)
+            validate_fields(table_info(self.conn, table), table, changes, creating=False)
+            assignments = ", ".join(f"{k} = ?" for k in changes)
+            try:
+                self.conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*changes.values(), row_id])
+            except sqlite3.IntegrityError as err:
+                raise DomainError(f"cannot change {table}: {_integrity_message(err)}") from None
+            old = {k: row[k] for k in changes}
+            area = changes.get("area", row["area"] if "area" in row.keys() else None)
+            self._record(table, row_id, area, action, changes, old, row["row_version"])
+        return old
+
+    def delete(self, table: str, row_id: str) -> None:
+        pol = policy(table)
+        if not pol.deletable:
+            raise DomainError(f"{table} records are not deleted")
+        with self.transaction():
+            row = self.get(table, row_id)
+            self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+            area = row["area"] if "area" in row.keys() else None
+            self._record(table, row_id, area, "delete", {}, dict(row), row["row_version"])
+
+    def _derive_area(self, pol: Policy, fields: dict[str, object]) -> None:
+        """Set `area` from the parent row, so a row can never claim another area."""
+        if not pol.area_from:
+            return
+        parent_table, column = pol.area_from
+        parent_id = fields.get(column)
+        if parent_id is None:
+            return
+        parent = self.conn.execute(f"SELECT area FROM {parent_table} WHERE id = ?", (parent_id,)).fetchone()
+        if parent is None:
+            raise NotFound(f"no {parent_table} with id {parent_id}")
+        fields["area"] = parent[0]
+
+    def _record(self, table: str, row_id: str, area: object, action: str,
+                fields: dict[str, object], old: dict[str, object], base_version: int) -> None:
+        seq = int(get_meta(self.conn, "device_seq", "0") or 0) + 1
+        set_meta(self.conn, "device_seq", str(seq))
+        self.conn.execute(
+            "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area,"
+            " action, fields, old, base_version, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending')",
+            (uuid7(), self.actor.device_id, seq, clock.tick(self.conn), self.actor.login, utc_now(),
+             table, row_id, area, action, _json(fields), _json(old), base_version),
+        )
+
+
+def _json(values: dict[str, object]) -> str:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def _integrity_message(err: sqlite3.IntegrityError) -> str:
+    text = str(err)
+    if "FOREIGN KEY" in text:
+        return "it refers to a record that does not exist"
+    if "UNIQUE" in text:
+        return "a record with the same key already exists"
+    if "CHECK" in text:
+        return "a value is not one of those allowed"
+    return text
