@@ -118,8 +118,8 @@ def seed(conn: sqlite3.Connection, *, scale: int = DEFAULT_SCALE, today: date,
         units.append((unit_id, code, industry, json.dumps(snapshot, ensure_ascii=False)))
 
     plans = {}
-    for code, zh, en, _ in AREAS:
-        for kind, title_zh, title_en in rng.sample(PLAN_KINDS, 3):
+    for code, zh, _en, _ in AREAS:
+        for kind, title_zh, _title_en in rng.sample(PLAN_KINDS, 3):
             plans.setdefault(code, []).append(add(
                 "plan", kind=kind, title=f"{zh}{title_zh}", area=code,
                 starts_on=(today - timedelta(days=60)).isoformat(), ends_on=(today + timedelta(days=60)).isoformat()))

@@ -75,11 +75,13 @@ def _where(conn: sqlite3.Connection, f: HazardFilter, today: date) -> tuple[str,
     if f.due_before:
         clauses.append("h.deadline <= ?")
         params.append(f.due_before)
-    if f.search:
+    if f.search and f.search.strip():
         expression = match_expression(f.search)
         if expression:
             clauses.append("h.rowid IN (SELECT rowid FROM hazard_fts WHERE hazard_fts MATCH ?)")
             params.append(expression)
+        else:  # only punctuation was typed: nothing can match it
+            clauses.append("0")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -178,9 +180,10 @@ def list_units(conn: sqlite3.Connection, *, area: str | None = None, search: str
         elif level["level"] != "district":
             clauses.append("u.community = ?")
             params.append(area)
-    if search and (expression := match_expression(search)):
-        clauses.append("u.rowid IN (SELECT rowid FROM unit_fts WHERE unit_fts MATCH ?)")
-        params.append(expression)
+    if search and search.strip():
+        expression = match_expression(search)
+        clauses.append("u.rowid IN (SELECT rowid FROM unit_fts WHERE unit_fts MATCH ?)" if expression else "0")
+        params += [expression] if expression else []
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     sql = (
         "SELECT u.id, u.uscc, u.name, u.name_en, u.kind, u.industry, u.area, u.community, u.address,"

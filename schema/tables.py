@@ -112,7 +112,8 @@ def table_info(conn: sqlite3.Connection, table: str) -> TableInfo:
     return _table_info(row[0], pragma)
 
 
-def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, creating: bool) -> None:
+def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, creating: bool,
+                    derived: frozenset[str] = frozenset()) -> None:
     """Refuse unknown columns, missing required ones, values outside a CHECK list, bad dates.
 
     Raises DomainError naming the table, the field and the rule.
@@ -132,7 +133,7 @@ def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, c
         if _DATE_COLUMNS.search(name):
             parse_date(str(value), what=f"{table}.{name}")
     if creating:
-        missing = sorted(info.required - set(fields) - SYNC_COLUMNS)
+        missing = sorted(info.required - set(fields) - SYNC_COLUMNS - derived)
         if missing:
             raise DomainError(f"a new {table} needs {', '.join(missing)}")
 

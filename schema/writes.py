@@ -80,7 +80,8 @@ class Writer:
         row_id = str(fields.pop("id", None) or uuid7())
         with self.transaction():
             self._derive_area(pol, fields)
-            validate_fields(table_info(self.conn, table), table, fields, creating=True)
+            validate_fields(table_info(self.conn, table), table, fields, creating=True,
+                            derived=frozenset({"area"}) if pol.area_from else frozenset())
             columns = ", ".join(["id", *fields])
             marks = ", ".join("?" * (len(fields) + 1))
             try:

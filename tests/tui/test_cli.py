@@ -1,0 +1,170 @@
+"""The `safecity` CLI: its JSON contract, --db handling, help text, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tui.cli import main
+
+HAZARD_KEYS = {"id", "unit_id", "area", "description", "grade", "status", "deadline", "rectifier", "overdue"}
+
+
+def run(*args: str, ok: bool = True):
+    result = CliRunner().invoke(main, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output + result.stderr
+    return result
+
+
+def data(*args: str):
+    return json.loads(run(*args, "--json").stdout)
+
+
+def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, prefix + (name,))
+
+
+@pytest.mark.parametrize(("path", "command"), [pytest.param(p, c, id=" ".join(p)) for p, c in all_commands()])
+def test_every_command_and_option_has_help(path, command):
+    assert command.help and command.help.strip(), f"safecity {' '.join(path)} has no help text"
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in ("help",):
+            assert param.help, f"safecity {' '.join(path)} {param.opts[0]} has no help text"
+    result = run(*path, "--help")
+    assert "Usage:" in result.stdout
+
+
+def test_db_option_before_or_after_the_command(district_path):
+    before = data("--db", str(district_path), "unit", "list", "--limit", "2")
+    after = data("unit", "list", "--limit", "2", "--db", str(district_path))
+    assert before == after and len(before) == 2
+
+
+def test_db_from_the_environment(district_path, monkeypatch):
+    monkeypatch.setenv("SAFECITY_DB", str(district_path))
+    assert len(data("unit", "list", "--limit", "3")) == 3
+
+
+def test_seed_makes_a_demo_district(tmp_path):
+    path = tmp_path / "demo.db"
+    out = data("--db", str(path), "seed", "--scale", "200")
+    assert out["rows"]["hazard"] == 200 and out["rows"]["area"] == 85
+    areas = {h["area"] for h in data("--db", str(path), "hazard", "list")}
+    assert {"xinhe", "chadian", "bonded-zone"} <= areas
+
+
+def test_seed_is_deterministic(tmp_path):
+    for name in ("a.db", "b.db"):
+        run("--db", str(tmp_path / name), "seed", "--scale", "50")
+    a = data("--db", str(tmp_path / "a.db"), "hazard", "list")
+    b = data("--db", str(tmp_path / "b.db"), "hazard", "list")
+    assert a == b
+
+
+def test_seed_covers_every_status_overdue_and_major(district_path):
+    hazards = data("--db", str(district_path), "hazard", "list")
+    assert {h["status"] for h in hazards} == {"reported", "rectifying", "awaiting_verification", "closed", "void"}
+    assert any(h["overdue"] for h in hazards) and any(h["grade"] == "major" for h in hazards)
+    assert HAZARD_KEYS <= set(hazards[0])
+
+
+def test_a_hazard_from_report_to_closure(district_path, unit_id):
+    db = ("--db", str(district_path))
+    h = data(*db, "hazard", "add", "--unit", unit_id, "--description", "消防通道堵塞", "--location", "北门")
+    assert HAZARD_KEYS <= set(h) and h["status"] == "reported" and h["area"] == "xinhe"
+    data(*db, "hazard", "edit", h["id"], "--rectifier", "王伟")
+    data(*db, "hazard", "act", h["id"], "order", "--deadline", "2026-12-15")
+    data(*db, "hazard", "act", h["id"], "submit", "--note", "通道已清理")
+    closed = data(*db, "hazard", "act", h["id"], "pass", "--opinion", "复查合格")
+    assert closed["status"] == "closed" and closed["rectifier"] == "王伟"
+    shown = data(*db, "hazard", "show", h["id"])
+    assert [e["action"] for e in shown["history"]] == ["create", "update", "order", "submit", "pass"]
+    assert shown["verifications"][0]["opinion"] == "复查合格"
+
+
+def test_list_filters(district_path):
+    db = ("--db", str(district_path))
+    overdue = data(*db, "hazard", "list", "--overdue", "--area", "xinhe")
+    assert overdue and all(h["overdue"] and h["area"] == "xinhe" for h in overdue)
+    days = [h["days_overdue"] for h in overdue]
+    assert days == sorted(days, reverse=True) or overdue[0]["grade"] == "major"
+    found = data(*db, "hazard", "list", "--search", "消防")
+    assert found and all("消防" in h["description"] for h in found)
+    assert all(h["status"] == "closed" for h in data(*db, "hazard", "list", "--status", "closed"))
+
+
+def test_urgency_order_puts_overdue_first(district_path):
+    hazards = data("--db", str(district_path), "hazard", "list", "--status", "open")
+    flags = [h["overdue"] for h in hazards]
+    assert flags == sorted(flags, reverse=True)
+
+
+def test_unit_and_task_lists(district_path):
+    db = ("--db", str(district_path))
+    units = data(*db, "unit", "list", "--area", "chadian")
+    assert units and all(u["area"] == "chadian" for u in units)
+    tasks = data(*db, "task", "list", "--limit", "5")
+    assert len(tasks) == 5 and {"id", "unit_id", "due_on", "status", "assignees"} <= set(tasks[0])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["hazard", "show", "no-such-id"], "no hazard with id no-such-id", id="unknown-hazard"),
+    pytest.param(["hazard", "add", "--unit", "nope", "--description", "x"], "no unit with id nope", id="unknown-unit"),
+    pytest.param(["hazard", "list", "--area", "atlantis"], "no area with code 'atlantis'", id="unknown-area"),
+    pytest.param(["hazard", "add", "--unit", "{unit}", "--description", "x", "--deadline", "2026-02-30"],
+                 "deadline must be a date written YYYY-MM-DD; got '2026-02-30'", id="bad-date"),
+    pytest.param(["hazard", "act", "{hazard}", "pass", "--opinion", "ok"],
+                 "cannot pass a hazard that is reported", id="illegal-transition"),
+    pytest.param(["hazard", "act", "{hazard}", "void"], "void needs --reason", id="missing-action-field"),
+    pytest.param(["hazard", "add", "--unit", "{unit}"], "Missing option '--description'", id="missing-option"),
+    pytest.param(["hazard", "add", "--unit", "{unit}", "--description", "  "], "a hazard needs a description",
+                 id="blank-description"),
+    pytest.param(["hazard", "edit", "{hazard}"], "nothing to change", id="empty-edit"),
+    pytest.param(["hazard", "act", "{hazard}", "close"], "'close' is not one of", id="unknown-action"),
+    pytest.param(["hazard", "list", "--grade", "huge"], "'huge' is not one of 'general', 'major'", id="bad-choice"),
+])
+def test_bad_input_is_one_clear_line_and_nothing_changes(district_path, unit_id, args, message):
+    db = ("--db", str(district_path))
+    hazard = data(*db, "hazard", "add", "--unit", unit_id, "--description", "x")
+    before = data(*db, "hazard", "show", hazard["id"])
+    args = [a.replace("{unit}", unit_id).replace("{hazard}", hazard["id"]) for a in args]
+    result = run(*db, *args, ok=False)
+    assert result.exit_code in (1, 2)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
+    assert data(*db, "hazard", "show", hazard["id"]) == before
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    pytest.param(lambda p: p.write_text("not a database" * 100), "cannot open", id="not-sqlite"),
+    pytest.param(lambda p: p.mkdir(), "is a directory", id="directory"),
+    pytest.param(lambda p: None, "no database at", id="missing"),
+])
+def test_unreadable_database(tmp_path, make, message):
+    path = tmp_path / "laptop.db"
+    make(path)
+    result = run("--db", str(path), "hazard", "list", ok=False)
+    assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.output
+
+
+def test_the_console_script_runs(district_path):
+    exe = shutil.which("safecity", path=str(Path(sys.executable).parent)) or "safecity"
+    env = {**os.environ, "SAFECITY_DB": str(district_path)}
+    out = subprocess.run([exe, "hazard", "list", "--overdue", "--area", "xinhe", "--json"], capture_output=True,
+                         text=True, env=env, check=True)
+    assert all(h["overdue"] for h in json.loads(out.stdout))
+    bad = subprocess.run([exe, "hazard", "show", "missing"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and bad.stderr == "error: no hazard with id missing\n"
