@@ -1,0 +1,244 @@
+"""`safecity init/sync/status/conflicts` on a laptop; `safecity serve/admin` for the district server.
+
+Sync failures are one line: an unreachable server exits 3 and says the pending edits are
+kept; a server refusal (bad token, old client) exits 1 with the server's words.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from schema.errors import DomainError
+from sync import laptop
+from sync.client import ServerUnreachable
+from sync.conflicts import list_conflicts, resolve
+from tui.cli import db_option, db_path, emit, json_option, main, open_db, today
+
+
+@main.command()
+@db_option
+@click.option("--server", "url", required=True, metavar="URL", help="The district server, e.g. http://127.0.0.1:8765.")
+@click.option("--token", required=True, help="This laptop's device token (from 'safecity admin user add').")
+@json_option
+@click.pass_context
+def init(ctx: click.Context, url: str, token: str, as_json: bool) -> None:
+    """Enroll this laptop with the district server and download its areas."""
+    path = db_path(ctx)
+    conn = open_db(ctx, create=True)
+    me, summary = laptop.enroll(conn, path, url, token)
+    emit({**me, "pulled": summary.pulled, "db": str(path)}, as_json,
+         f"enrolled {path} as {me['login']} ({me['role']}, areas: {', '.join(me['areas'] or ['whole district'])}); "
+         f"pulled {summary.pulled:,} rows")
+
+
+@main.command("sync")
+@db_option
+@click.option("--every", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Keep syncing at this interval until interrupted (survives the server being away).")
+@json_option
+@click.pass_context
+def sync_command(ctx: click.Context, every: float | None, as_json: bool) -> None:
+    """Push local changes and pull the office's, once (or every SECONDS)."""
+    path = db_path(ctx)
+    conn = open_db(ctx)
+    client = laptop.client_for(conn, path)
+    while True:
+        try:
+            summary = client.sync()
+        except ServerUnreachable as err:
+            if every is None:
+                raise ServerUnreachable(f"{err}; {laptop.status(conn)['pending']} change(s) kept, not sent") from None
+            click.echo(f"offline: {err}; retrying in {every:g}s", err=True)
+        else:
+            result = summary.as_dict()
+            rejected = laptop.rejected_ops(conn) if summary.rejected else []
+            text = (f"pushed {summary.pushed}, pulled {summary.pulled}, conflicts {summary.conflicts}, "
+                    f"rejected {summary.rejected}")
+            if summary.skew_ms:
+                text += f" (this laptop's clock is {summary.skew_ms / 1000:.0f}s ahead of the server)"
+            for op in rejected[-summary.rejected:]:
+                text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
+            emit(result, as_json, text)
+        if every is None:
+            return
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:
+            return
+
+
+@main.command()
+@db_option
+@json_option
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Pending changes, last sync, open conflicts and rejected changes."""
+    conn = open_db(ctx)
+    state = laptop.status(conn)
+    state["rejected_changes"] = laptop.rejected_ops(conn)
+    text = (f"server {state['server'] or '(not enrolled)'} as {state['login'] or '-'}\n"
+            f"pending {state['pending']}, last sync {state['last_sync'] or 'never'}, "
+            f"conflicts {state['conflicts']}, rejected {state['rejected']}")
+    for op in state["rejected_changes"]:
+        text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
+    emit(state, as_json, text)
+
+
+@main.group(invoke_without_command=True)
+@db_option
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved conflicts.")
+@json_option
+@click.pass_context
+def conflicts(ctx: click.Context, include_resolved: bool, as_json: bool) -> None:
+    """List concurrent edits kept for a person to resolve (base / mine / theirs)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = list_conflicts(open_db(ctx), include_resolved=include_resolved)
+    lines = [f"{c['id']}  {c['table']} {c['record']} {c['field']}: base {c['base']!r}, mine {c['mine']!r} "
+             f"({c['mine_by']}), theirs {c['theirs']!r} ({c['theirs_by']}) [{c['status']}]" for c in rows]
+    emit(rows, as_json, "\n".join(lines + [f"{len(rows)} conflict(s)"]))
+
+
+@conflicts.command("resolve")
+@db_option
+@click.argument("conflict_id")
+@click.option("--keep", type=click.Choice(["mine", "theirs"]), required=True, help="Which value to keep.")
+@click.option("--reason", help="Why (kept in the history).")
+@json_option
+@click.pass_context
+def conflicts_resolve(ctx: click.Context, conflict_id: str, keep: str, reason: str | None, as_json: bool) -> None:
+    """Resolve a conflict; the resolution goes out with the next sync."""
+    from schema.writes import Writer, local_actor
+
+    conn = open_db(ctx)
+    result = resolve(Writer(conn, local_actor(conn)), conflict_id, keep, reason)
+    emit(result, as_json, f"kept {keep} ({result[keep]!r}) for {result['table']} {result['record']} "
+                          f"{result['field']}; it syncs with the next 'safecity sync'")
+
+
+# -- the district server ----------------------------------------------------------------------
+
+@main.command()
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="The server's data folder.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
+def serve(data_dir: str, host: str, port: int) -> None:
+    """Run the district server (embedded SQLite under --data)."""
+    import uvicorn
+
+    from sync.server import create_app
+    from sync.store import DistrictStore
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    store = DistrictStore.open(data_dir)
+    click.echo(f"SafeCity district server on http://{host}:{port} (data in {Path(data_dir).resolve()})", err=True)
+    try:
+        uvicorn.run(create_app(store), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        store.close()
+
+
+@main.group()
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="The server's data folder.")
+@click.pass_context
+def admin(ctx: click.Context, data_dir: str) -> None:
+    """Administer the district server's data: demo district, users, tokens."""
+    from sync.store import DistrictStore
+
+    ctx.obj = {**(ctx.obj or {}), "store": DistrictStore.open(data_dir)}
+    ctx.call_on_close(ctx.obj["store"].close)
+
+
+def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
+    return ctx.find_object(dict)["store"]
+
+
+@admin.command("seed")
+@click.option("--scale", type=click.IntRange(0, 1_000_000), default=3000, show_default=True, help="How many hazards.")
+@json_option
+@click.pass_context
+def admin_seed(ctx: click.Context, scale: int, as_json: bool) -> None:
+    """Load the demo district into the server."""
+    counts = _store(ctx).seed(scale=scale, today=today())
+    emit({"rows": counts}, as_json, f"seeded the server: {counts.get('hazard', 0):,} hazards, "
+                                    f"{counts.get('unit', 0):,} units")
+
+
+@admin.group("user")
+def admin_user() -> None:
+    """Users: inspectors (their areas), supervisors and admins (the whole district)."""
+
+
+@admin_user.command("add")
+@click.argument("login")
+@click.option("--role", type=click.Choice(["inspector", "supervisor", "admin"]), required=True, help="The user's role.")
+@click.option("--area", "areas", multiple=True, metavar="CODE", help="A town/zone the user works in (repeatable).")
+@json_option
+@click.pass_context
+def admin_user_add(ctx: click.Context, login: str, role: str, areas: tuple[str, ...], as_json: bool) -> None:
+    """Create a user and print a device token for their laptop (shown once)."""
+    from sync.accounts import add_user
+
+    user = add_user(_store(ctx).db(), login, role, list(areas))
+    emit(user, as_json, f"user {login} ({role}); device token (shown once):\n{user['token']}")
+
+
+@admin_user.command("list")
+@json_option
+@click.pass_context
+def admin_user_list(ctx: click.Context, as_json: bool) -> None:
+    """List users with their role, areas and live tokens."""
+    from sync.accounts import list_users
+
+    users = list_users(_store(ctx).db())
+    emit(users, as_json, "\n".join(f"{u['login']:<24} {u['role']:<10} {','.join(u['areas']) or '(district)':<30} "
+                                   f"{u['live_tokens']} token(s)" for u in users) or "no users")
+
+
+@admin_user.command("areas")
+@click.argument("login")
+@click.option("--area", "areas", multiple=True, required=True, metavar="CODE", help="The new areas (repeatable).")
+@json_option
+@click.pass_context
+def admin_user_areas(ctx: click.Context, login: str, areas: tuple[str, ...], as_json: bool) -> None:
+    """Move a user to other areas; their laptops re-download on the next sync."""
+    from sync.accounts import set_areas
+
+    new = set_areas(_store(ctx).db(), login, list(areas))
+    emit({"login": login, "areas": new}, as_json, f"{login} now works in {', '.join(new)}")
+
+
+@admin.group("token")
+def admin_token() -> None:
+    """Device tokens: one per laptop, revocable."""
+
+
+@admin_token.command("add")
+@click.argument("login")
+@json_option
+@click.pass_context
+def admin_token_add(ctx: click.Context, login: str, as_json: bool) -> None:
+    """A new device token for another laptop of an existing user."""
+    from sync.accounts import add_token
+
+    device = add_token(_store(ctx).db(), login)
+    emit({"login": login, **device}, as_json, device["token"])
+
+
+@admin_token.command("revoke")
+@click.argument("login")
+@json_option
+@click.pass_context
+def admin_token_revoke(ctx: click.Context, login: str, as_json: bool) -> None:
+    """Revoke every token of a user; their laptops get 401 from the next request on."""
+    from sync.accounts import revoke
+
+    count = revoke(_store(ctx).db(), login)
+    if count == 0:
+        raise DomainError(f"{login} has no live token")
+    emit({"login": login, "revoked": count}, as_json, f"revoked {count} token(s) of {login}")

@@ -1,0 +1,190 @@
+"""The sync client: push the outbox, pull the changes, over an injected `httpx.Client`.
+
+Who calls this: `safecity init/sync/status` and the TUI's background sync worker. Tests
+pass an `httpx.Client` whose transport is the ASGI app, or a fault-injecting one (dropped
+requests, lost responses, duplicates, truncated pages); nothing here opens sockets itself.
+
+Retries: network errors and 5xx are retried with exponential backoff and full jitter (the
+request is safe to repeat: pushes are idempotent by device sequence, pulls are reads). A 4xx
+is never retried: it is the server's answer, and it is shown to the person as it is.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+
+from schema.db import get_meta, set_meta, transaction
+from schema.errors import DomainError
+from schema.writes import utc_now
+from sync import replica
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+
+
+class SyncError(DomainError):
+    """Sync could not finish; the message is one line for the person. Nothing local is lost."""
+
+    exit_code = 1
+
+
+class ServerUnreachable(SyncError):
+    exit_code = 3
+
+
+class SyncRefused(SyncError):
+    """The server answered 4xx: a bad token, a payload it will not take, an old client."""
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did (the CLI prints it; `--json` gives these keys)."""
+
+    pushed: int = 0
+    """Ops the server applied."""
+    pulled: int = 0
+    """Rows received and applied locally."""
+    conflicts: int = 0
+    """Ops that ended in a conflict for a person to resolve."""
+    rejected: int = 0
+    """Ops the server refused (kept on this laptop with the reason)."""
+    superseded: int = 0
+    """Ops that lost a last-writer-wins race (kept in the history)."""
+    skew_ms: int = 0
+    """How far ahead of the server this laptop's clock was (clamped, reported)."""
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class SyncClient:
+    """Pushes and pulls one laptop database against one district server."""
+
+    def __init__(self, conn: sqlite3.Connection, http: httpx.Client, *, token: str, batch_size: int = 2000,
+                 page_size: int = 5000, attempts: int = 5, base_delay: float = 0.2,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.conn = conn
+        self.http = http
+        self.token = token
+        self.batch_size = batch_size
+        """Ops per push request (one server transaction each)."""
+        self.page_size = page_size
+        """Rows per pull page (one local transaction each)."""
+        self.attempts = attempts
+        """Tries per request on network errors and 5xx before giving up."""
+        self.base_delay = base_delay
+        self.sleep = sleep
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+                complete: Callable[[Any], bool] = lambda _answer: True) -> Any:
+        """One request, retried on network errors, 5xx and answers that arrive incomplete."""
+        headers = {"Authorization": f"Bearer {self.token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+                   "Accept-Encoding": "gzip"}
+        content = None
+        if body is not None:
+            content = gzip.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+            headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        last_error = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(random.uniform(0, self.base_delay * 2 ** (attempt - 1)))
+            try:
+                response = self.http.request(method, path, content=content, params=params, headers=headers)
+            except httpx.TransportError as err:
+                last_error = _describe(err)
+                continue
+            if response.status_code >= 500:
+                last_error = f"the server failed ({response.status_code})"
+                continue
+            if response.status_code >= 400:
+                raise SyncRefused(_server_message(response))
+            try:
+                answer = response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                answer = None
+            if answer is None or not complete(answer):
+                last_error = "the server's answer was cut short"
+                continue
+            return answer
+        raise ServerUnreachable(f"cannot reach the district server at {self.http.base_url}: {last_error}")
+
+    # -- the two halves -------------------------------------------------------------------
+
+    def push(self, summary: SyncSummary) -> None:
+        """Send the outbox in batches until it is empty (or only refused ops remain)."""
+        while True:
+            ops = replica.pending_ops(self.conn, self.batch_size)
+            if not ops:
+                return
+            answer = self.request("POST", "/v1/push", body={"ops": ops})
+            results = answer.get("results", [])
+            if len(results) != len(ops):
+                raise SyncError("the server answered a push with the wrong number of results; try again")
+            counts = replica.record_results(self.conn, results, int(answer.get("hlc") or 0))
+            summary.pushed += counts["applied"]
+            summary.conflicts += counts["conflict"]
+            summary.rejected += counts["rejected"]
+            summary.superseded += counts["superseded"]
+            summary.skew_ms = max(summary.skew_ms, int(answer.get("skew_ms") or 0))
+
+    def pull(self, summary: SyncSummary) -> None:
+        """Fetch pages after the local cursor until the server has no more."""
+        while True:
+            cursor = int(get_meta(self.conn, "cursor", "0") or 0)
+            page = self.request("GET", "/v1/pull", complete=_page_is_whole, params={
+                "cursor": cursor, "limit": self.page_size, "scope": get_meta(self.conn, "scope_key", "")})
+            if page.get("reset"):
+                replica.reset_scope(self.conn, page["scope"])
+                continue
+            summary.pulled += replica.apply_page(self.conn, page)
+            if not page.get("more"):
+                return
+
+    def sync(self) -> SyncSummary:
+        """Push then pull once; records when it last succeeded."""
+        summary = SyncSummary()
+        self.push(summary)
+        self.pull(summary)
+        with transaction(self.conn):
+            set_meta(self.conn, "last_sync", utc_now())
+        return summary
+
+    def whoami(self) -> dict[str, Any]:
+        return self.request("GET", "/v1/me")
+
+
+def _page_is_whole(page: Any) -> bool:
+    """A page holds as many rows as the server counted (a proxy may cut a body short)."""
+    if not isinstance(page, dict):
+        return False
+    if page.get("reset"):
+        return True
+    received = sum(len(t["rows"]) for t in page.get("tables", {}).values()) + len(page.get("deleted", []))
+    return received == page.get("count")
+
+
+def _describe(err: httpx.TransportError) -> str:
+    if isinstance(err, httpx.ConnectError):
+        return "connection refused or no network"
+    if isinstance(err, httpx.TimeoutException):
+        return "no answer in time"
+    return f"the connection broke ({type(err).__name__})"
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        message = response.json().get("error")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        message = None
+    if response.status_code == 401:
+        return message or "the server did not accept this laptop's token"
+    return message or f"the server refused the request ({response.status_code})"

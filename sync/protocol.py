@@ -1,0 +1,18 @@
+"""The wire protocol's version and limits, shared by the client and the server.
+
+docs/sync-protocol.md describes the protocol; these are the numbers both sides must agree on.
+A client sends its protocol version in every request; a server that cannot serve it answers
+426 with a message, and the client keeps its outbox until the person updates SafeCity.
+"""
+
+PROTOCOL_VERSION = 1
+"""The protocol this code speaks."""
+OLDEST_SUPPORTED = 1
+"""The oldest client protocol the server still up-converts and serves."""
+PROTOCOL_HEADER = "SafeCity-Protocol"
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The largest request body the server reads (compressed size)."""
+MAX_INFLATED_BYTES = 512 * 1024 * 1024
+"""The largest a gzip body may inflate to (guards against compression bombs)."""
+MAX_OPS_PER_PUSH = 10_000

@@ -1,0 +1,307 @@
+"""Applying a device's pushed ops on the district server, in one transaction per batch.
+
+Who calls this: the server's `/v1/push` endpoint. For each op, in device-sequence order:
+1. An op at or below the device's `last_seq` was applied before (the response was lost and
+   the device retried): its *stored* result is returned and nothing is applied again.
+2. Authorization and scope, row by row: an inspector may only touch rows of their areas, and
+   a row's area is derived here from its parent, never taken from the device.
+3. The values are validated against the schema (unknown fields, enums, dates).
+4. `sync.merge.decide` says what the op does; the row, its field stamps, its change-log
+   position and the op itself (the audit trail, with its result) are written.
+A refused op is stored too, with its reason, and answered `rejected`: the device keeps it
+visible. Results: applied | superseded | conflict | rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from schema import clock
+from schema.db import connect
+from schema.errors import DomainError
+from schema.ids import uuid7
+from schema.tables import POLICIES, Policy, TableInfo, table_info, validate_fields
+from schema.writes import utc_now
+from sync.accounts import DeviceAuth
+from sync.merge import Decision, FieldStamp, Op, decide
+from sync.serverdb import ServerDb
+
+CONFLICT_RESOLUTION_FIELDS = frozenset({"status", "kept", "reason", "resolved_by", "resolved_at"})
+
+
+class PayloadError(Exception):
+    """The request body is not a valid push (answered 400; nothing is applied)."""
+
+
+class Refused(DomainError):
+    """One op is refused (answered `rejected` with this reason)."""
+
+
+@cache
+def reference_info(table: str) -> TableInfo:
+    """Columns and allowed values of a table, from the migrations (the same on every backend)."""
+    return table_info(_reference_db(), table)
+
+
+@cache
+def _reference_db():  # type: ignore[no-untyped-def]
+    return connect(":memory:")
+
+
+_OP_FIELDS = {"op_id": str, "device_seq": int, "hlc": int, "table": str, "pk": str, "action": str,
+              "fields": dict, "base_version": int}
+
+
+def parse_ops(body: Any) -> list[tuple[Op, dict[str, Any]]]:
+    """The ops of a push body with their `old` values; PayloadError names what is malformed."""
+    if not isinstance(body, dict) or not isinstance(body.get("ops"), list):
+        raise PayloadError("a push is a JSON object with a list 'ops'")
+    parsed = []
+    for index, raw in enumerate(body["ops"]):
+        if not isinstance(raw, dict):
+            raise PayloadError(f"op {index} is not an object")
+        for name, kind in _OP_FIELDS.items():
+            value = raw.get(name)
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise PayloadError(f"op {index}: '{name}' must be {kind.__name__}")
+        if raw["device_seq"] < 1:
+            raise PayloadError(f"op {index}: device_seq starts at 1")
+        old = raw.get("old") or {}
+        if not isinstance(old, dict):
+            raise PayloadError(f"op {index}: 'old' must be an object")
+        op = Op(raw["op_id"], raw["device_seq"], raw["hlc"], raw["table"], raw["pk"], raw["action"],
+                raw["fields"], raw["base_version"], str(raw.get("actor") or ""), str(raw.get("at") or ""))
+        parsed.append((op, old))
+    return parsed
+
+
+@dataclass
+class _Batch:
+    db: ServerDb
+    auth: DeviceAuth
+    pos: int
+    hlc: int
+    now: str
+    parent_areas: dict[tuple[str, str], str | None]
+
+    def position(self) -> int:
+        self.pos += 1
+        return self.pos
+
+
+def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None) -> dict[str, Any]:
+    """Apply a push body; returns {results, hlc, skew_ms}. Raises PayloadError for a bad body."""
+    ops = sorted(parse_ops(body), key=lambda pair: pair[0].device_seq)
+    now_ms = now_ms if now_ms is not None else clock.wall_ms()
+    results: list[dict[str, Any]] = []
+    skew = 0
+    with db.transaction():
+        device = db.one("SELECT last_seq FROM device WHERE id = ?", (auth.device_id,))
+        last_seq = device["last_seq"] if device else 0
+        batch = _Batch(db, auth, db.read_counter(), _server_hlc(db), utc_now(), {})
+        for op, old in ops:
+            if op.device_seq <= last_seq:
+                results.append(_stored_result(db, auth, op))
+                continue
+            stamp, ahead = clock.clamp(op.hlc, now_ms)
+            skew = max(skew, ahead)
+            batch.hlc = clock.next_stamp(max(batch.hlc, stamp), now_ms)
+            results.append(_apply(batch, op, old, stamp))
+            last_seq = op.device_seq
+        db.execute("UPDATE device SET last_seq = ?, last_seen = ? WHERE id = ?", (last_seq, batch.now, auth.device_id))
+        db.execute("UPDATE meta SET value = ? WHERE key = 'pos'", (str(batch.pos),))
+        db.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                   (str(batch.hlc),))
+    return {"results": results, "hlc": batch.hlc, "skew_ms": skew}
+
+
+def _server_hlc(db: ServerDb) -> int:
+    row = db.one("SELECT value FROM meta WHERE key = 'hlc'")
+    return int(row["value"]) if row else 0
+
+
+def _stored_result(db: ServerDb, auth: DeviceAuth, op: Op) -> dict[str, Any]:
+    event = db.one("SELECT id, status, reason, area FROM event WHERE device_id = ? AND device_seq = ?",
+                   (auth.device_id, op.device_seq))
+    if event is None or event["id"] != op.op_id:
+        return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected",
+                "reason": "this sequence number was already used by another op of this device"}
+    result = {"op_id": op.op_id, "device_seq": op.device_seq, "status": event["status"], "reason": event["reason"]}
+    conflicts = [r["id"] for r in db.all("SELECT id FROM conflict WHERE op_id = ?", (op.op_id,))]
+    if conflicts:
+        result["conflicts"] = conflicts
+    if event["status"] != "applied" and auth.may_see(event["area"]):
+        result["row"] = _row(db, op.table, op.pk)
+    return result
+
+
+def _row(db: ServerDb, table: str, pk: str) -> dict[str, Any] | None:
+    return db.one(f"SELECT * FROM {table} WHERE id = ?", (pk,)) if table in POLICIES else None
+
+
+def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]:
+    policy = POLICIES.get(op.table)
+    meta = None
+    try:
+        if policy is None:
+            raise Refused(f"unknown table {op.table!r}")
+        if op.action != "create":
+            meta = b.db.one("SELECT area, deleted, stamps FROM row_meta WHERE table_name = ? AND row_id = ?",
+                            (op.table, op.pk))
+        area = _authorize(b, policy, op, meta)
+        if op.action != "delete":
+            creating = op.action == "create"
+            validate_fields(reference_info(op.table), op.table, op.fields, creating=creating,
+                            derived=frozenset({"area"}) if policy.area_from else frozenset())
+    except DomainError as refusal:
+        _record_event(b, op, old, stamp, None, "rejected", str(refusal))
+        return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
+
+    if op.action == "create":
+        decision = _create(b, op, policy, area)
+    else:
+        current = _row(b.db, op.table, op.pk)
+        stamps = {k: FieldStamp(*v) for k, v in json.loads(meta["stamps"]).items()} if meta else {}
+        decision = decide(op, b.auth.device_id, policy, current, stamps, bool(meta and meta["deleted"]), hlc=stamp)
+        if decision.status != "rejected":
+            _write(b, op, current, stamps, decision, area, stamp)
+    conflict_ids = [_record_conflict(b, op, old, area, *c) for c in decision.conflicts]
+    _record_event(b, op, old, stamp, area, decision.status, decision.reason)
+    result: dict[str, Any] = {"op_id": op.op_id, "device_seq": op.device_seq, "status": decision.status}
+    if decision.reason:
+        result["reason"] = decision.reason
+    if conflict_ids:
+        result["conflicts"] = conflict_ids
+    if decision.status != "applied" or decision.superseded:
+        result["row"] = _row(b.db, op.table, op.pk)
+    return result
+
+
+def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -> str | None:
+    """The row's area as the server derives it; Refused if this device may not make the change."""
+    auth = b.auth
+    if policy.office_only and not auth.is_office:
+        raise Refused(f"only the district office may change {op.table}")
+    if op.table == "conflict":
+        if op.action == "create":
+            raise Refused("conflicts are recorded by the server, not created by devices")
+        if set(op.fields) - CONFLICT_RESOLUTION_FIELDS:
+            raise Refused("a conflict can only be resolved (status, kept, reason)")
+    if policy.area_from:  # the area is derived from the parent below, whatever the device sent
+        op.fields.pop("area", None)
+    if op.action == "create":
+        area = _derived_area(b, policy, op) if policy.area_from else op.fields.get("area")
+        if policy.area_from:
+            op.fields["area"] = area
+        elif policy.scoped and not b.db.one("SELECT 1 AS x FROM area WHERE code = ?", (area,)):
+            raise Refused(f"no area with code {area!r}")
+    else:
+        if meta is None or not auth.may_see(meta["area"]):
+            raise Refused(f"no {op.table} with id {op.pk} on the server")
+        area = meta["area"]
+        if policy.area_from and policy.area_from[1] in op.fields:
+            new_area = _derived_area(b, policy, op)
+            if not auth.may_see(new_area):
+                raise Refused(f"{op.table} {op.pk} cannot move to area {new_area}, outside your areas")
+            op.fields["area"] = area = new_area
+    if policy.scoped and not auth.may_see(area):
+        raise Refused(f"{op.table} {op.pk} is in area {area}, outside your areas "
+                      f"({', '.join(auth.areas or ())})")
+    return area
+
+
+def _derived_area(b: _Batch, policy: Policy, op: Op) -> str:
+    parent_table, column = policy.area_from  # type: ignore[misc]
+    parent_id = op.fields.get(column)
+    key = (parent_table, str(parent_id))
+    if key not in b.parent_areas:
+        row = b.db.one(f"SELECT area FROM {parent_table} WHERE id = ?", (parent_id,))
+        b.parent_areas[key] = row["area"] if row else None
+    area = b.parent_areas[key]
+    if area is None or not b.auth.may_see(area):
+        raise Refused(f"no {parent_table} with id {parent_id} on the server")
+    return area
+
+
+def _create(b: _Batch, op: Op, policy: Policy, area: str | None) -> Decision:
+    columns = ["id", *op.fields, "row_version"]
+    inserted = b.db.execute(
+        f"INSERT INTO {op.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        " ON CONFLICT (id) DO NOTHING",
+        [op.pk, *op.fields.values(), 1],
+    )
+    if not inserted:
+        return Decision.rejected(f"{op.table} {op.pk} already exists")
+    stamps = {name: [1, op.hlc, b.auth.device_id] for name in op.fields}
+    b.db.execute(
+        "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin) VALUES (?, ?, ?, ?, 0, ?, ?)",
+        (op.table, op.pk, b.position(), area, json.dumps(stamps), b.auth.device_id),
+    )
+    return Decision("applied", apply=op.fields)
+
+
+def _write(b: _Batch, op: Op, current: dict[str, Any] | None, stamps: dict[str, FieldStamp],
+           decision: Decision, area: str | None, stamp: int) -> None:
+    if decision.delete:
+        b.db.execute(f"DELETE FROM {op.table} WHERE id = ?", (op.pk,))
+        b.db.execute("UPDATE row_meta SET pos = ?, deleted = 1, origin = ? WHERE table_name = ? AND row_id = ?",
+                     (b.position(), b.auth.device_id, op.table, op.pk))
+        return
+    if not decision.apply or current is None:
+        return
+    version = current["row_version"] + 1
+    assignments = ", ".join(f"{name} = ?" for name in decision.apply)
+    b.db.execute(f"UPDATE {op.table} SET {assignments}, row_version = ? WHERE id = ?",
+                 [*decision.apply.values(), version, op.pk])
+    for name in decision.apply:
+        stamps[name] = FieldStamp(version, stamp, b.auth.device_id)
+    b.db.execute(
+        "UPDATE row_meta SET pos = ?, area = ?, stamps = ?, origin = ? WHERE table_name = ? AND row_id = ?",
+        (b.position(), area, json.dumps({k: s.as_list() for k, s in stamps.items()}), b.auth.device_id,
+         op.table, op.pk),
+    )
+
+
+def _record_conflict(b: _Batch, op: Op, old: dict[str, Any], area: str | None, name: str,
+                     server_value: Any, incoming_value: Any) -> str:
+    meta = b.db.one("SELECT stamps FROM row_meta WHERE table_name = ? AND row_id = ?", (op.table, op.pk))
+    stamp = json.loads(meta["stamps"]).get(name) if meta else None
+    server_device = stamp[2] if stamp else None
+    author = b.db.one("SELECT login FROM device WHERE id = ?", (server_device,)) if server_device else None
+    conflict_id = uuid7()
+    b.db.execute(
+        "INSERT INTO conflict (id, table_name, row_id, area, field, base_value, server_value, server_by,"
+        " server_device, incoming_value, incoming_by, incoming_device, op_id, created_at, status, row_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', 1)",
+        (conflict_id, op.table, op.pk, area, name, json.dumps(old.get(name), ensure_ascii=False),
+         json.dumps(server_value, ensure_ascii=False), author["login"] if author else "the district office",
+         server_device, json.dumps(incoming_value, ensure_ascii=False), b.auth.login, b.auth.device_id,
+         op.op_id, b.now),
+    )
+    b.db.execute(
+        "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin) VALUES (?, ?, ?, ?, 0, '{}', ?)",
+        ("conflict", conflict_id, b.position(), area, b.auth.device_id),
+    )
+    return conflict_id
+
+
+def _record_event(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str,
+                  reason: str | None) -> None:
+    """Store the op with its result: the audit trail, and what a retry is answered from."""
+    b.db.execute(
+        "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area, action, fields,"
+        " old, base_version, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        (op.op_id, b.auth.device_id, op.device_seq, stamp, b.auth.login, op.at or b.now, op.table, op.pk, area,
+         op.action, json.dumps(op.fields, ensure_ascii=False), json.dumps(old, ensure_ascii=False),
+         op.base_version, status, reason),
+    )
+    if status != "rejected" and op.action != "create":  # others see edits in the row's history
+        b.db.execute(
+            "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
+            " VALUES ('event', ?, ?, ?, 0, '{}', ?) ON CONFLICT DO NOTHING",
+            (op.op_id, b.position(), area, b.auth.device_id),
+        )

@@ -1,0 +1,193 @@
+"""The laptop's side of sync: its outbox, push results, and pulled pages applied locally.
+
+Who calls this: `sync.client.SyncClient`, between HTTP calls. Every function here is one
+local transaction, which is what makes sync resumable anywhere:
+- `pending_ops`: the outbox is the device's own events still `pending` (written by
+  `schema.writes` together with each edit), oldest first.
+- `record_results`: the server's answer for each op. An op stays pending until its result
+  is recorded, so a lost response only means the same ops are sent again (the server answers
+  them from its stored results). Rejected ops are kept, with the reason, never dropped.
+- `apply_page`: rows from the server, written over the local copy except the fields that a
+  pending local op is still carrying; the cursor moves in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from schema import clock
+from schema.db import get_meta, set_meta, transaction
+
+LOCAL_META = ("server_url", "device_id", "login", "role", "areas", "cursor", "scope_key", "last_sync")
+
+
+def device_id(conn: sqlite3.Connection) -> str:
+    value = get_meta(conn, "device_id")
+    if value is None:
+        raise RuntimeError("this database is not enrolled")
+    return value
+
+
+def pending_ops(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    """The oldest `limit` ops of this device not yet acknowledged by the server."""
+    rows = conn.execute(
+        "SELECT id, device_seq, hlc, table_name, row_id, action, fields, old, base_version, actor, at FROM event"
+        " WHERE status = 'pending' AND device_id = ? ORDER BY device_seq LIMIT ?",
+        (device_id(conn), limit),
+    ).fetchall()
+    return [
+        {"op_id": r[0], "device_seq": r[1], "hlc": r[2], "table": r[3], "pk": r[4], "action": r[5],
+         "fields": json.loads(r[6]), "old": json.loads(r[7]), "base_version": r[8], "actor": r[9], "at": r[10]}
+        for r in rows
+    ]
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM event WHERE status = 'pending' AND device_id = ?",
+                        (get_meta(conn, "device_id", ""),)).fetchone()[0]
+
+
+def record_results(conn: sqlite3.Connection, results: Iterable[dict[str, Any]], server_hlc: int) -> dict[str, int]:
+    """Store the server's result for each op and take the server's row where it did not apply."""
+    counts = {"applied": 0, "superseded": 0, "conflict": 0, "rejected": 0}
+    with transaction(conn):
+        rows_to_apply: dict[str, list[dict[str, Any]]] = {}
+        for result in results:
+            status = result["status"]
+            counts[status] = counts.get(status, 0) + 1
+            conn.execute("UPDATE event SET status = ?, reason = ? WHERE id = ? AND status = 'pending'",
+                         (status, result.get("reason"), result["op_id"]))
+            row = result.get("row")
+            if row:
+                table = conn.execute("SELECT table_name FROM event WHERE id = ?", (result["op_id"],)).fetchone()[0]
+                rows_to_apply.setdefault(table, []).append(row)
+        for table, rows in rows_to_apply.items():
+            columns = list(rows[0])
+            _upsert(conn, table, columns, [tuple(r.get(c) for c in columns) for r in rows], _pending_fields(conn))
+        clock.observe(conn, server_hlc)
+    return counts
+
+
+def _pending_fields(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """Row id -> the fields that this device's pending ops are still carrying."""
+    pending: dict[str, set[str]] = {}
+    for row_id, fields, action in conn.execute(
+        "SELECT row_id, fields, action FROM event WHERE status = 'pending' AND device_id = ?",
+        (get_meta(conn, "device_id", ""),),
+    ):
+        names = pending.setdefault(row_id, set())
+        names.update(json.loads(fields))
+        if action == "delete":
+            names.add("*")
+    return pending
+
+
+def apply_page(conn: sqlite3.Connection, page: dict[str, Any]) -> int:
+    """Apply one pulled page and advance the cursor, atomically; returns rows applied."""
+    applied = 0
+    with _server_copy(conn):
+        pending = _pending_fields(conn)
+        local_tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table, data in page.get("tables", {}).items():
+            if table not in local_tables:
+                continue  # a newer server's table this version does not know yet
+            if table == "event":
+                applied += _insert_events(conn, data)
+                continue
+            applied += _upsert(conn, table, data["columns"], data["rows"], pending)
+        for table, row_id in page.get("deleted", []):
+            if table in local_tables and row_id not in pending:
+                conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+                applied += 1
+        set_meta(conn, "cursor", str(page["cursor"]))
+        clock.observe(conn, int(page.get("hlc") or 0))
+    return applied
+
+
+@contextmanager
+def _server_copy(conn: sqlite3.Connection) -> Iterator[None]:
+    """A transaction that writes the server's rows as they are.
+
+    The server enforces the foreign keys; a page may hold a child whose parent comes in the
+    next page, and a purge deletes parents and children in any order, so they are not checked
+    row by row here. (The pragma only takes effect outside a transaction.)
+    """
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with transaction(conn):
+            yield
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _upsert(conn: sqlite3.Connection, table: str, columns: list[str], rows: list[Any],
+            pending: dict[str, set[str]]) -> int:
+    local = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+    keep = [i for i, c in enumerate(columns) if c in local]
+    names = [columns[i] for i in keep]
+    id_index = names.index("id")
+
+    def statement(skip: set[str]) -> str:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != "id" and c not in skip)
+        conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+                f" ON CONFLICT (id) {conflict}")
+
+    plain, held = [], []
+    for row in rows:
+        values = tuple(row[i] for i in keep)
+        (held if values[id_index] in pending else plain).append(values)
+    if plain:
+        conn.executemany(statement(set()), plain)
+    for values in held:
+        skip = pending[values[id_index]]
+        if "*" in skip:
+            continue
+        # The row keeps its old base version: its pending op was based on it, and a later
+        # edit must not claim to have seen a server value this laptop is still hiding.
+        conn.execute(statement(skip | {"row_version"}), values)
+    return len(plain) + len(held)
+
+
+def _insert_events(conn: sqlite3.Connection, data: dict[str, Any]) -> int:
+    local = [r[1] for r in conn.execute("PRAGMA table_info(event)")]
+    keep = [i for i, c in enumerate(data["columns"]) if c in local]
+    names = [data["columns"][i] for i in keep]
+    conn.executemany(
+        f"INSERT INTO event ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING",
+        [tuple(row[i] for i in keep) for row in data["rows"]],
+    )
+    return len(data["rows"])
+
+
+def reset_scope(conn: sqlite3.Connection, scope: dict[str, Any]) -> int:
+    """The user's areas changed: forget rows outside the new scope, re-snapshot from 0.
+
+    A row is kept while anything about it is pending or rejected on this laptop, so moving an
+    inspector to another town never loses what they entered. Returns rows purged.
+    """
+    areas = scope.get("areas")
+    purged = 0
+    with _server_copy(conn):
+        if areas is not None:
+            keep = {r[0] for r in conn.execute(
+                "SELECT row_id FROM event WHERE device_id = ? AND status IN ('pending', 'rejected')",
+                (get_meta(conn, "device_id", ""),))}
+            marks = ", ".join("?" * len(areas))
+            for (table,) in conn.execute(
+                "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT IN ('meta', 'event')"
+                " AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'area')"
+            ).fetchall():
+                ids = [r[0] for r in conn.execute(
+                    f"SELECT id FROM {table} WHERE area IS NOT NULL AND area NOT IN ({marks})", areas)]
+                gone = [i for i in ids if i not in keep]
+                conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in gone])
+                purged += len(gone)
+        set_meta(conn, "cursor", "0")
+        set_meta(conn, "scope_key", scope["key"])
+        set_meta(conn, "areas", json.dumps(areas))
+    return purged

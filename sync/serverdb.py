@@ -1,0 +1,137 @@
+"""The district server's database: the domain tables plus what only the server keeps.
+
+Who calls this: `sync.store` (push, pull, accounts) and the admin commands. The server holds
+the same domain tables as a laptop (created by `schema` migrations, so both stay in step)
+and adds:
+- `account` and `device`: users with a role and areas; one revocable token per device,
+  stored as a SHA-256 hash; `last_seq` is the device's highest op sequence applied, which
+  makes a retried push harmless.
+- `row_meta`: per row, its change-log position (`pos`, the pull cursor orders by it), its
+  area (what scope filters on), a tombstone flag, and a stamp per field (row version, clock,
+  device of the last write), which is what `sync.merge` decides concurrency with.
+Positions come from a counter in `meta` that the push transaction updates, so they are
+handed out in commit order: a reader can never skip a change committed after it read.
+
+`ServerDb` is deliberately thin: portable SQL with `?` parameters, so the push and pull logic
+is written once for every backend.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from schema.db import connect, transaction
+
+SERVER_TABLES = [
+    """CREATE TABLE IF NOT EXISTS account (
+        login TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('inspector', 'supervisor', 'admin')),
+        areas TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS device (
+        id TEXT PRIMARY KEY,
+        login TEXT NOT NULL REFERENCES account (login),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        last_seen TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS row_meta (
+        table_name TEXT NOT NULL,
+        row_id TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        area TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        stamps TEXT NOT NULL DEFAULT '{}',
+        origin TEXT,
+        PRIMARY KEY (table_name, row_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS row_meta_by_pos ON row_meta (pos)",
+    "CREATE INDEX IF NOT EXISTS row_meta_by_area_pos ON row_meta (area, pos)",
+]
+
+DATABASE_FILE = "district.db"
+
+
+class ServerDb:
+    """One connection to the server's database, SQLite flavour."""
+
+    kind = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        row = self.conn.execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, params)]
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.conn.execute(sql, params)]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def many(self, sql: str, seq: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, seq)
+
+    @contextmanager
+    def transaction(self) -> Iterator[ServerDb]:
+        with transaction(self.conn):
+            yield self
+
+    def read_counter(self) -> int:
+        """The last change-log position handed out. Call inside the push transaction, which
+        holds the write lock until commit, so positions are allocated in commit order."""
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('pos', '0') ON CONFLICT (key) DO NOTHING")
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'pos'").fetchone()[0])
+
+    def columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class SQLiteBackend:
+    """The embedded server's storage: one SQLite file under the data folder.
+
+    Each thread gets its own connection (SQLite connections are not shared across threads);
+    WAL lets pulls read while a push writes, and BEGIN IMMEDIATE serializes the writers.
+    """
+
+    def __init__(self, data_dir: str | Path):
+        self.path = Path(data_dir) / DATABASE_FILE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[ServerDb] = []
+        self._lock = threading.Lock()
+        db = self.db()
+        with db.transaction():
+            for statement in SERVER_TABLES:
+                db.execute(statement)
+
+    def db(self) -> ServerDb:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = ServerDb(connect(self.path))
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,63 @@
+"""The district server's storage, behind the narrow interface the HTTP layer uses.
+
+Who calls this: `sync.server` (per request) and `safecity admin` (administration). The
+interface is what a backend must offer: authenticate a token, apply a push, serve a pull page,
+and the admin operations. `SQLiteBackend` is the embedded default; the logic of push and pull
+is written once (`sync.push`, `sync.pull`) over the `ServerDb` primitives.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from schema.demo import seed as seed_district
+from schema.tables import POLICIES
+from sync import accounts, pull, push
+from sync.accounts import DeviceAuth
+from sync.serverdb import ServerDb, SQLiteBackend
+
+
+class DistrictStore:
+    """Everything the district server keeps, for one district."""
+
+    def __init__(self, backend: SQLiteBackend):
+        self.backend = backend
+
+    @classmethod
+    def open(cls, data_dir: str | Path) -> DistrictStore:
+        return cls(SQLiteBackend(data_dir))
+
+    def db(self) -> ServerDb:
+        return self.backend.db()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def authenticate(self, token: str | None) -> DeviceAuth | None:
+        return accounts.authenticate(self.db(), token)
+
+    def push(self, auth: DeviceAuth, body: Any) -> dict[str, Any]:
+        return push.push(self.db(), auth, body)
+
+    def pull(self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None) -> dict[str, Any]:
+        return pull.pull(self.db(), auth, cursor=cursor, limit=limit, scope_key=scope_key)
+
+    def seed(self, *, scale: int, today: date) -> dict[str, int]:
+        """Load the demo district and give every row a change-log position, so laptops pull it."""
+        db = self.db()
+        counts = seed_district(db.conn, scale=scale, today=today)
+        with db.transaction():
+            pos = db.read_counter()
+            for table in POLICIES:
+                area = "area" if "area" in db.columns(table) else "NULL"
+                db.execute(f"UPDATE {table} SET row_version = 1")
+                db.execute(
+                    "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps)"
+                    f" SELECT ?, id, ? + row_number() OVER (ORDER BY rowid), {area}, 0, '{{}}' FROM {table}",
+                    (table, pos),
+                )
+                pos += db.one(f"SELECT count(*) AS n FROM {table}")["n"]
+            db.execute("UPDATE meta SET value = ? WHERE key = 'pos'", (str(pos),))
+        return counts

@@ -1,0 +1,163 @@
+"""An in-process district: the real server app and real laptop databases, no sockets.
+
+The server app runs behind Starlette's test transport; each laptop's `SyncClient` talks to it
+through `FaultyTransport`, which can drop a request, lose a response after the server
+committed, send a request twice, fail with a 5xx, or cut a page short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from schema.db import connect, get_meta
+from schema.hazards import act, add_hazard, edit_hazard
+from schema.writes import Writer, local_actor
+from sync import laptop
+from sync.accounts import add_user, set_areas
+from sync.client import SyncClient, SyncSummary
+from sync.server import create_app
+from sync.store import DistrictStore
+
+TODAY = date(2026, 11, 29)
+
+
+class AppTransport(httpx.BaseTransport):
+    """A synchronous transport into an ASGI app: `httpx.ASGITransport` on a private event loop."""
+
+    def __init__(self, app: Any):
+        self.inner = httpx.ASGITransport(app=app)
+        self.loop = asyncio.new_event_loop()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def send() -> httpx.Response:
+            response = await self.inner.handle_async_request(request)
+            body = await response.aread()  # decoded: drop the headers that described the encoding
+            headers = [(k, v) for k, v in response.headers.items() if k not in ("content-encoding", "content-length")]
+            return httpx.Response(response.status_code, headers=headers, content=body, request=request)
+        return self.loop.run_until_complete(send())
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+class FaultyTransport(httpx.BaseTransport):
+    """Passes requests to the app, applying the next planned fault, if any, to each."""
+
+    def __init__(self, inner: httpx.BaseTransport):
+        self.inner = inner
+        self.plan: list[str] = []
+        self.offline = False
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.offline:
+            raise httpx.ConnectError("offline", request=request)
+        fault = self.plan.pop(0) if self.plan else None
+        if fault == "drop":
+            raise httpx.ConnectError("dropped", request=request)
+        if fault == "500":
+            return httpx.Response(500, json={"error": "injected"}, request=request)
+        response = self._send(request)
+        if fault == "lose":  # the server committed; the answer never arrives
+            raise httpx.ReadError("connection lost after the server answered", request=request)
+        if fault == "duplicate":
+            response = self._send(request)
+        if fault == "truncate":
+            body = response.read()
+            return httpx.Response(response.status_code, content=body[: len(body) // 2], request=request)
+        if fault == "drop_rows":  # valid JSON, but a page missing half its rows
+            page = json.loads(response.read())
+            for table in page.get("tables", {}).values():
+                table["rows"] = table["rows"][: len(table["rows"]) // 2]
+            return httpx.Response(response.status_code, json=page, request=request)
+        return response
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
+
+
+class Laptop:
+    """One inspector's laptop: a real SQLite file and a sync client with a faulty link."""
+
+    def __init__(self, district: District, name: str, token: str):
+        self.path = district.root / f"{name}.db"
+        self.conn = connect(self.path)
+        self.transport = FaultyTransport(district.app_transport)
+        self.http = httpx.Client(base_url="http://testserver", transport=self.transport)
+        laptop.enroll(self.conn, self.path, "http://testserver", token, http=self.http)
+        self.client = SyncClient(self.conn, self.http, token=token, sleep=lambda _s: None, batch_size=50,
+                                 page_size=200)
+        self.writer = Writer(self.conn, local_actor(self.conn))
+
+    @property
+    def device_id(self) -> str:
+        return get_meta(self.conn, "device_id") or ""
+
+    def sync(self) -> SyncSummary:
+        return self.client.sync()
+
+    def hazard(self, hazard_id: str) -> dict[str, Any]:
+        return dict(self.writer.get("hazard", hazard_id))
+
+    def add(self, unit_id: str, description: str, **kw: Any) -> str:
+        return add_hazard(self.writer, unit_id=unit_id, description=description, today=TODAY, **kw)
+
+    def edit(self, hazard_id: str, **changes: Any) -> None:
+        edit_hazard(self.writer, hazard_id, changes)
+
+    def act(self, hazard_id: str, action: str, **params: Any) -> str:
+        return act(self.writer, hazard_id, action, params, today=TODAY)
+
+    def statuses(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT status, count(*) FROM event WHERE device_id = ? GROUP BY status",
+                                      (self.device_id,)).fetchall())
+
+    def close(self) -> None:
+        self.http.close()
+        self.conn.close()
+
+
+class District:
+    """The district server (real app, real SQLite store) and its laptops."""
+
+    def __init__(self, root: Path, scale: int = 60):
+        self.root = root
+        self.store = DistrictStore.open(root / "server")
+        self.store.seed(scale=scale, today=TODAY)
+        self.app = create_app(self.store)
+        self.app_transport = AppTransport(self.app)
+        self.laptops: list[Laptop] = []
+
+    def user(self, login: str, role: str = "inspector", areas: tuple[str, ...] = ("xinhe",)) -> str:
+        return add_user(self.store.db(), login, role, list(areas))["token"]
+
+    def laptop(self, login: str, role: str = "inspector", areas: tuple[str, ...] = ("xinhe",)) -> Laptop:
+        device = Laptop(self, login, self.user(login, role, areas))
+        self.laptops.append(device)
+        return device
+
+    def move(self, login: str, areas: list[str]) -> None:
+        set_areas(self.store.db(), login, areas)
+
+    def server_hazard(self, hazard_id: str) -> dict[str, Any] | None:
+        return self.store.db().one("SELECT * FROM hazard WHERE id = ?", (hazard_id,))
+
+    def server_count(self, sql: str, *params: Any) -> int:
+        return self.store.db().rows(sql, params)[0][0]
+
+    def unit_in(self, area: str) -> str:
+        return self.store.db().rows("SELECT id FROM unit WHERE area = ? ORDER BY id LIMIT 1", (area,))[0][0]
+
+    def close(self, *also: Callable[[], None]) -> None:
+        for device in self.laptops:
+            device.close()
+        self.app_transport.close()
+        self.store.close()

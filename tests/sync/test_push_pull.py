@@ -1,0 +1,101 @@
+"""Edits travel laptop -> server -> laptop, exactly once, through every fault on the link."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.client import ServerUnreachable
+
+
+def test_an_offline_edit_reaches_the_other_laptop(district):
+    a, b = district.laptop("insp.a"), district.laptop("office", role="supervisor", areas=())
+    hazard_id = a.add(district.unit_in("xinhe"), "消防通道堵塞", location="北门")
+    a.act(hazard_id, "order", deadline="2026-12-20")
+    summary = a.sync()
+    assert summary.pushed == 2 and summary.rejected == 0
+    b.sync()
+    assert b.hazard(hazard_id)["status"] == "rectifying"
+    assert b.hazard(hazard_id)["deadline"] == "2026-12-20"
+    assert a.statuses() == {"applied": 2}
+
+
+def test_the_office_edit_comes_back_with_its_history(district):
+    a, office = district.laptop("insp.a"), district.laptop("office", role="supervisor", areas=())
+    hazard_id = a.add(district.unit_in("xinhe"), "配电室积水")
+    a.sync()
+    office.sync()
+    office.edit(hazard_id, rectifier="王伟")
+    office.sync()
+    a.sync()
+    assert a.hazard(hazard_id)["rectifier"] == "王伟"
+    actors = [r[0] for r in a.conn.execute("SELECT actor FROM event WHERE row_id = ? ORDER BY hlc", (hazard_id,))]
+    assert actors == ["insp.a", "office"]
+
+
+@pytest.mark.parametrize("fault", ["drop", "lose", "duplicate", "500"])
+def test_a_push_through_a_fault_applies_every_edit_once(district, fault):
+    a, b = district.laptop("insp.a"), district.laptop("insp.b")
+    unit_id = district.unit_in("xinhe")
+    ids = [a.add(unit_id, f"隐患 {n}") for n in range(120)]  # three push batches
+    a.transport.plan = [fault, fault, fault]
+    a.sync()
+    assert a.statuses() == {"applied": 120}
+    assert district.server_count("SELECT count(*) FROM event WHERE device_id = ?", a.device_id) == 120
+    assert district.server_count("SELECT count(*) FROM hazard WHERE description LIKE '隐患 %'") == 120
+    b.sync()
+    assert {r[0] for r in b.conn.execute("SELECT id FROM hazard WHERE description LIKE '隐患 %'")} == set(ids)
+
+
+@pytest.mark.parametrize("fault", ["drop", "lose", "duplicate", "truncate", "drop_rows", "500"])
+def test_a_pull_through_a_fault_misses_nothing(district, fault):
+    a, b = district.laptop("insp.a"), district.laptop("insp.b")
+    for n in range(300):
+        a.add(district.unit_in("xinhe"), f"隐患 {n}")
+    a.sync()
+    b.transport.plan = [fault] * 3
+    b.sync()
+    assert b.conn.execute("SELECT count(*) FROM hazard WHERE description LIKE '隐患 %'").fetchone()[0] == 300
+    server_xinhe = district.server_count("SELECT count(*) FROM hazard WHERE area = 'xinhe'")
+    assert b.conn.execute("SELECT count(*) FROM hazard").fetchone()[0] == server_xinhe
+
+
+def test_a_retried_update_is_not_applied_twice(district):
+    a = district.laptop("insp.a")
+    hazard_id = a.add(district.unit_in("xinhe"), "x")
+    a.sync()
+    a.edit(hazard_id, description="y")
+    a.transport.plan = ["lose"]
+    a.sync()
+    assert district.server_hazard(hazard_id)["row_version"] == 2  # created at 1, edited once
+
+
+def test_server_unreachable_keeps_every_pending_edit(district):
+    a = district.laptop("insp.a")
+    hazard_id = a.add(district.unit_in("xinhe"), "x")
+    a.transport.offline = True
+    with pytest.raises(ServerUnreachable, match="cannot reach the district server"):
+        a.sync()
+    assert a.statuses() == {"pending": 1}
+    a.transport.offline = False
+    a.sync()
+    assert district.server_hazard(hazard_id) is not None and a.statuses() == {"applied": 1}
+
+
+def test_a_sync_with_nothing_to_do_sends_one_pull(district):
+    a = district.laptop("insp.a")
+    a.sync()
+    before = a.transport.requests
+    summary = a.sync()
+    assert (summary.pushed, summary.pulled) == (0, 0)
+    assert a.transport.requests - before == 1
+
+
+def test_the_cursor_only_moves_forward(district):
+    a, b = district.laptop("insp.a"), district.laptop("insp.b")
+    cursors = []
+    for n in range(3):
+        a.add(district.unit_in("xinhe"), f"h{n}")
+        a.sync()
+        b.sync()
+        cursors.append(int(b.conn.execute("SELECT value FROM meta WHERE key = 'cursor'").fetchone()[0]))
+    assert cursors == sorted(cursors) and len(set(cursors)) == 3
