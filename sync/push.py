@@ -160,6 +160,7 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         _record_event(b, op, old, stamp, None, "rejected", str(refusal))
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
 
+    current: dict[str, Any] | None = None
     if op.action == "create":
         decision = _create(b, op, policy, area)
     else:
@@ -169,7 +170,8 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         if decision.status != "rejected":
             _write(b, op, current, stamps, decision, area, stamp)
     conflict_ids = [_record_conflict(b, op, old, area, *c) for c in decision.conflicts]
-    _record_event(b, op, old, stamp, area, decision.status, decision.reason)
+    version = 1 if op.action == "create" else (current or {}).get("row_version", 0) + bool(decision.apply)
+    _record_event(b, op, old, stamp, area, decision.status, decision.reason, version)
     result: dict[str, Any] = {"op_id": op.op_id, "device_seq": op.device_seq, "status": decision.status}
     if decision.reason:
         result["reason"] = decision.reason
@@ -289,15 +291,19 @@ def _record_conflict(b: _Batch, op: Op, old: dict[str, Any], area: str | None, n
 
 
 def _record_event(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str,
-                  reason: str | None) -> None:
-    """Store the op with its result: the audit trail, and what a retry is answered from."""
+                  reason: str | None, version: int = 0) -> None:
+    """Store the op with its result: the audit trail, and what a retry is answered from.
+
+    `row_version` of a server event is the row's version after the op, so the log alone shows
+    which version each edit was based on and which it produced.
+    """
     b.db.execute(
         "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area, action, fields,"
-        " old, base_version, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " old, base_version, status, reason, row_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT DO NOTHING",
         (op.op_id, b.auth.device_id, op.device_seq, stamp, b.auth.login, op.at or b.now, op.table, op.pk, area,
          op.action, json.dumps(op.fields, ensure_ascii=False), json.dumps(old, ensure_ascii=False),
-         op.base_version, status, reason),
+         op.base_version, status, reason, version),
     )
     if status != "rejected" and op.action != "create":  # others see edits in the row's history
         b.db.execute(

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from schema.db import connect
 from schema.demo import seed
 from schema.writes import Actor, Writer
+
+settings.register_profile("dev", max_examples=10, stateful_step_count=25, deadline=None)
+settings.register_profile("ci", max_examples=40, stateful_step_count=30, deadline=None)
+settings.register_profile("long", max_examples=500, stateful_step_count=60, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+"""HYPOTHESIS_PROFILE=long runs the sync state machine for 500 examples (.ci/run uses 'ci')."""
 
 TODAY = date(2026, 11, 29)
 """Every test runs on this day, so overdue and deadlines do not depend on when CI runs."""

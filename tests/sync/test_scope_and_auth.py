@@ -1,0 +1,124 @@
+"""Who may see and change what: areas, roles, tokens."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from sync.accounts import revoke
+from sync.client import SyncRefused
+
+
+def test_an_inspector_receives_only_their_areas_and_the_reference_data(district):
+    a = district.laptop("insp.a", areas=("xinhe",))
+    areas = {r[0] for r in a.conn.execute("SELECT DISTINCT area FROM hazard")}
+    assert areas == {"xinhe"}
+    assert a.conn.execute("SELECT count(*) FROM area").fetchone()[0] == 85
+    assert a.conn.execute("SELECT count(*) FROM criterion").fetchone()[0] > 80
+
+
+def test_a_supervisor_receives_the_district(district):
+    office = district.laptop("office", role="supervisor", areas=())
+    assert office.conn.execute("SELECT count(*) FROM hazard").fetchone()[0] == district.server_count(
+        "SELECT count(*) FROM hazard")
+
+
+def test_a_change_outside_the_inspectors_areas_is_rejected_and_kept_visible(district):
+    a = district.laptop("insp.a", areas=("xinhe",))
+    # The laptop holds an old copy of a unit of another town (say, from before a reassignment).
+    foreign_unit = district.unit_in("dagang")
+    unit = district.store.db().one("SELECT * FROM unit WHERE id = ?", (foreign_unit,))
+    a.conn.execute(f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})", list(unit.values()))
+    hazard_id = a.add(foreign_unit, "x")
+    summary = a.sync()
+    assert summary.rejected == 1
+    (reason,) = [r[0] for r in a.conn.execute("SELECT reason FROM event WHERE row_id = ?", (hazard_id,))]
+    assert reason == f"no unit with id {foreign_unit} on the server"
+    assert district.server_hazard(hazard_id) is None
+    assert a.conn.execute("SELECT count(*) FROM hazard WHERE id = ?", (hazard_id,)).fetchone()[0] == 1
+
+
+def test_reference_data_is_the_offices(district):
+    a = district.laptop("insp.a")
+    area_id = a.conn.execute("SELECT id FROM area WHERE code = 'xinhe'").fetchone()[0]
+    a.writer.update("area", area_id, {"name_en": "Renamed"})
+    a.sync()
+    (reason,) = [r[0] for r in a.conn.execute("SELECT reason FROM event WHERE status = 'rejected'")]
+    assert reason == "only the district office may change area"
+
+
+def test_moving_an_inspector_re_snapshots_and_keeps_pending_work(district):
+    a = district.laptop("insp.a", areas=("xinhe",))
+    kept = a.add(district.unit_in("xinhe"), "pending when moved")
+    a.transport.offline = True
+    with pytest.raises(Exception):
+        a.sync()
+    a.transport.offline = False
+    district.move("insp.a", ["chadian"])
+    summary = a.sync()
+    assert summary.rejected == 1  # its xinhe hazard is outside the new areas: kept, with the reason
+    areas = {r[0] for r in a.conn.execute("SELECT DISTINCT area FROM hazard")}
+    assert areas == {"chadian", "xinhe"}
+    assert a.conn.execute("SELECT count(*) FROM hazard WHERE area = 'xinhe'").fetchone()[0] == 1
+    assert a.conn.execute("SELECT id FROM hazard WHERE area = 'xinhe'").fetchone()[0] == kept
+    assert a.conn.execute("SELECT count(*) FROM hazard WHERE area = 'chadian'").fetchone()[0] == district.server_count(
+        "SELECT count(*) FROM hazard WHERE area = 'chadian'")
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_no_token_or_a_wrong_token_is_401_and_nothing_changes(district, token):
+    district.laptop("insp.a")
+    headers = {"SafeCity-Protocol": "1", **({"Authorization": f"Bearer {token}"} if token else {})}
+    client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
+    before = district.server_count("SELECT count(*) FROM event")
+    response = client.post("/v1/push", headers=headers, content=json.dumps({"ops": []}))
+    assert response.status_code == 401 and "token" in response.json()["error"]
+    assert client.get("/v1/pull", headers=headers).status_code == 401
+    assert district.server_count("SELECT count(*) FROM event") == before
+
+
+def test_a_revoked_token_is_refused_and_local_work_is_kept(district):
+    a = district.laptop("insp.a")
+    a.add(district.unit_in("xinhe"), "x")
+    revoke(district.store.db(), "insp.a")
+    with pytest.raises(SyncRefused, match="token"):
+        a.sync()
+    assert a.statuses() == {"pending": 1}
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    pytest.param(b"not json", 400, "not valid JSON", id="not-json"),
+    pytest.param(b'{"ops": 3}', 400, "a push is a JSON object with a list 'ops'", id="ops-not-a-list"),
+    pytest.param(b'{"ops": [{"op_id": "x"}]}', 400, "op 0: 'device_seq' must be int", id="op-missing-fields"),
+])
+def test_malformed_push_is_a_clear_400(district, body, status, message):
+    a = district.laptop("insp.a")
+    client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
+    response = client.post("/v1/push", content=body, headers={"SafeCity-Protocol": "1",
+                                                               "Authorization": f"Bearer {a.client.token}"})
+    assert response.status_code == status and message in response.json()["error"]
+
+
+def test_an_old_or_new_client_is_told_what_to_do(district):
+    a = district.laptop("insp.a")
+    client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
+    auth = {"Authorization": f"Bearer {a.client.token}"}
+    assert client.get("/v1/me", headers={**auth, "SafeCity-Protocol": "0"}).status_code == 426
+    assert client.get("/v1/me", headers={**auth, "SafeCity-Protocol": "99"}).status_code == 426
+    assert client.get("/v1/me", headers=auth).status_code == 400
+
+
+def test_health_and_openapi_are_public(district):
+    client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
+    assert client.get("/health").json() == {"status": "ok", "protocol": 1}
+    assert "/v1/push" in client.get("/openapi.json").json()["paths"]
+
+
+def test_an_oversized_body_is_refused(district):
+    a = district.laptop("insp.a")
+    client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
+    response = client.post("/v1/push", content=b"x", headers={
+        "SafeCity-Protocol": "1", "Authorization": f"Bearer {a.client.token}", "Content-Length": str(2**30)})
+    assert response.status_code == 413
