@@ -16,7 +16,7 @@ from pathlib import Path
 
 from schema.errors import StoreError
 from schema.migrations import MIGRATIONS, SCHEMA_VERSION
-from schema.search import fts_text
+from schema.search import fts_text, is_deferred, rebuild_index
 
 APPLICATION_ID = 0x5AFEC17  # marks a file as SafeCity's, so a stray SQLite file is refused
 
@@ -42,6 +42,8 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout = 30000")
         if migrate:
             _migrate(conn, path)
+            if is_deferred(conn):  # a large pull stopped before it re-indexed
+                rebuild_index(conn)
     except sqlite3.DatabaseError as err:
         raise StoreError(f"cannot open {path} as a SafeCity database: {err}") from None
     return conn

@@ -343,14 +343,17 @@ CREATE TABLE meta (
 # Full-text search over hazard and unit text. The indexed text is pre-split by
 # `schema.search.fts_text` (every CJK character a token), so a two-character Chinese query
 # finds longer words: 消防 finds 消防通道堵塞. The triggers call that function, which
-# `schema.db.connect` registers on every connection.
+# `schema.db.connect` registers on every connection. While a large pull is written, the
+# triggers stand down (meta 'search_deferred') and the index is rebuilt once at the end.
 V1_SEARCH = """
 CREATE VIRTUAL TABLE hazard_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TRIGGER hazard_fts_insert AFTER INSERT ON hazard BEGIN
+CREATE TRIGGER hazard_fts_insert AFTER INSERT ON hazard
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'search_deferred') BEGIN
     INSERT INTO hazard_fts (rowid, body)
     VALUES (new.rowid, fts_text(new.description, new.location, new.rectifier));
 END;
-CREATE TRIGGER hazard_fts_update AFTER UPDATE OF description, location, rectifier ON hazard BEGIN
+CREATE TRIGGER hazard_fts_update AFTER UPDATE OF description, location, rectifier ON hazard
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'search_deferred') BEGIN
     UPDATE hazard_fts SET body = fts_text(new.description, new.location, new.rectifier)
     WHERE rowid = new.rowid;
 END;
@@ -359,11 +362,13 @@ CREATE TRIGGER hazard_fts_delete AFTER DELETE ON hazard BEGIN
 END;
 
 CREATE VIRTUAL TABLE unit_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TRIGGER unit_fts_insert AFTER INSERT ON unit BEGIN
+CREATE TRIGGER unit_fts_insert AFTER INSERT ON unit
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'search_deferred') BEGIN
     INSERT INTO unit_fts (rowid, body)
     VALUES (new.rowid, fts_text(new.name, new.name_en, new.address, new.uscc));
 END;
-CREATE TRIGGER unit_fts_update AFTER UPDATE OF name, name_en, address, uscc ON unit BEGIN
+CREATE TRIGGER unit_fts_update AFTER UPDATE OF name, name_en, address, uscc ON unit
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'search_deferred') BEGIN
     UPDATE unit_fts SET body = fts_text(new.name, new.name_en, new.address, new.uscc)
     WHERE rowid = new.rowid;
 END;

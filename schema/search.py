@@ -13,14 +13,18 @@ the list queries (through `match_expression`).
 from __future__ import annotations
 
 import re
+import sqlite3
 
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F), (0xFF00, 0xFFEF))
+_SPACED = {cp: f" {chr(cp)} " for lo, hi in _CJK_RANGES for cp in range(lo, hi + 1)}
+"""str.translate table: every CJK character (and CJK punctuation) gets spaces around it."""
 _CJK = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])")
 _WORD = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def fts_text(*parts: str | None) -> str:
     """The text to index for a row: its parts joined, each CJK character spaced apart."""
-    return _CJK.sub(r" \1 ", " ".join(p for p in parts if p))
+    return " ".join(p for p in parts if p).translate(_SPACED)
 
 
 def match_expression(query: str) -> str | None:
@@ -40,3 +44,32 @@ def match_expression(query: str) -> str | None:
         else:
             terms.append(f'"{phrase}"*')
     return " AND ".join(terms) or None
+
+
+DEFERRED = "search_deferred"
+"""`meta` key set while a large pull writes rows without indexing them one by one."""
+
+
+def defer_indexing(conn: sqlite3.Connection) -> None:
+    """Stop the per-row index triggers (inside the caller's transaction) until `rebuild_index`."""
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING", (DEFERRED,))
+
+
+def is_deferred(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM meta WHERE key = ?", (DEFERRED,)).fetchone() is not None
+
+
+def rebuild_index(conn: sqlite3.Connection) -> None:
+    """Index every hazard and unit again in one statement each (much faster than row by row for
+    a big snapshot, because FTS5 then builds one segment instead of merging many)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM hazard_fts")
+        conn.execute("INSERT INTO hazard_fts (rowid, body) SELECT rowid, fts_text(description, location, rectifier) FROM hazard")
+        conn.execute("DELETE FROM unit_fts")
+        conn.execute("INSERT INTO unit_fts (rowid, body) SELECT rowid, fts_text(name, name_en, address, uscc) FROM unit")
+        conn.execute("DELETE FROM meta WHERE key = ?", (DEFERRED,))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -88,10 +88,13 @@ def policy(table: str) -> Policy:
 @cache
 def _table_info(sql: str, pragma: tuple[tuple[str, int, object], ...]) -> TableInfo:
     enums = {col: tuple(v.strip().strip("'") for v in values.split(",")) for col, values in _ENUM.findall(sql)}
+    columns = tuple(name for name, _, _ in pragma)
     return TableInfo(
-        columns=tuple(name for name, _, _ in pragma),
+        columns=columns,
         required=frozenset(name for name, notnull, default in pragma if notnull and default is None),
         enums=enums,
+        dates=frozenset(c for c in columns if _DATE_COLUMNS.search(c)),
+        settable=frozenset(columns) - SYNC_COLUMNS,
     )
 
 
@@ -101,6 +104,10 @@ class TableInfo:
     required: frozenset[str]
     """NOT NULL columns without a default: a new row must name them."""
     enums: dict[str, tuple[str, ...]]
+    dates: frozenset[str] = frozenset()
+    """Columns holding a YYYY-MM-DD date."""
+    settable: frozenset[str] = frozenset()
+    """Columns an edit may set (all but the sync engine's own)."""
 
 
 def table_info(conn: sqlite3.Connection, table: str) -> TableInfo:
@@ -119,7 +126,7 @@ def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, c
     Raises DomainError naming the table, the field and the rule.
     """
     for name, value in fields.items():
-        if name not in info.columns or name in SYNC_COLUMNS:
+        if name not in info.settable:
             raise DomainError(f"{table} has no field {name!r} that can be set")
         if value is None:
             if name in info.required:
@@ -130,7 +137,7 @@ def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, c
         allowed = info.enums.get(name)
         if allowed and value not in allowed:
             raise DomainError(f"{table}.{name} must be one of {', '.join(allowed)}; got {value!r}")
-        if _DATE_COLUMNS.search(name):
+        if name in info.dates:
             parse_date(str(value), what=f"{table}.{name}")
     if creating:
         missing = sorted(info.required - set(fields) - SYNC_COLUMNS - derived)

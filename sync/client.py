@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from schema.db import get_meta, set_meta, transaction
 from schema.errors import DomainError
@@ -91,7 +92,7 @@ class SyncClient:
                    "Accept-Encoding": "gzip"}
         content = None
         if body is not None:
-            content = gzip.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+            content = gzip.compress(orjson.dumps(body), 1)
             headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
         last_error = ""
         for attempt in range(self.attempts):
@@ -108,8 +109,8 @@ class SyncClient:
             if response.status_code >= 400:
                 raise SyncRefused(_server_message(response))
             try:
-                answer = response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                answer = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
                 answer = None
             if answer is None or not complete(answer):
                 last_error = "the server's answer was cut short"
@@ -140,13 +141,16 @@ class SyncClient:
         """Fetch pages after the local cursor until the server has no more."""
         while True:
             cursor = int(get_meta(self.conn, "cursor", "0") or 0)
-            page = self.request("GET", "/v1/pull", complete=_page_is_whole, params={
-                "cursor": cursor, "limit": self.page_size, "scope": get_meta(self.conn, "scope_key", "")})
+            params = {"cursor": cursor, "limit": self.page_size, "scope": get_meta(self.conn, "scope_key", "")}
+            if get_meta(self.conn, "snapshot_complete") == "1":
+                params["own"] = "skip"  # our own changes came back in the push results
+            page = self.request("GET", "/v1/pull", complete=_page_is_whole, params=params)
             if page.get("reset"):
                 replica.reset_scope(self.conn, page["scope"])
                 continue
             summary.pulled += replica.apply_page(self.conn, page)
             if not page.get("more"):
+                replica.finish_pull(self.conn)
                 return
 
     def sync(self) -> SyncSummary:

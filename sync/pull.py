@@ -30,8 +30,14 @@ MAX_PAGE = 10_000
 CHUNK = 500
 
 
-def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None) -> dict[str, Any]:
-    """One page of changes after `cursor` for this device."""
+def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None,
+         skip_own: bool = False) -> dict[str, Any]:
+    """One page of changes after `cursor` for this device.
+
+    `skip_own`: leave out rows whose latest change is this device's own op. A device asks for
+    this only once it holds a complete snapshot: its push results already told it the version
+    (or the whole row) its ops produced, so sending those rows again would only cost time.
+    """
     hlc_row = db.one("SELECT value FROM meta WHERE key = 'hlc'")
     hlc = int(hlc_row["value"]) if hlc_row else 0
     scope = {"key": auth.scope_key(), "areas": list(auth.areas) if auth.areas is not None else None}
@@ -53,8 +59,8 @@ def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: 
     for table, row_id, _pos, is_deleted, origin in entries:
         if is_deleted:
             deleted.append([table, row_id])
-        elif table == "event" and origin == auth.device_id:
-            continue  # the device wrote this op itself
+        elif origin == auth.device_id and (table == "event" or skip_own):
+            continue  # the device made this change itself and knows its result
         else:
             wanted.setdefault(table, []).append(row_id)
 

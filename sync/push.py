@@ -15,9 +15,11 @@ visible. Results: applied | superseded | conflict | rejected.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+
+import orjson
 
 from schema import clock
 from schema.db import connect
@@ -86,10 +88,51 @@ class _Batch:
     hlc: int
     now: str
     parent_areas: dict[tuple[str, str], str | None]
+    creates: list[tuple[Op, dict[str, Any], str | None, int, dict[str, Any]]] = field(default_factory=list)
+    """New rows waiting to be written together (a push is mostly new records)."""
 
     def position(self) -> int:
         self.pos += 1
         return self.pos
+
+    def flush(self) -> None:
+        """Write the buffered creates with one statement per table and column set.
+
+        Called before anything that may read them (an edit, a stored result) and at the end.
+        """
+        if not self.creates:
+            return
+        pending, self.creates = self.creates, []
+        taken: set[tuple[str, str]] = set()
+        by_table: dict[str, list[str]] = {}
+        for op, *_ in pending:
+            by_table.setdefault(op.table, []).append(op.pk)
+        for table, pks in by_table.items():
+            for start in range(0, len(pks), 500):
+                chunk = pks[start:start + 500]
+                taken.update((table, r[0]) for r in self.db.rows(
+                    f"SELECT id FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+        rows: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
+        metas, events = [], []
+        for op, old, area, stamp, result in pending:
+            status, reason = "applied", None
+            if (op.table, op.pk) in taken:
+                status, reason = "rejected", f"{op.table} {op.pk} already exists"
+                result.update(status=status, reason=reason)
+                result.pop("version", None)
+            else:
+                taken.add((op.table, op.pk))
+                rows.setdefault((op.table, tuple(op.fields)), []).append([op.pk, *op.fields.values()])
+                metas.append((op.table, op.pk, self.position(), area, self.auth.device_id))
+            events.append(_event_row(self, op, old, stamp, area if status == "applied" else None, status, reason, 1))
+        for (table, columns), values in rows.items():
+            names = ["id", *columns]
+            self.db.many(f"INSERT INTO {table} ({', '.join(names)}, row_version)"
+                         f" VALUES ({', '.join('?' * len(names))}, 1)", values)
+        # A field set at creation has no stamp: nobody else can have seen the row before it existed.
+        self.db.many("INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
+                     " VALUES (?, ?, ?, ?, 0, '{}', ?)", metas)
+        self.db.many(_EVENT_INSERT, events)
 
 
 def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None) -> dict[str, Any]:
@@ -101,9 +144,10 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
     with db.transaction():
         device = db.one("SELECT last_seq FROM device WHERE id = ?", (auth.device_id,))
         last_seq = device["last_seq"] if device else 0
-        batch = _Batch(db, auth, db.read_counter(), _server_hlc(db), utc_now(), {})
+        batch = _Batch(db, auth, db.read_counter(), _server_hlc(db), utc_now(), _parent_areas(db, ops))
         for op, old in ops:
             if op.device_seq <= last_seq:
+                batch.flush()
                 results.append(_stored_result(db, auth, op))
                 continue
             stamp, ahead = clock.clamp(op.hlc, now_ms)
@@ -111,11 +155,30 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
             batch.hlc = clock.next_stamp(max(batch.hlc, stamp), now_ms)
             results.append(_apply(batch, op, old, stamp))
             last_seq = op.device_seq
+        batch.flush()
         db.execute("UPDATE device SET last_seq = ?, last_seen = ? WHERE id = ?", (last_seq, batch.now, auth.device_id))
         db.execute("UPDATE meta SET value = ? WHERE key = 'pos'", (str(batch.pos),))
         db.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                    (str(batch.hlc),))
     return {"results": results, "hlc": batch.hlc, "skew_ms": skew}
+
+
+def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tuple[str, str], str | None]:
+    """The areas of the parents new rows name, read once for the whole batch."""
+    wanted: dict[str, set[str]] = {}
+    for op, _old in ops:
+        policy = POLICIES.get(op.table)
+        if op.action == "create" and policy and policy.area_from:
+            parent_table, column = policy.area_from
+            wanted.setdefault(parent_table, set()).add(str(op.fields.get(column)))
+    found: dict[tuple[str, str], str | None] = {}
+    for table, ids in wanted.items():
+        chunk_ids = sorted(ids)
+        for start in range(0, len(chunk_ids), 500):
+            chunk = chunk_ids[start:start + 500]
+            for row_id, area in db.rows(f"SELECT id, area FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
+                found[(table, row_id)] = area
+    return found
 
 
 def _server_hlc(db: ServerDb) -> int:
@@ -124,7 +187,7 @@ def _server_hlc(db: ServerDb) -> int:
 
 
 def _stored_result(db: ServerDb, auth: DeviceAuth, op: Op) -> dict[str, Any]:
-    event = db.one("SELECT id, status, reason, area FROM event WHERE device_id = ? AND device_seq = ?",
+    event = db.one("SELECT id, status, reason, area, row_version FROM event WHERE device_id = ? AND device_seq = ?",
                    (auth.device_id, op.device_seq))
     if event is None or event["id"] != op.op_id:
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected",
@@ -133,8 +196,8 @@ def _stored_result(db: ServerDb, auth: DeviceAuth, op: Op) -> dict[str, Any]:
     conflicts = [r["id"] for r in db.all("SELECT id FROM conflict WHERE op_id = ?", (op.op_id,))]
     if conflicts:
         result["conflicts"] = conflicts
-    if event["status"] != "applied" and auth.may_see(event["area"]):
-        result["row"] = _row(db, op.table, op.pk)
+    if auth.may_see(event["area"]):
+        _describe_row(db, result, op, event["row_version"])
     return result
 
 
@@ -149,6 +212,7 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         if policy is None:
             raise Refused(f"unknown table {op.table!r}")
         if op.action != "create":
+            b.flush()
             meta = b.db.one("SELECT area, deleted, stamps FROM row_meta WHERE table_name = ? AND row_id = ?",
                             (op.table, op.pk))
         area = _authorize(b, policy, op, meta)
@@ -160,26 +224,34 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         _record_event(b, op, old, stamp, None, "rejected", str(refusal))
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
 
-    current: dict[str, Any] | None = None
     if op.action == "create":
-        decision = _create(b, op, policy, area)
-    else:
-        current = _row(b.db, op.table, op.pk)
-        stamps = {k: FieldStamp(*v) for k, v in json.loads(meta["stamps"]).items()} if meta else {}
-        decision = decide(op, b.auth.device_id, policy, current, stamps, bool(meta and meta["deleted"]), hlc=stamp)
-        if decision.status != "rejected":
-            _write(b, op, current, stamps, decision, area, stamp)
+        result = {"op_id": op.op_id, "device_seq": op.device_seq, "status": "applied", "version": 1}
+        b.creates.append((op, old, area, stamp, result))
+        return result
+    current = _row(b.db, op.table, op.pk)
+    stamps = {k: FieldStamp(*v) for k, v in json.loads(meta["stamps"]).items()} if meta else {}
+    decision = decide(op, b.auth.device_id, policy, current, stamps, bool(meta and meta["deleted"]), hlc=stamp)
+    if decision.status != "rejected":
+        _write(b, op, current, stamps, decision, area, stamp)
     conflict_ids = [_record_conflict(b, op, old, area, *c) for c in decision.conflicts]
-    version = 1 if op.action == "create" else (current or {}).get("row_version", 0) + bool(decision.apply)
+    version = (current or {}).get("row_version", 0) + bool(decision.apply)
     _record_event(b, op, old, stamp, area, decision.status, decision.reason, version)
     result: dict[str, Any] = {"op_id": op.op_id, "device_seq": op.device_seq, "status": decision.status}
     if decision.reason:
         result["reason"] = decision.reason
     if conflict_ids:
         result["conflicts"] = conflict_ids
-    if decision.status != "applied" or decision.superseded:
-        result["row"] = _row(b.db, op.table, op.pk)
+    _describe_row(b.db, result, op, version)
     return result
+
+
+def _describe_row(db: ServerDb, result: dict[str, Any], op: Op, version: int) -> None:
+    """Tell the device the row's state after its op: the version when its copy is now exactly
+    the server's (the op applied straight on top of what it had), else the whole row."""
+    if result["status"] == "applied" and (op.action == "delete" or version == op.base_version + 1):
+        result["version"] = version
+    else:
+        result["row"] = _row(db, op.table, op.pk)
 
 
 def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -> str | None:
@@ -220,29 +292,13 @@ def _derived_area(b: _Batch, policy: Policy, op: Op) -> str:
     parent_id = op.fields.get(column)
     key = (parent_table, str(parent_id))
     if key not in b.parent_areas:
+        b.flush()  # the parent may be a new row of this same batch
         row = b.db.one(f"SELECT area FROM {parent_table} WHERE id = ?", (parent_id,))
         b.parent_areas[key] = row["area"] if row else None
     area = b.parent_areas[key]
     if area is None or not b.auth.may_see(area):
         raise Refused(f"no {parent_table} with id {parent_id} on the server")
     return area
-
-
-def _create(b: _Batch, op: Op, policy: Policy, area: str | None) -> Decision:
-    columns = ["id", *op.fields, "row_version"]
-    inserted = b.db.execute(
-        f"INSERT INTO {op.table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        " ON CONFLICT (id) DO NOTHING",
-        [op.pk, *op.fields.values(), 1],
-    )
-    if not inserted:
-        return Decision.rejected(f"{op.table} {op.pk} already exists")
-    stamps = {name: [1, op.hlc, b.auth.device_id] for name in op.fields}
-    b.db.execute(
-        "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin) VALUES (?, ?, ?, ?, 0, ?, ?)",
-        (op.table, op.pk, b.position(), area, json.dumps(stamps), b.auth.device_id),
-    )
-    return Decision("applied", apply=op.fields)
 
 
 def _write(b: _Batch, op: Op, current: dict[str, Any] | None, stamps: dict[str, FieldStamp],
@@ -284,10 +340,24 @@ def _record_conflict(b: _Batch, op: Op, old: dict[str, Any], area: str | None, n
          op.op_id, b.now),
     )
     b.db.execute(
-        "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin) VALUES (?, ?, ?, ?, 0, '{}', ?)",
-        ("conflict", conflict_id, b.position(), area, b.auth.device_id),
+        "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin) VALUES (?, ?, ?, ?, 0, '{}', NULL)",
+        ("conflict", conflict_id, b.position(), area),
     )
     return conflict_id
+
+
+_EVENT_INSERT = (
+    "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area, action, fields,"
+    " old, base_version, status, reason, row_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def _event_row(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str,
+               reason: str | None, version: int) -> tuple[Any, ...]:
+    return (op.op_id, b.auth.device_id, op.device_seq, stamp, b.auth.login, op.at or b.now, op.table, op.pk, area,
+            op.action, orjson.dumps(op.fields).decode(), orjson.dumps(old).decode(),
+            op.base_version, status, reason, version)
 
 
 def _record_event(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str,
@@ -297,14 +367,7 @@ def _record_event(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str 
     `row_version` of a server event is the row's version after the op, so the log alone shows
     which version each edit was based on and which it produced.
     """
-    b.db.execute(
-        "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area, action, fields,"
-        " old, base_version, status, reason, row_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
-        (op.op_id, b.auth.device_id, op.device_seq, stamp, b.auth.login, op.at or b.now, op.table, op.pk, area,
-         op.action, json.dumps(op.fields, ensure_ascii=False), json.dumps(old, ensure_ascii=False),
-         op.base_version, status, reason, version),
-    )
+    b.db.execute(_EVENT_INSERT, _event_row(b, op, old, stamp, area, status, reason, version))
     if status != "rejected" and op.action != "create":  # others see edits in the row's history
         b.db.execute(
             "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"

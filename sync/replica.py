@@ -19,8 +19,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from schema import clock
+import orjson
+
+from schema import clock, search
 from schema.db import get_meta, set_meta, transaction
+
+BULK_ROWS = 1000
+"""A page this large is written without per-row search indexing; `finish_pull` re-indexes once."""
 
 LOCAL_META = ("server_url", "device_id", "login", "role", "areas", "cursor", "scope_key", "last_sync")
 
@@ -41,7 +46,7 @@ def pending_ops(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
     ).fetchall()
     return [
         {"op_id": r[0], "device_seq": r[1], "hlc": r[2], "table": r[3], "pk": r[4], "action": r[5],
-         "fields": json.loads(r[6]), "old": json.loads(r[7]), "base_version": r[8], "actor": r[9], "at": r[10]}
+         "fields": orjson.loads(r[6]), "old": orjson.loads(r[7]), "base_version": r[8], "actor": r[9], "at": r[10]}
         for r in rows
     ]
 
@@ -56,20 +61,36 @@ def record_results(conn: sqlite3.Connection, results: Iterable[dict[str, Any]], 
     counts = {"applied": 0, "superseded": 0, "conflict": 0, "rejected": 0}
     with transaction(conn):
         rows_to_apply: dict[str, list[dict[str, Any]]] = {}
+        results = list(results)
+        conn.executemany("UPDATE event SET status = ?, reason = ? WHERE id = ? AND status = 'pending'",
+                         [(r["status"], r.get("reason"), r["op_id"]) for r in results])
         for result in results:
             status = result["status"]
             counts[status] = counts.get(status, 0) + 1
-            conn.execute("UPDATE event SET status = ?, reason = ? WHERE id = ? AND status = 'pending'",
-                         (status, result.get("reason"), result["op_id"]))
             row = result.get("row")
             if row:
                 table = conn.execute("SELECT table_name FROM event WHERE id = ?", (result["op_id"],)).fetchone()[0]
                 rows_to_apply.setdefault(table, []).append(row)
+        pending = _pending_fields(conn)
         for table, rows in rows_to_apply.items():
             columns = list(rows[0])
-            _upsert(conn, table, columns, [tuple(r.get(c) for c in columns) for r in rows], _pending_fields(conn))
+            _upsert(conn, table, columns, [tuple(r.get(c) for c in columns) for r in rows], pending)
+        _record_versions(conn, [r for r in results if "version" in r], pending)
         clock.observe(conn, server_hlc)
     return counts
+
+
+def _record_versions(conn: sqlite3.Connection, results: list[dict[str, Any]], pending: dict[str, set[str]]) -> None:
+    """The server says our copy of these rows is now exactly its version: remember it, so the
+    next edit is based on it (rows with further pending ops keep the base those ops used)."""
+    by_table: dict[str, list[tuple[int, str]]] = {}
+    for result in results:
+        row = conn.execute("SELECT table_name, row_id, action FROM event WHERE id = ?", (result["op_id"],)).fetchone()
+        if row and row[2] != "delete" and row[1] not in pending:
+            by_table.setdefault(row[0], []).append((result["version"], row[1], result["version"]))
+    for table, values in by_table.items():
+        # Never backwards: a later op of the same batch may already have brought a newer row.
+        conn.executemany(f"UPDATE {table} SET row_version = ? WHERE id = ? AND row_version < ?", values)
 
 
 def _pending_fields(conn: sqlite3.Connection) -> dict[str, set[str]]:
@@ -90,6 +111,8 @@ def apply_page(conn: sqlite3.Connection, page: dict[str, Any]) -> int:
     """Apply one pulled page and advance the cursor, atomically; returns rows applied."""
     applied = 0
     with _server_copy(conn):
+        if page.get("count", 0) >= BULK_ROWS:
+            search.defer_indexing(conn)
         pending = _pending_fields(conn)
         local_tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         for table, data in page.get("tables", {}).items():
@@ -106,6 +129,15 @@ def apply_page(conn: sqlite3.Connection, page: dict[str, Any]) -> int:
         set_meta(conn, "cursor", str(page["cursor"]))
         clock.observe(conn, int(page.get("hlc") or 0))
     return applied
+
+
+def finish_pull(conn: sqlite3.Connection) -> None:
+    """After the last page: the snapshot is complete; rebuild the search index if deferred."""
+    if get_meta(conn, "snapshot_complete") != "1":
+        with transaction(conn):
+            set_meta(conn, "snapshot_complete", "1")
+    if search.is_deferred(conn):
+        search.rebuild_index(conn)
 
 
 @contextmanager
@@ -188,6 +220,7 @@ def reset_scope(conn: sqlite3.Connection, scope: dict[str, Any]) -> int:
                 conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in gone])
                 purged += len(gone)
         set_meta(conn, "cursor", "0")
+        set_meta(conn, "snapshot_complete", "0")
         set_meta(conn, "scope_key", scope["key"])
         set_meta(conn, "areas", json.dumps(areas))
     return purged

@@ -23,6 +23,7 @@ import time
 import zlib
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -62,7 +63,7 @@ class _Fast(JSONResponse):
     """JSON without spaces or ASCII escaping: pages are large, Chinese is common."""
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        return orjson.dumps(content)
 
 
 def create_app(store: DistrictStore) -> Starlette:
@@ -119,7 +120,8 @@ def create_app(store: DistrictStore) -> Starlette:
         if cursor < 0 or limit < 1:
             raise HTTPError(400, "cursor must be 0 or more and limit 1 or more")
         page = await run_in_threadpool(store.pull, auth, cursor=cursor, limit=limit,
-                                       scope_key=request.query_params.get("scope"))
+                                       scope_key=request.query_params.get("scope"),
+                                       skip_own=request.query_params.get("own") == "skip")
         return _Fast(page)
 
     def guarded(endpoint: Any) -> Any:
@@ -168,8 +170,8 @@ async def _read_json(request: Request) -> Any:
         if inflater.unconsumed_tail:
             raise HTTPError(413, "the request inflates to more than the server accepts")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
         raise HTTPError(400, "the request body is not valid JSON") from None
 
 
@@ -233,7 +235,8 @@ OPENAPI: dict[str, Any] = {
         "/v1/pull": {"get": {
             "summary": "A page of changes after the cursor, within the device's scope", "security": _AUTH,
             "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in
-                           (("cursor", "integer"), ("limit", "integer"), ("scope", "string"))],
+                           (("cursor", "integer"), ("limit", "integer"), ("scope", "string"),
+                                                   ("own", "string"))],
             "responses": {"200": {"description": "tables, deleted, cursor, more, hlc, scope (or reset)"},
                           "401": {"description": "bad token"}}}},
     },

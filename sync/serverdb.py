@@ -55,6 +55,17 @@ SERVER_TABLES = [
     )""",
     "CREATE INDEX IF NOT EXISTS row_meta_by_pos ON row_meta (pos)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_area_pos ON row_meta (area, pos)",
+    # What only laptops read: the search index (kept up by a Python function per row) and the
+    # outbox and history indexes of the event log. The server's rows are the same without them.
+    "DROP TRIGGER IF EXISTS hazard_fts_insert",
+    "DROP TRIGGER IF EXISTS hazard_fts_update",
+    "DROP TRIGGER IF EXISTS hazard_fts_delete",
+    "DROP TRIGGER IF EXISTS unit_fts_insert",
+    "DROP TRIGGER IF EXISTS unit_fts_update",
+    "DROP TRIGGER IF EXISTS unit_fts_delete",
+    "DROP TABLE IF EXISTS hazard_fts",
+    "DROP TABLE IF EXISTS unit_fts",
+    "DROP INDEX IF EXISTS event_pending",
 ]
 
 DATABASE_FILE = "district.db"

@@ -41,8 +41,9 @@ class DistrictStore:
     def push(self, auth: DeviceAuth, body: Any) -> dict[str, Any]:
         return push.push(self.db(), auth, body)
 
-    def pull(self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None) -> dict[str, Any]:
-        return pull.pull(self.db(), auth, cursor=cursor, limit=limit, scope_key=scope_key)
+    def pull(self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None,
+             skip_own: bool = False) -> dict[str, Any]:
+        return pull.pull(self.db(), auth, cursor=cursor, limit=limit, scope_key=scope_key, skip_own=skip_own)
 
     def seed(self, *, scale: int, today: date) -> dict[str, int]:
         """Load the demo district and give every row a change-log position, so laptops pull it."""

@@ -144,18 +144,24 @@ def serve(data_dir: str, host: str, port: int) -> None:
 
 
 @main.group()
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="The server's data folder.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), help="The server's data folder (required).")
 @click.pass_context
-def admin(ctx: click.Context, data_dir: str) -> None:
+def admin(ctx: click.Context, data_dir: str | None) -> None:
     """Administer the district server's data: demo district, users, tokens."""
-    from sync.store import DistrictStore
-
-    ctx.obj = {**(ctx.obj or {}), "store": DistrictStore.open(data_dir)}
-    ctx.call_on_close(ctx.obj["store"].close)
+    ctx.obj = {**(ctx.obj or {}), "data_dir": data_dir}
 
 
 def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
-    return ctx.find_object(dict)["store"]
+    """The server's store, opened on first use (so '--help' works without --data)."""
+    from sync.store import DistrictStore
+
+    obj = ctx.find_object(dict)
+    if "store" not in obj:
+        if not obj.get("data_dir"):
+            raise click.UsageError("Missing option '--data' (safecity admin --data DIR ...).")
+        obj["store"] = DistrictStore.open(obj["data_dir"])
+        ctx.find_root().call_on_close(obj["store"].close)
+    return obj["store"]
 
 
 @admin.command("seed")
