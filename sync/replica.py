@@ -71,7 +71,9 @@ def record_results(conn: sqlite3.Connection, results: Iterable[dict[str, Any]], 
             if row:
                 table = conn.execute("SELECT table_name FROM event WHERE id = ?", (result["op_id"],)).fetchone()[0]
                 rows_to_apply.setdefault(table, []).append(row)
-        pending = _pending_fields(conn)
+        touched = [r["id"] for rows in rows_to_apply.values() for r in rows]
+        touched += [e["row_id"] for e in _events(conn, [r["op_id"] for r in results if "version" in r])]
+        pending = _pending_fields(conn, touched)
         for table, rows in rows_to_apply.items():
             columns = list(rows[0])
             _upsert(conn, table, columns, [tuple(r.get(c) for c in columns) for r in rows], pending)
@@ -80,30 +82,44 @@ def record_results(conn: sqlite3.Connection, results: Iterable[dict[str, Any]], 
     return counts
 
 
+def _events(conn: sqlite3.Connection, op_ids: list[str]) -> list[sqlite3.Row]:
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(op_ids), 500):
+        chunk = op_ids[start:start + 500]
+        rows += conn.execute(f"SELECT id, table_name, row_id, action FROM event WHERE id IN ({', '.join('?' * len(chunk))})",
+                             chunk).fetchall()
+    return rows
+
+
 def _record_versions(conn: sqlite3.Connection, results: list[dict[str, Any]], pending: dict[str, set[str]]) -> None:
     """The server says our copy of these rows is now exactly its version: remember it, so the
     next edit is based on it (rows with further pending ops keep the base those ops used)."""
-    by_table: dict[str, list[tuple[int, str]]] = {}
+    by_table: dict[str, list[tuple[int, str, int]]] = {}
+    events = {e["id"]: e for e in _events(conn, [r["op_id"] for r in results])}
     for result in results:
-        row = conn.execute("SELECT table_name, row_id, action FROM event WHERE id = ?", (result["op_id"],)).fetchone()
-        if row and row[2] != "delete" and row[1] not in pending:
-            by_table.setdefault(row[0], []).append((result["version"], row[1], result["version"]))
+        e = events.get(result["op_id"])
+        if e and e["action"] != "delete" and e["row_id"] not in pending:
+            by_table.setdefault(e["table_name"], []).append((result["version"], e["row_id"], result["version"]))
     for table, values in by_table.items():
         # Never backwards: a later op of the same batch may already have brought a newer row.
         conn.executemany(f"UPDATE {table} SET row_version = ? WHERE id = ? AND row_version < ?", values)
 
 
-def _pending_fields(conn: sqlite3.Connection) -> dict[str, set[str]]:
-    """Row id -> the fields that this device's pending ops are still carrying."""
+def _pending_fields(conn: sqlite3.Connection, row_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Of `row_ids`, those with ops of this device still pending -> the fields they carry."""
+    me = get_meta(conn, "device_id", "")
+    ids = list(row_ids)
     pending: dict[str, set[str]] = {}
-    for row_id, fields, action in conn.execute(
-        "SELECT row_id, fields, action FROM event WHERE status = 'pending' AND device_id = ?",
-        (get_meta(conn, "device_id", ""),),
-    ):
-        names = pending.setdefault(row_id, set())
-        names.update(json.loads(fields))
-        if action == "delete":
-            names.add("*")
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for row_id, fields, action in conn.execute(
+            "SELECT row_id, fields, action FROM event WHERE status = 'pending' AND device_id = ?"
+            f" AND row_id IN ({', '.join('?' * len(chunk))})", [me, *chunk],
+        ):
+            names = pending.setdefault(row_id, set())
+            names.update(orjson.loads(fields))
+            if action == "delete":
+                names.add("*")
     return pending
 
 
@@ -113,7 +129,9 @@ def apply_page(conn: sqlite3.Connection, page: dict[str, Any]) -> int:
     with _server_copy(conn):
         if page.get("count", 0) >= BULK_ROWS:
             search.defer_indexing(conn)
-        pending = _pending_fields(conn)
+        pending = _pending_fields(conn, [row[data["columns"].index("id")] for table, data in page.get("tables", {}).items()
+                                         if table != "event" for row in data["rows"]]
+                                  + [row_id for _table, row_id in page.get("deleted", [])])
         local_tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         for table, data in page.get("tables", {}).items():
             if table not in local_tables:
