@@ -172,6 +172,8 @@ CREATE TABLE hazard (
 CREATE INDEX hazard_by_area_status_deadline ON hazard (area, status, deadline);
 CREATE INDEX hazard_by_status_deadline ON hazard (status, deadline);
 CREATE INDEX hazard_by_unit ON hazard (unit_id, status);
+CREATE INDEX hazard_by_status_grade_deadline ON hazard (status, grade, deadline);
+CREATE INDEX hazard_by_grade_deadline ON hazard (grade, deadline);
 
 CREATE TABLE rectification_order (
     id TEXT PRIMARY KEY,

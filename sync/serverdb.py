@@ -66,6 +66,8 @@ SERVER_TABLES = [
     "DROP TABLE IF EXISTS hazard_fts",
     "DROP TABLE IF EXISTS unit_fts",
     "DROP INDEX IF EXISTS event_pending",
+    "DROP INDEX IF EXISTS hazard_by_status_grade_deadline",  # triage order: the laptops' concern
+    "DROP INDEX IF EXISTS hazard_by_grade_deadline",
 ]
 
 DATABASE_FILE = "district.db"
