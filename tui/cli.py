@@ -133,7 +133,9 @@ def main(ctx: click.Context) -> None:
     """
     ctx.ensure_object(dict)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from tui.launch import run_app
+
+        run_app(db_path(ctx))
 
 
 @main.command()

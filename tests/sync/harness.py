@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -29,11 +30,14 @@ TODAY = date(2026, 11, 29)
 
 
 class AppTransport(httpx.BaseTransport):
-    """A synchronous transport into an ASGI app: `httpx.ASGITransport` on a private event loop."""
+    """A synchronous transport into an ASGI app: `httpx.ASGITransport` on an event loop of its
+    own thread, so it serves callers on any thread, inside a running event loop or not."""
 
     def __init__(self, app: Any):
         self.inner = httpx.ASGITransport(app=app)
         self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def send() -> httpx.Response:
@@ -41,9 +45,11 @@ class AppTransport(httpx.BaseTransport):
             body = await response.aread()  # decoded: drop the headers that described the encoding
             headers = [(k, v) for k, v in response.headers.items() if k not in ("content-encoding", "content-length")]
             return httpx.Response(response.status_code, headers=headers, content=body, request=request)
-        return self.loop.run_until_complete(send())
+        return asyncio.run_coroutine_threadsafe(send(), self.loop).result()
 
     def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
         self.loop.close()
 
 

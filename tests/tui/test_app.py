@@ -1,0 +1,328 @@
+"""The terminal app driven by the keyboard (Textual Pilot), flow by flow."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Label
+
+from schema.db import connect
+from schema.errors import DomainError
+from tests.conftest import TODAY
+from tui.app import SafeCityApp, StatusLine
+from tui.config import ConfigError, Settings, load
+from tui.hazard_list import HazardList
+from tui.screens import all_binding_ids
+from tui.screens_detail import HazardScreen, NewHazardScreen
+from tui.screens_inspection import InspectionRunScreen
+from tui.screens_misc import ConflictsScreen, HelpScreen, help_rows
+
+SIZE = (140, 40)
+
+
+def make_app(path, **settings) -> SafeCityApp:  # type: ignore[no-untyped-def]
+    return SafeCityApp(path, Settings(**settings), today=TODAY)
+
+
+async def test_triage_opens_on_the_most_urgent_hazards(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE):
+        hazards = app.screen.query_one(HazardList)
+        first = hazards.row(0)
+        assert first["overdue"] and first["grade"] == "major"
+        days = [hazards.row(i)["days_overdue"] for i in range(hazards.count) if hazards.row(i)["overdue"]]
+        assert days and hazards.count == app.conn.execute(
+            "SELECT count(*) FROM hazard WHERE status IN ('reported', 'rectifying', 'awaiting_verification')").fetchone()[0]
+
+
+async def test_filter_as_you_type_finds_chinese_and_narrows_by_field(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        hazards = app.screen.query_one(HazardList)
+        everything = hazards.count
+        await pilot.press("slash", *"消防")
+        await pilot.pause()
+        assert 0 < hazards.count < everything
+        assert all("消防" in hazards.row(i)["description"] for i in range(hazards.count))
+        await pilot.press("space", *"status:rectifying")
+        await pilot.pause()
+        assert all(hazards.row(i)["status"] == "rectifying" for i in range(hazards.count))
+        await pilot.press("escape")
+        assert hazards.count == everything
+
+
+@pytest.mark.parametrize(("key", "check"), [
+    pytest.param("3", lambda h: h["overdue"], id="overdue"),
+    pytest.param("5", lambda h: h["status"] == "awaiting_verification", id="awaiting-verification"),
+    pytest.param("6", lambda h: h["grade"] == "major", id="major"),
+    pytest.param("4", lambda h: h["deadline"] and h["deadline"] <= "2026-12-06", id="due-this-week"),
+])
+async def test_saved_views(district_path, key, check):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(key)
+        hazards = app.screen.query_one(HazardList)
+        assert hazards.count > 0
+        assert all(check(hazards.row(i)) for i in range(hazards.count))
+
+
+async def test_j_k_g_G_move_the_cursor_and_enter_opens(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        hazards = app.screen.query_one(HazardList)
+        await pilot.press("j", "j", "k")
+        assert hazards.cursor == 1
+        await pilot.press("G")
+        assert hazards.cursor == hazards.count - 1
+        await pilot.press("g")
+        assert hazards.cursor == 0
+        await pilot.press("enter")
+        assert isinstance(app.screen, HazardScreen)
+        assert app.screen.hazard_id == hazards.row(0)["id"]
+        await pilot.press("escape")
+        assert app.screen.query_one(HazardList)
+
+
+async def test_a_click_moves_the_cursor(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click(HazardList, offset=(5, 3))
+        assert app.screen.query_one(HazardList).cursor == 3
+
+
+def open_hazard_id(conn, status: str) -> str:  # type: ignore[no-untyped-def]
+    return conn.execute("SELECT id FROM hazard WHERE status = ? AND grade = 'general' ORDER BY id LIMIT 1",
+                        (status,)).fetchone()[0]
+
+
+async def test_an_action_form_keeps_what_was_typed_on_error_then_applies(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        hazard_id = open_hazard_id(app.conn, "reported")
+        app.push_screen(HazardScreen(hazard_id))
+        await pilot.pause()
+        await pilot.press("o")  # order
+        deadline = app.screen.query_one("#field-deadline", Input)
+        deadline.value = "2026-13-40"
+        app.screen.query_one("#field-rectifier", Input).value = "王伟"
+        await pilot.press("ctrl+s")
+        assert "deadline must be a date" in str(app.screen.query_one("#form-error", Label).render())
+        assert app.screen.query_one("#field-rectifier", Input).value == "王伟"  # nothing retyped
+        deadline.value = "2026-12-20"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        row = app.conn.execute("SELECT status, deadline, rectifier FROM hazard WHERE id = ?", (hazard_id,)).fetchone()
+        assert tuple(row) == ("rectifying", "2026-12-20", "王伟")
+        assert app.conn.execute("SELECT count(*) FROM event WHERE row_id = ? AND status = 'pending'",
+                                (hazard_id,)).fetchone()[0] == 1
+
+
+async def test_an_action_the_rules_refuse_is_not_offered(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        hazard_id = open_hazard_id(app.conn, "reported")
+        app.push_screen(HazardScreen(hazard_id))
+        await pilot.pause()
+        await pilot.press("p")  # pass: not from reported
+        assert isinstance(app.screen, HazardScreen)
+        assert app.conn.execute("SELECT status FROM hazard WHERE id = ?", (hazard_id,)).fetchone()[0] == "reported"
+
+
+async def test_marked_rows_are_acted_on_after_a_preview(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "slash", *"status:reported", "enter")
+        hazards = app.screen.query_one(HazardList)
+        ids = [hazards.row(0)["id"], hazards.row(1)["id"]]
+        await pilot.press("space", "space", "a")
+        await pilot.pause()
+        assert str(app.screen.query_one("#preview").render()).count("void needs --reason") == 2
+        app.screen.query_one("#field-reason", Input).value = "duplicate report"
+        await pilot.pause()
+        assert str(app.screen.query_one("#preview").render()).count("will apply") == 2
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        statuses = {r[0] for r in app.conn.execute(f"SELECT status FROM hazard WHERE id IN ('{ids[0]}', '{ids[1]}')")}
+        assert statuses == {"void"}
+
+
+async def test_an_inspection_walks_the_checklist_and_resumes_after_being_interrupted(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        tasks = app.screen.query_one(DataTable)
+        assert tasks.row_count > 0
+        await pilot.press("enter")
+        run = app.screen
+        assert isinstance(run, InspectionRunScreen)
+        inspection_id = run.inspection_id
+        await pilot.press("p", "n")
+        await pilot.press("f")  # a failed item opens a pre-filled hazard
+        form = app.screen
+        assert isinstance(form, NewHazardScreen)
+        assert form.query_one("#field-description", Input).value.startswith("不符合：")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.conn.execute("SELECT count(*) FROM hazard WHERE inspection_id = ?", (inspection_id,)).fetchone()[0] == 1
+    # The app is closed mid-inspection; the next start resumes it with its results.
+    again = make_app(district_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.press("i", "enter")
+        assert isinstance(again.screen, InspectionRunScreen) and again.screen.inspection_id == inspection_id
+        results = [i["result"] for i in again.screen.items()]
+        assert results[:3] == ["pass", "na", "fail"]
+        await pilot.press("F", "ctrl+s")  # items left: refused, the form says how many
+        assert "have no result yet" in str(again.screen.query_one("#form-error", Label).render())
+        await pilot.press("escape")
+        for _ in results[3:]:
+            await pilot.press("p")
+        await pilot.press("F", "ctrl+s")
+        await pilot.pause()
+        inspection = again.conn.execute("SELECT status, task_id FROM inspection WHERE id = ?", (inspection_id,)).fetchone()
+        assert inspection["status"] == "finished"
+        task = again.conn.execute("SELECT status FROM task WHERE id = ?", (inspection["task_id"],)).fetchone()
+        assert task["status"] == "done"
+
+
+async def test_units_directory_searches_and_shows_a_unit(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("u", "slash", *"化工", "enter")
+        table = app.screen.query_one(DataTable)
+        assert table.row_count > 0 and all("化工" in str(table.get_row_at(i)[3]) for i in range(table.row_count))
+        await pilot.press("enter")
+        body = str(app.screen.query_one("#body").render())
+        assert "main:" in body and "Open hazards" in body
+
+
+async def test_help_lists_every_active_binding_of_the_screen(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        triage = app.screen
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        listed = {binding_id for _key, _description, binding_id in help_rows(triage)}
+        active = {b.binding.id or b.binding.action for b in triage.active_bindings.values()}
+        assert active <= listed and "triage.filter" in listed
+        text = str(app.screen.query_one("Static").render())
+        assert all(binding_id in text for binding_id in listed)
+
+
+def test_every_binding_has_an_id_and_a_description():
+    from tui import screens_detail, screens_inspection, screens_misc
+    from tui.app import SafeCityApp as App
+    from tui.screens import TriageScreen
+
+    classes = [App, HazardList, TriageScreen, *[getattr(m, n) for m in (screens_detail, screens_inspection, screens_misc)
+                                                for n in dir(m) if n.endswith("Screen")]]
+    for cls in classes:
+        if not cls.__module__.startswith("tui."):
+            continue  # Textual's own classes, imported into our modules
+        for binding in cls.__dict__.get("BINDINGS", []):
+            assert isinstance(binding, Binding) and binding.id, f"{cls.__name__}: {binding} has no id"
+            assert binding.description, f"{cls.__name__}: {binding.id} has no description"
+
+
+async def test_a_keymap_remaps_a_binding(district_path):
+    app = make_app(district_path, keymap={"list.down": "ctrl+n", "triage.filter": "f"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert app.screen.query_one(HazardList).cursor == 2
+        await pilot.press("f")
+        assert app.screen.query_one("#filter", Input).has_focus
+
+
+def test_an_unknown_binding_in_the_keymap_is_an_error_at_start(district_path):
+    with pytest.raises(ConfigError, match="names no binding triage.fly"):
+        make_app(district_path, keymap={"triage.fly": "x"})
+    assert "triage.filter" in all_binding_ids()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param('language = "fr"', 'language must be "en" or "zh"', id="language"),
+    pytest.param("colour = 1", "unknown setting colour", id="unknown-setting"),
+    pytest.param("sync_interval = -5", "sync_interval must be", id="interval"),
+    pytest.param("language = ", "cannot read settings", id="not-toml"),
+])
+def test_bad_settings_are_a_clear_error(tmp_path, text, message):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load(path)
+
+
+async def test_chinese_labels(district_path):
+    app = make_app(district_path, language="zh")
+    async with app.run_test(size=SIZE):
+        title = str(app.screen.query_one("#title").render())
+        assert "隐患分诊" in title and "条隐患" in title
+        assert "待同步" in str(app.screen.query_one(StatusLine).render())
+
+
+def test_both_languages_have_the_same_labels():
+    from tui.i18n import LABELS
+
+    assert set(LABELS["en"]) == set(LABELS["zh"])
+
+
+async def test_the_status_line_counts_pending_changes(district_path):
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "pending 0" in str(app.screen.query_one(StatusLine).render())
+        app.push_screen(HazardScreen(open_hazard_id(app.conn, "reported")))
+        await pilot.pause()
+        await pilot.press("v")
+        app.screen.query_one("#field-reason", Input).value = "not a hazard"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "pending 1" in str(app.screen.query_one(StatusLine).render())
+
+
+def test_a_missing_database_is_one_clear_line(tmp_path):
+    from tui.launch import run_app
+
+    with pytest.raises(DomainError, match="no database at"):
+        run_app(tmp_path / "nothing.db")
+    assert json.dumps({})  # the CLI prints it as one 'error:' line (tests/tui/test_cli.py)
+
+
+async def test_a_conflict_is_resolved_in_the_inbox_and_goes_out_with_the_next_sync(tmp_path, monkeypatch):
+    from sync import laptop
+    from tests.sync.harness import District
+
+    district = District(tmp_path / "district")
+    try:
+        a = district.laptop("insp.a")
+        office = district.laptop("office", role="supervisor", areas=())
+        hazard_id = a.add(district.unit_in("xinhe"), "消防通道堵塞")
+        a.sync()
+        office.sync()
+        a.edit(hazard_id, rectifier="王伟")
+        office.edit(hazard_id, rectifier="李娜")
+        office.sync()
+        a.sync()
+        monkeypatch.setattr(laptop, "client_for", lambda conn, path, http=None: a.client.__class__(
+            conn, a.http, token=a.client.token, sleep=lambda _s: None))
+        app = SafeCityApp(a.path, Settings(sync_interval=0), today=TODAY)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("c")
+            assert isinstance(app.screen, ConflictsScreen)
+            row = app.screen.query_one(DataTable).get_row_at(0)
+            assert row[1] == "rectifier" and "王伟" in str(row[3]) and "李娜" in str(row[4])
+            await pilot.press("m")
+            app.screen.query_one("#field-reason", Input).value = "王伟 is on site"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen.query_one(DataTable).row_count == 0
+            await pilot.press("s")  # sync now, in the background
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "pending 0" in str(app.screen.query_one(StatusLine).render())
+        assert district.server_hazard(hazard_id)["rectifier"] == "王伟"
+        office.sync()
+        assert office.hazard(hazard_id)["rectifier"] == "王伟"
+    finally:
+        district.close()
+    assert connect  # the laptop file stays usable after the app closed

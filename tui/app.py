@@ -1,0 +1,178 @@
+"""The SafeCity terminal app: screens, the sync status line, background sync.
+
+Who calls this: `safecity` with no command (`tui.launch.run_app`), and the Pilot tests. The app
+owns one SQLite connection for the UI thread. Sync runs in a worker thread with its own
+connection (`@work(thread=True, exclusive=True, group="sync")`) and reports back with a small
+typed message (`SyncFinished`), so the UI never waits on the network. Errors of a sync are
+shown in the status line; nothing typed is lost because every edit is committed with its
+outbox op before the form closes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Footer, Static
+
+from schema.db import connect, get_meta
+from schema.errors import DomainError
+from schema.hazards import local_rules
+from schema.rules import LocalRules
+from schema.writes import Writer, local_actor
+from sync import laptop
+from sync.client import SyncSummary
+from tui.config import Settings, check_keymap
+from tui.i18n import set_language, t
+
+
+@dataclass
+class SyncFinished(Message):
+    """A background sync ended: `summary` when it worked, `error` (one line) when not."""
+
+    summary: SyncSummary | None
+    error: str | None
+
+
+class StatusLine(Static):
+    """Always visible: online/offline, pending changes, last sync, conflicts, rejected."""
+
+    def on_mount(self) -> None:
+        self.update(getattr(self.app, "status_text", ""))
+
+
+def chrome() -> ComposeResult:
+    """What every screen shows at the bottom: the sync status line and the keys."""
+    with Vertical(classes="chrome"):
+        yield StatusLine()
+        yield Footer()
+
+
+class SafeCityApp(App[None]):
+    CSS = """
+    .chrome { dock: bottom; height: 2; }
+    StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
+    .title { background: $boost; padding: 0 1; text-style: bold; }
+    .columns { color: $text-muted; padding: 0 1; }
+    HazardList { height: 1fr; padding: 0 1; }
+    #filter { display: none; }
+    #filter.visible { display: block; }
+    .form { width: 80; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; }
+    .error { color: $error; }
+    .muted { color: $text-muted; }
+    """
+    TITLE = "SafeCity"
+    BINDINGS: ClassVar = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_palette", "Commands", id="app.commands", show=False),
+        Binding("s", "sync_now", "Sync", id="app.sync"),
+        Binding("t", "go('triage')", "Triage", id="app.triage"),
+        Binding("i", "go('inspections')", "Inspections", id="app.inspections"),
+        Binding("u", "go('units')", "Units", id="app.units"),
+        Binding("c", "go('conflicts')", "Conflicts", id="app.conflicts"),
+        Binding("r", "go('rejected')", "Rejected", id="app.rejected"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, db_path: Path, settings: Settings | None = None, *, today: date | None = None):
+        super().__init__()
+        self.db_path = db_path
+        self.settings = settings or Settings()
+        self.today = today or date.today()
+        """Pinned in tests and demos (SAFECITY_TODAY); overdue is computed from it."""
+        set_language(self.settings.language)
+        self.conn: sqlite3.Connection = connect(db_path)
+        self.writer = Writer(self.conn, local_actor(self.conn))
+        self.rules: LocalRules = local_rules(self.conn)
+        self.online: bool | None = None
+        self.status_text = ""
+        self.syncing = False
+        self.sync_error: str | None = None
+        from tui.screens import SCREENS, all_binding_ids
+
+        check_keymap(self.settings.keymap, all_binding_ids())
+        self.set_keymap(self.settings.keymap)
+        self._screens = SCREENS
+
+    @property
+    def enrolled(self) -> bool:
+        return get_meta(self.conn, "server_url") is not None
+
+    def on_mount(self) -> None:
+        self.title = t("app.title")
+        self.push_screen(self._screens["triage"]())
+        self.refresh_status()
+        if self.enrolled and self.settings.sync_interval > 0:
+            self.set_interval(self.settings.sync_interval, self.action_sync_now)
+
+    def action_go(self, name: str) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if name != "triage":
+            self.push_screen(self._screens[name]())
+        else:
+            self.screen.refresh_data()  # type: ignore[attr-defined]
+
+    def action_help(self) -> None:
+        from tui.screens_misc import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen))
+
+    def refresh_status(self) -> None:
+        state = laptop.status(self.conn)
+        if not self.enrolled:
+            link = t("not_enrolled")
+        elif self.syncing:
+            link = t("syncing")
+        else:
+            link = {None: "…", True: t("online"), False: t("offline")}[self.online]
+        parts = [f"● {link}", f"{t('pending')} {state['pending']}",
+                 f"{t('last_sync')} {(state['last_sync'] or t('never')).replace('T', ' ')[:16]}",
+                 f"{t('conflicts')} {state['conflicts']}", f"{t('rejected')} {state['rejected']}"]
+        if self.sync_error:
+            parts.append(self.sync_error)
+        self.status_text = "  │  ".join(parts)
+        for line in self.screen.query(StatusLine):
+            line.update(self.status_text)
+
+    def action_sync_now(self) -> None:
+        if not self.enrolled or self.syncing:
+            return
+        self.syncing = True
+        self.refresh_status()
+        self.run_sync()
+
+    @work(thread=True, exclusive=True, group="sync")
+    def run_sync(self) -> None:
+        """Push and pull on a connection of its own, off the UI thread."""
+        conn = connect(self.db_path)
+        try:
+            summary = laptop.client_for(conn, self.db_path).sync()
+            self.post_message(SyncFinished(summary, None))
+        except DomainError as err:
+            self.post_message(SyncFinished(None, str(err)))
+        finally:
+            conn.close()
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self.syncing = False
+        self.online = message.error is None or "cannot reach" not in message.error
+        self.sync_error = message.error
+        self.refresh_status()
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh:
+            refresh()
+        if message.summary and (message.summary.conflicts or message.summary.rejected):
+            self.notify(f"{t('conflicts')} {message.summary.conflicts}, {t('rejected')} {message.summary.rejected}",
+                        severity="warning")
+
+    def on_unmount(self) -> None:
+        self.conn.close()

@@ -1,0 +1,74 @@
+"""The inspector's settings file, read once at start.
+
+Where: `$SAFECITY_CONFIG`, else `$XDG_CONFIG_HOME/safecity/config.toml` (by default
+`~/.config/safecity/config.toml`). Every setting is optional:
+
+    language = "zh"          # "en" or "zh"
+    sync_interval = 60       # seconds between background syncs (0: only on demand)
+
+    [keymap]                 # binding id = key(s), e.g. to use arrows only
+    "triage.down" = "down"
+
+A file that cannot be read, an unknown setting, or a keymap naming a binding that does not
+exist is a clear error at start (`ConfigError`), never a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schema.errors import DomainError
+
+
+class ConfigError(DomainError):
+    """The settings file is wrong; the message says where and how."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    language: str = "en"
+    """Label language: "en" or "zh"."""
+    sync_interval: float = 60.0
+    """Seconds between background syncs on an enrolled laptop; 0 syncs only on demand."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id -> key(s), overriding the defaults (see `?` for the ids of a screen)."""
+
+
+def config_path() -> Path:
+    if os.environ.get("SAFECITY_CONFIG"):
+        return Path(os.environ["SAFECITY_CONFIG"])
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "safecity" / "config.toml"
+
+
+def load(path: Path | None = None) -> Settings:
+    path = path or config_path()
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"cannot read settings {path}: {err}") from None
+    unknown = sorted(set(data) - {"language", "sync_interval", "keymap"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {', '.join(unknown)} (known: language, sync_interval, keymap)")
+    language = data.get("language", "en")
+    if language not in ("en", "zh"):
+        raise ConfigError(f"{path}: language must be \"en\" or \"zh\"; got {language!r}")
+    interval = data.get("sync_interval", 60)
+    if not isinstance(interval, (int, float)) or interval < 0:
+        raise ConfigError(f"{path}: sync_interval must be a number of seconds, 0 or more")
+    keymap = data.get("keymap", {})
+    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
+        raise ConfigError(f"{path}: [keymap] maps binding ids to key strings")
+    return Settings(language=language, sync_interval=float(interval), keymap=dict(keymap))
+
+
+def check_keymap(keymap: dict[str, str], known: set[str], path: Path | None = None) -> None:
+    unknown = sorted(set(keymap) - known)
+    if unknown:
+        raise ConfigError(f"{path or config_path()}: [keymap] names no binding {', '.join(unknown)}; "
+                          f"known ids: {', '.join(sorted(known))}")

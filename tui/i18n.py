@@ -1,0 +1,76 @@
+"""Labels in English and Chinese.
+
+Who calls this: every screen, through `t(key)`. The language is a setting (config.toml
+`language = "zh"`), applied once at start. A missing Chinese label falls back to English, and
+a test checks that both languages have the same keys.
+"""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "app.title": "SafeCity", "triage": "Triage", "hazard": "Hazard", "units": "Units",
+        "inspections": "Inspections", "conflicts": "Conflicts", "rejected": "Rejected changes", "help": "Help",
+        "status": "Status", "grade": "Grade", "unit": "Unit", "area": "Area", "deadline": "Deadline",
+        "overdue": "Overdue", "description": "Description", "location": "Location", "rectifier": "Rectifier",
+        "found": "Found", "history": "History", "responsibility": "Responsibility (frozen when found)",
+        "progress": "Progress", "verifications": "Verifications", "online": "online", "offline": "offline",
+        "not_enrolled": "standalone", "pending": "pending", "last_sync": "last sync", "never": "never",
+        "syncing": "syncing…", "view.open": "all open", "view.mine": "mine", "view.overdue": "overdue",
+        "view.week": "due this week", "view.awaiting": "awaiting verification", "view.major": "major",
+        "filter": "filter: text, status:S grade:G area:CODE", "hazards": "hazards", "marked": "marked",
+        "risk": "Risk", "open_hazards": "Open hazards", "past_inspections": "Past inspections",
+        "search_units": "search units", "today_tasks": "Today's tasks (enter: start or resume)",
+        "checklist": "Checklist", "result": "Result", "note": "Note", "summary": "Summary",
+        "base": "base", "mine": "mine", "theirs": "theirs", "reason": "Reason", "field": "Field",
+        "record": "Record", "preview": "Preview", "apply": "apply", "cancel": "cancel", "save": "save",
+        "allowed": "will apply", "refused": "refused", "days": "d", "none": "none",
+    },
+    "zh": {
+        "app.title": "安全城市", "triage": "隐患分诊", "hazard": "隐患", "units": "责任单位",
+        "inspections": "检查", "conflicts": "冲突", "rejected": "被拒绝的修改", "help": "帮助",
+        "status": "状态", "grade": "等级", "unit": "单位", "area": "区域", "deadline": "整改期限",
+        "overdue": "逾期", "description": "描述", "location": "位置", "rectifier": "整改责任人",
+        "found": "发现", "history": "历史", "responsibility": "责任人（发现时冻结）",
+        "progress": "整改反馈", "verifications": "复查", "online": "在线", "offline": "离线",
+        "not_enrolled": "单机", "pending": "待同步", "last_sync": "上次同步", "never": "从未",
+        "syncing": "同步中…", "view.open": "全部未销号", "view.mine": "我的", "view.overdue": "逾期",
+        "view.week": "本周到期", "view.awaiting": "待复查", "view.major": "重大",
+        "filter": "筛选：文字, status:状态 grade:等级 area:区域", "hazards": "条隐患", "marked": "已选",
+        "risk": "风险", "open_hazards": "未销号隐患", "past_inspections": "历次检查",
+        "search_units": "搜索单位", "today_tasks": "今日任务（回车：开始或继续）",
+        "checklist": "检查表", "result": "结果", "note": "备注", "summary": "小结",
+        "base": "原值", "mine": "我的", "theirs": "对方", "reason": "理由", "field": "字段",
+        "record": "记录", "preview": "预览", "apply": "执行", "cancel": "取消", "save": "保存",
+        "allowed": "将执行", "refused": "不允许", "days": "天", "none": "无",
+    },
+}
+
+STATUS_ZH = {"reported": "已上报", "rectifying": "整改中", "awaiting_verification": "待复查", "closed": "已销号",
+             "void": "已作废"}
+GRADE_ZH = {"general": "一般", "major": "重大"}
+
+_language = "en"
+
+
+def set_language(language: str) -> None:
+    global _language
+    if language not in LABELS:
+        raise ValueError(f"language must be one of {', '.join(LABELS)}")
+    _language = language
+
+
+def language() -> str:
+    return _language
+
+
+def t(key: str) -> str:
+    return LABELS[_language].get(key) or LABELS["en"].get(key, key)
+
+
+def status_label(status: str) -> str:
+    return STATUS_ZH.get(status, status) if _language == "zh" else status.replace("_", " ")
+
+
+def grade_label(grade: str) -> str:
+    return GRADE_ZH.get(grade, grade) if _language == "zh" else grade

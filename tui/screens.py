@@ -1,0 +1,188 @@
+"""The triage screen (the first screen) and the registry of screens.
+
+Triage shows the open hazards of the laptop's areas, most urgent first. `/` opens the filter:
+words search description, location and rectifier (Chinese included); `status:`, `grade:`,
+`area:` narrow further. Number keys switch saved views. `space` marks rows; `a` acts on all
+marked rows after a preview.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from schema.db import get_meta
+from schema.errors import DomainError
+from schema.queries import HazardFilter, count_hazards, list_hazards
+from tui.app import chrome
+from tui.hazard_list import HazardList, header_line
+from tui.i18n import t
+
+VIEWS = ("open", "mine", "overdue", "week", "awaiting", "major")
+
+
+def parse_filter(text: str) -> dict[str, str]:
+    """`status:rectifying grade:major area:xinhe 消防` -> filter fields and the search words."""
+    fields: dict[str, str] = {}
+    words = []
+    for part in text.split():
+        key, sep, value = part.partition(":")
+        if sep and key in ("status", "grade", "area") and value:
+            fields[key] = value
+        else:
+            words.append(part)
+    if words:
+        fields["search"] = " ".join(words)
+    return fields
+
+
+class TriageScreen(Screen[None]):
+    BINDINGS: ClassVar = [
+        Binding("slash", "filter", "Filter", id="triage.filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="triage.clear", show=False),
+        Binding("a", "act_on_marked", "Act on marked", id="triage.act"),
+        Binding("n", "new_hazard", "New hazard", id="triage.new"),
+        Binding("1", "view('open')", "All open", id="triage.view_open", show=False),
+        Binding("2", "view('mine')", "Mine", id="triage.view_mine", show=False),
+        Binding("3", "view('overdue')", "Overdue", id="triage.view_overdue", show=False),
+        Binding("4", "view('week')", "Due this week", id="triage.view_week", show=False),
+        Binding("5", "view('awaiting')", "Awaiting verification", id="triage.view_awaiting", show=False),
+        Binding("6", "view('major')", "Major", id="triage.view_major", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = "open"
+        self.filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        yield Input(placeholder=t("filter"), id="filter")
+        yield Static(header_line(), classes="columns")
+        yield HazardList(id="hazards")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+        self.query_one(HazardList).focus()
+
+    def current_filter(self) -> HazardFilter:
+        app = self.app
+        fields: dict[str, object] = {"status": "open"}
+        if self.view == "overdue":
+            fields["overdue"] = True
+        elif self.view == "week":
+            fields["due_before"] = (app.today + timedelta(days=7 - app.today.weekday())).isoformat()  # type: ignore[attr-defined]
+        elif self.view == "awaiting":
+            fields["status"] = "awaiting_verification"
+        elif self.view == "major":
+            fields["grade"] = "major"
+        fields.update(parse_filter(self.filter_text))
+        if self.view == "mine":
+            fields["search"] = " ".join(filter(None, [str(fields.get("search") or ""),
+                                                      get_meta(app.conn, "login") or ""]))  # type: ignore[attr-defined]
+        return HazardFilter(**fields)  # type: ignore[arg-type]
+
+    def refresh_data(self) -> None:
+        app = self.app
+        hazards = self.query_one(HazardList)
+        try:
+            f = self.current_filter()
+            total = count_hazards(app.conn, f, today=app.today)  # type: ignore[attr-defined]
+        except DomainError as err:
+            self.query_one("#title", Static).update(f"{t('triage')} — {err}")
+            hazards.load(lambda offset, limit: [], 0)
+            return
+        hazards.load(lambda offset, limit: list_hazards(app.conn, f, today=app.today, rules=app.rules,  # type: ignore[attr-defined]
+                                                        limit=limit, offset=offset), total)
+        marked = f"  •  {len(hazards.marked)} {t('marked')}" if hazards.marked else ""
+        self.query_one("#title", Static).update(
+            f"{t('triage')} — {t('view.' + self.view)} — {total:,} {t('hazards')}{marked}")
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("visible")
+        self.query_one(HazardList).focus()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.refresh_data()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.query_one(HazardList).focus()
+
+    def action_view(self, name: str) -> None:
+        self.view = name
+        self.query_one(HazardList).cursor = 0
+        self.refresh_data()
+
+    @on(HazardList.Chosen)
+    def open_hazard(self, event: HazardList.Chosen) -> None:
+        from tui.screens_detail import HazardScreen
+
+        self.app.push_screen(HazardScreen(event.hazard_id))
+
+    def action_act_on_marked(self) -> None:
+        from tui.screens_detail import BulkActionScreen
+
+        marked = self.query_one(HazardList).marked
+        if not marked:
+            self.notify("space marks rows first", severity="warning")
+            return
+        self.app.push_screen(BulkActionScreen(sorted(marked)), lambda _done: self._after_bulk())
+
+    def _after_bulk(self) -> None:
+        self.query_one(HazardList).marked.clear()
+        self.refresh_data()
+        self.app.refresh_status()  # type: ignore[attr-defined]
+
+    def action_new_hazard(self) -> None:
+        from tui.screens_detail import NewHazardScreen
+
+        self.app.push_screen(NewHazardScreen(), lambda _id: self.refresh_data())
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+
+def _screens() -> dict[str, type[Screen[None]]]:
+    from tui.screens_inspection import InspectionsScreen
+    from tui.screens_misc import ConflictsScreen, RejectedScreen, UnitsScreen
+
+    return {"triage": TriageScreen, "inspections": InspectionsScreen, "units": UnitsScreen,
+            "conflicts": ConflictsScreen, "rejected": RejectedScreen}
+
+
+class _Registry(dict[str, type[Screen[None]]]):
+    def __missing__(self, key: str) -> type[Screen[None]]:
+        self.update(_screens())
+        return self[key]
+
+
+SCREENS = _Registry()
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id a keymap may name (the app's and every screen's and widget's)."""
+    from tui.app import SafeCityApp
+    from tui.screens_detail import ActionScreen, BulkActionScreen, HazardScreen, NewHazardScreen
+    from tui.screens_inspection import InspectionRunScreen
+    from tui.screens_misc import HelpScreen, UnitScreen
+
+    classes = [SafeCityApp, HazardList, HazardScreen, ActionScreen, BulkActionScreen, NewHazardScreen,
+               InspectionRunScreen, UnitScreen, HelpScreen, *_screens().values()]
+    return {b.id for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}
