@@ -99,6 +99,20 @@ _URGENCY_SEGMENTS = (
 )
 
 
+_ALL = "1"
+_SORT_AT_MOST = 2000
+
+
+def _matches(conn: sqlite3.Connection, text: str) -> int:
+    """How many hazards the full-text index matches (a fraction of a millisecond)."""
+    expression = match_expression(text)
+    if not expression:
+        return 0
+    return conn.execute("SELECT count(*) FROM hazard_fts WHERE hazard_fts MATCH ?", (expression,)).fetchone()[0]
+_URGENCY_ORDER = ("(h.status = 'rectifying' AND h.deadline < :today) DESC, (h.grade = 'major') DESC,"
+                  " h.deadline IS NULL, h.deadline, h.found_at")
+
+
 def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rules: LocalRules,
                  limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """Hazards matching `f`, most urgent first, with the derived fields filled in.
@@ -113,7 +127,12 @@ def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rule
         where = where.replace("?", f":p{i}", 1)
     wanted = None if limit is None else limit + offset
     rows: list[sqlite3.Row] = []
-    for condition, order in _URGENCY_SEGMENTS:
+    # A search matching few hazards is cheapest sorted once; one matching thousands is cheapest
+    # read segment by segment, where a page of matches turns up long before the end.
+    segments = _URGENCY_SEGMENTS
+    if f.search and _matches(conn, f.search) <= _SORT_AT_MOST:
+        segments = ((_ALL, _URGENCY_ORDER),)
+    for condition, order in segments:
         clause = f"{where} AND {condition}" if where else f" WHERE {condition}"
         sql = f"SELECT {HAZARD_COLUMNS} FROM hazard h JOIN unit u ON u.id = h.unit_id{clause} ORDER BY {order}"
         if wanted is not None:
@@ -124,9 +143,14 @@ def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rule
     return [hazard_dict(row, today, rules) for row in rows[offset:wanted]]
 
 
-def count_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date) -> int:
+def count_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, cap: int | None = None) -> int:
+    """How many hazards match; with `cap`, stop counting past it (returns at most cap + 1)."""
     where, params = _where(conn, f, today)
-    return conn.execute(f"SELECT count(*) FROM hazard h JOIN unit u ON u.id = h.unit_id{where}", params).fetchone()[0]
+    join = " JOIN unit u ON u.id = h.unit_id" if "u." in where else ""
+    sql = f"SELECT 1 FROM hazard h{join}{where}"
+    if cap is not None:
+        sql += f" LIMIT {int(cap) + 1}"
+    return conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
 
 
 def hazard_dict(row: sqlite3.Row, today: date, rules: LocalRules) -> dict[str, Any]:

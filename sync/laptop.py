@@ -18,6 +18,7 @@ import httpx
 
 from schema.db import get_meta, set_meta, transaction
 from schema.errors import DomainError
+from schema.writes import utc_now
 from sync import replica
 from sync.client import SyncClient, SyncSummary
 
@@ -76,6 +77,8 @@ def enroll(conn: sqlite3.Connection, db_path: Path, url: str, token: str,
     os.chmod(db_path, 0o600)
     summary = SyncSummary()
     client.pull(summary)
+    with transaction(conn):
+        set_meta(conn, "last_sync", utc_now())
     return me, summary
 
 

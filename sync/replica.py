@@ -154,8 +154,9 @@ def finish_pull(conn: sqlite3.Connection) -> None:
     if get_meta(conn, "snapshot_complete") != "1":
         with transaction(conn):
             set_meta(conn, "snapshot_complete", "1")
-    if search.is_deferred(conn):
+    if search.is_deferred(conn):  # a bulk pull: re-index once, refresh the planner's statistics
         search.rebuild_index(conn)
+        conn.execute("PRAGMA optimize")
 
 
 @contextmanager

@@ -111,6 +111,7 @@ class SafeCityApp(App[None]):
         self.push_screen(self._screens["triage"]())
         self.refresh_status()
         if self.enrolled and self.settings.sync_interval > 0:
+            self.action_sync_now()  # find out at once whether we are online
             self.set_interval(self.settings.sync_interval, self.action_sync_now)
 
     def action_go(self, name: str) -> None:

@@ -26,7 +26,7 @@ from textual.strip import Strip
 from tui.i18n import grade_label, status_label, t
 
 PAGE = 100
-COLUMNS = (("", 2), ("status", 14), ("grade", 6), ("deadline", 10), ("overdue", 7), ("area", 14), ("unit", 22))
+COLUMNS = (("", 2), ("status", 14), ("grade", 8), ("deadline", 10), ("overdue", 7), ("area", 14), ("unit", 22))
 
 
 def header_line() -> str:
@@ -62,10 +62,15 @@ class HazardList(ScrollView, can_focus=True):
         self.count = 0
         self.pages: dict[int, list[dict[str, Any]]] = {}
         self.marked: set[str] = set()
+        self.exact = True
 
-    def load(self, fetch: Callable[[int, int], list[dict[str, Any]]], count: int) -> None:
-        """Show a new result: forget cached pages, keep nothing but the marks."""
-        self.fetch, self.count, self.pages = fetch, count, {}
+    def load(self, fetch: Callable[[int, int], list[dict[str, Any]]], count: int, *, exact: bool = True) -> None:
+        """Show a new result: forget cached pages, keep nothing but the marks.
+
+        `exact=False`: `count` is a lower bound; the list grows page by page as the cursor
+        reaches the end, and learns the real count from the first short page.
+        """
+        self.fetch, self.count, self.pages, self.exact = fetch, count, {}, exact
         self.virtual_size = Size(self.size.width, count)
         self.cursor = min(self.cursor, max(count - 1, 0))
         if self.cursor == 0:
@@ -78,9 +83,20 @@ class HazardList(ScrollView, can_focus=True):
         page = index // PAGE
         if page not in self.pages:
             self.pages[page] = self.fetch(page * PAGE, PAGE)
+            self._learn_count(page)
         rows = self.pages[page]
         offset = index - page * PAGE
         return rows[offset] if offset < len(rows) else None
+
+    def _learn_count(self, page: int) -> None:
+        if self.exact:
+            return
+        rows = len(self.pages[page])
+        if rows < PAGE:
+            self.count, self.exact = page * PAGE + rows, True
+        elif (page + 1) * PAGE >= self.count:
+            self.count = (page + 2) * PAGE  # at least one more page: look when we get there
+        self.virtual_size = Size(self.size.width, self.count)
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -121,6 +137,8 @@ class HazardList(ScrollView, can_focus=True):
         self.cursor = 0
 
     def action_last(self) -> None:
+        while not self.exact:  # the count is a lower bound: read on to the real end
+            self.row(self.count - 1)
         self.cursor = max(0, self.count - 1)
 
     def action_choose(self) -> None:

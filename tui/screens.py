@@ -24,6 +24,10 @@ from tui.app import chrome
 from tui.hazard_list import HazardList, header_line
 from tui.i18n import t
 
+COUNT_CAP = 1000
+"""Past this many matches the title says "1,000+": counting 60,000 rows per keystroke is
+work nobody reads, and the list itself is paged, so it scrolls through all of them anyway."""
+
 VIEWS = ("open", "mine", "overdue", "week", "awaiting", "major")
 
 
@@ -94,16 +98,17 @@ class TriageScreen(Screen[None]):
         hazards = self.query_one(HazardList)
         try:
             f = self.current_filter()
-            total = count_hazards(app.conn, f, today=app.today)  # type: ignore[attr-defined]
+            total = count_hazards(app.conn, f, today=app.today, cap=COUNT_CAP)  # type: ignore[attr-defined]
         except DomainError as err:
             self.query_one("#title", Static).update(f"{t('triage')} — {err}")
             hazards.load(lambda offset, limit: [], 0)
             return
         hazards.load(lambda offset, limit: list_hazards(app.conn, f, today=app.today, rules=app.rules,  # type: ignore[attr-defined]
-                                                        limit=limit, offset=offset), total)
+                                                        limit=limit, offset=offset), total, exact=total <= COUNT_CAP)
         marked = f"  •  {len(hazards.marked)} {t('marked')}" if hazards.marked else ""
+        shown = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
         self.query_one("#title", Static).update(
-            f"{t('triage')} — {t('view.' + self.view)} — {total:,} {t('hazards')}{marked}")
+            f"{t('triage')} — {t('view.' + self.view)} — {shown} {t('hazards')}{marked}")
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -326,3 +326,18 @@ async def test_a_conflict_is_resolved_in_the_inbox_and_goes_out_with_the_next_sy
     finally:
         district.close()
     assert connect  # the laptop file stays usable after the app closed
+
+
+async def test_a_long_list_scrolls_past_the_counted_rows_to_the_real_end(district_path, monkeypatch):
+    from tui import screens
+
+    monkeypatch.setattr(screens, "COUNT_CAP", 50)  # the district has 300 hazards, about 180 open
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        hazards = app.screen.query_one(HazardList)
+        assert "50+" in str(app.screen.query_one("#title").render())
+        real = app.conn.execute(
+            "SELECT count(*) FROM hazard WHERE status IN ('reported', 'rectifying', 'awaiting_verification')").fetchone()[0]
+        await pilot.press("G")
+        assert hazards.exact and hazards.count == real and hazards.cursor == real - 1
+        assert hazards.row(real - 1) is not None and hazards.row(real) is None
