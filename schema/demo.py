@@ -171,10 +171,10 @@ def seed(conn: sqlite3.Connection, *, scale: int = DEFAULT_SCALE, today: date,
         )
         if status in ("awaiting_verification", "closed"):
             add("progress", hazard_id=hazard_id, area=code, note="已按要求整改 / rectified as ordered",
-                at=found_at, by=f"inspector.{code}")
+                at=found_at, author=f"inspector.{code}")
         if status == "closed":
             add("verification", hazard_id=hazard_id, area=code, result="pass", opinion="复查合格 / verified",
-                at=found_at, by=f"inspector.{code}")
+                at=found_at, author=f"inspector.{code}")
         if five:
             add("listing", hazard_id=hazard_id, area=code, level="district", authority="区安委办",
                 published_on=found.isoformat(),

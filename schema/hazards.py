@@ -114,10 +114,10 @@ def act(w: Writer, hazard_id: str, action: str, params: dict[str, object], *, to
                 })
         elif action in ("fix_on_spot", "submit"):
             w.create("progress", {"hazard_id": hazard_id, "note": params["note"], "at": now,
-                                  "by": w.actor.login})
+                                  "author": w.actor.login})
         elif action in ("pass", "fail"):
             w.create("verification", {"hazard_id": hazard_id, "result": action,
-                                      "opinion": params["opinion"], "at": now, "by": w.actor.login})
+                                      "opinion": params["opinion"], "at": now, "author": w.actor.login})
             if action == "pass":
                 changes["closed_at"] = now
                 for listing in w.conn.execute(

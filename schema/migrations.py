@@ -194,7 +194,7 @@ CREATE TABLE progress (
     area TEXT NOT NULL,
     note TEXT NOT NULL,
     at TEXT NOT NULL,
-    by TEXT,
+    author TEXT,
     row_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX progress_by_hazard ON progress (hazard_id);
@@ -206,7 +206,7 @@ CREATE TABLE verification (
     result TEXT NOT NULL CHECK (result IN ('pass', 'fail')),
     opinion TEXT NOT NULL,
     at TEXT NOT NULL,
-    by TEXT,
+    author TEXT,
     row_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX verification_by_hazard ON verification (hazard_id);

@@ -192,9 +192,9 @@ def show_hazard(conn: sqlite3.Connection, hazard_id: str, *, today: date, rules:
     result["stop_production"] = bool(row["stop_production"])
     result["five_implementations"] = json.loads(row["five_implementations"]) if row["five_implementations"] else None
     result["responsibility_snapshot"] = json.loads(row["responsibility_snapshot"] or "[]")
-    result["progress"] = _rows(conn, "SELECT note, at, by FROM progress WHERE hazard_id = ? ORDER BY at", hazard_id)
+    result["progress"] = _rows(conn, "SELECT note, at, author FROM progress WHERE hazard_id = ? ORDER BY at", hazard_id)
     result["verifications"] = _rows(
-        conn, "SELECT result, opinion, at, by FROM verification WHERE hazard_id = ? ORDER BY at", hazard_id)
+        conn, "SELECT result, opinion, at, author FROM verification WHERE hazard_id = ? ORDER BY at", hazard_id)
     result["listings"] = _rows(
         conn, "SELECT level, authority, published_on, delisted_on FROM listing WHERE hazard_id = ?", hazard_id)
     result["history"] = [

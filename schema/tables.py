@@ -86,12 +86,13 @@ def policy(table: str) -> Policy:
 
 
 @cache
-def _table_info(sql: str, pragma: tuple[tuple[str, int, object], ...]) -> TableInfo:
+def _table_info(sql: str, pragma: tuple[tuple[str, int, object, str], ...]) -> TableInfo:
     enums = {col: tuple(v.strip().strip("'") for v in values.split(",")) for col, values in _ENUM.findall(sql)}
-    columns = tuple(name for name, _, _ in pragma)
+    columns = tuple(name for name, _, _, _ in pragma)
     return TableInfo(
         columns=columns,
-        required=frozenset(name for name, notnull, default in pragma if notnull and default is None),
+        required=frozenset(name for name, notnull, default, _ in pragma if notnull and default is None),
+        numbers={name: kind.upper() for name, _, _, kind in pragma if kind.upper() in ("INTEGER", "REAL")},
         enums=enums,
         dates=frozenset(c for c in columns if _DATE_COLUMNS.search(c)),
         settable=frozenset(columns) - SYNC_COLUMNS,
@@ -108,6 +109,8 @@ class TableInfo:
     """Columns holding a YYYY-MM-DD date."""
     settable: frozenset[str] = frozenset()
     """Columns an edit may set (all but the sync engine's own)."""
+    numbers: dict[str, str] = field(default_factory=dict)
+    """Numeric columns and their type (INTEGER or REAL): text is refused there, on every backend."""
 
 
 def table_info(conn: sqlite3.Connection, table: str) -> TableInfo:
@@ -115,7 +118,7 @@ def table_info(conn: sqlite3.Connection, table: str) -> TableInfo:
     row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
     if row is None:
         raise DomainError(f"unknown table {table!r}")
-    pragma = tuple((r[1], r[3], r[4]) for r in conn.execute(f"PRAGMA table_info({table})"))
+    pragma = tuple((r[1], r[3], r[4], r[2]) for r in conn.execute(f"PRAGMA table_info({table})"))
     return _table_info(row[0], pragma)
 
 
@@ -134,6 +137,10 @@ def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, c
             continue
         if not isinstance(value, (str, int, float)):
             raise DomainError(f"{table}.{name} must be text or a number, not {type(value).__name__}")
+        kind = info.numbers.get(name)
+        if kind and (isinstance(value, str) or (kind == "INTEGER" and isinstance(value, float))):
+            raise DomainError(f"{table}.{name} must be {'a whole number' if kind == 'INTEGER' else 'a number'}; "
+                              f"got {value!r}")
         allowed = info.enums.get(name)
         if allowed and value not in allowed:
             raise DomainError(f"{table}.{name} must be one of {', '.join(allowed)}; got {value!r}")

@@ -142,9 +142,12 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
     results: list[dict[str, Any]] = []
     skew = 0
     with db.transaction():
+        # The counter first: it serializes pushes (across server processes too), so the device's
+        # last_seq read next cannot be stale and positions are handed out in commit order.
+        counter = db.read_counter()
         device = db.one("SELECT last_seq FROM device WHERE id = ?", (auth.device_id,))
         last_seq = device["last_seq"] if device else 0
-        batch = _Batch(db, auth, db.read_counter(), _server_hlc(db), utc_now(), _parent_areas(db, ops))
+        batch = _Batch(db, auth, counter, _server_hlc(db), utc_now(), _parent_areas(db, ops))
         for op, old in ops:
             if op.device_seq <= last_seq:
                 batch.flush()

@@ -55,20 +55,17 @@ SERVER_TABLES = [
     )""",
     "CREATE INDEX IF NOT EXISTS row_meta_by_pos ON row_meta (pos)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_area_pos ON row_meta (area, pos)",
-    # What only laptops read: the search index (kept up by a Python function per row) and the
-    # outbox and history indexes of the event log. The server's rows are the same without them.
-    "DROP TRIGGER IF EXISTS hazard_fts_insert",
-    "DROP TRIGGER IF EXISTS hazard_fts_update",
-    "DROP TRIGGER IF EXISTS hazard_fts_delete",
-    "DROP TRIGGER IF EXISTS unit_fts_insert",
-    "DROP TRIGGER IF EXISTS unit_fts_update",
-    "DROP TRIGGER IF EXISTS unit_fts_delete",
-    "DROP TABLE IF EXISTS hazard_fts",
-    "DROP TABLE IF EXISTS unit_fts",
-    "DROP INDEX IF EXISTS event_pending",
-    "DROP INDEX IF EXISTS hazard_by_status_grade_deadline",  # triage order: the laptops' concern
-    "DROP INDEX IF EXISTS hazard_by_grade_deadline",
 ]
+
+LAPTOP_ONLY = {
+    "trigger": ("hazard_fts_insert", "hazard_fts_update", "hazard_fts_delete",
+                "unit_fts_insert", "unit_fts_update", "unit_fts_delete"),
+    "table": ("hazard_fts", "unit_fts"),
+    "index": ("event_pending", "hazard_by_status_grade_deadline", "hazard_by_grade_deadline"),
+}
+"""What only laptops read: the search index (kept up by a Python function per row), the outbox
+index of the event log, and the triage order. The server's rows are the same without them, and
+every one of them would slow each push."""
 
 DATABASE_FILE = "district.db"
 
@@ -132,6 +129,9 @@ class SQLiteBackend:
         with db.transaction():
             for statement in SERVER_TABLES:
                 db.execute(statement)
+            for kind, names in LAPTOP_ONLY.items():
+                for name in names:
+                    db.execute(f"DROP {kind.upper()} IF EXISTS {name}")
 
     def db(self) -> ServerDb:
         db = getattr(self._local, "db", None)

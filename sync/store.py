@@ -8,15 +8,18 @@ is written once (`sync.push`, `sync.pull`) over the `ServerDb` primitives.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from schema.demo import seed as seed_district
+from schema.errors import DomainError
 from schema.tables import POLICIES
 from sync import accounts, pull, push
 from sync.accounts import DeviceAuth
 from sync.serverdb import ServerDb, SQLiteBackend
+from sync.transfer import copy_store
 
 
 class DistrictStore:
@@ -26,8 +29,17 @@ class DistrictStore:
         self.backend = backend
 
     @classmethod
-    def open(cls, data_dir: str | Path) -> DistrictStore:
-        return cls(SQLiteBackend(data_dir))
+    def open(cls, target: str | Path) -> DistrictStore:
+        """A data folder (embedded SQLite) or a `postgresql://` URL."""
+        if str(target).startswith(("postgresql://", "postgres://")):
+            from sync.pgdb import PostgresBackend
+
+            return cls(PostgresBackend(str(target)))
+        return cls(SQLiteBackend(target))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return isinstance(self.backend, SQLiteBackend)
 
     def db(self) -> ServerDb:
         return self.backend.db()
@@ -47,6 +59,17 @@ class DistrictStore:
 
     def seed(self, *, scale: int, today: date) -> dict[str, int]:
         """Load the demo district and give every row a change-log position, so laptops pull it."""
+        if not self.is_sqlite:  # built in a temporary embedded store, then copied over
+            if self.db().one("SELECT 1 AS x FROM area LIMIT 1"):
+                raise DomainError("this database already holds a district; seed an empty one")
+            with tempfile.TemporaryDirectory() as folder:
+                local = DistrictStore.open(folder)
+                try:
+                    counts = local.seed(scale=scale, today=today)
+                    copy_store(local.db(), self.db(), tables=(*POLICIES, "row_meta", "meta"))
+                finally:
+                    local.close()
+            return counts
         db = self.db()
         counts = seed_district(db.conn, scale=scale, today=today)
         with db.transaction():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -69,3 +70,48 @@ def writer(district) -> Writer:
 @pytest.fixture
 def unit_id(district) -> str:
     return district.execute("SELECT id FROM unit WHERE area = 'xinhe' ORDER BY name LIMIT 1").fetchone()[0]
+
+
+PG_URL = os.environ.get("SAFECITY_TEST_PG")
+PG_REQUIRED = os.environ.get("SAFECITY_REQUIRE_PG") == "1"
+
+
+def postgres_schema_url() -> tuple[str, str]:
+    """A fresh, empty schema on the test PostgreSQL: (URL using it, schema name).
+
+    Skips with the reason when PostgreSQL is not configured; fails instead when CI requires it.
+    """
+    if not PG_URL:
+        if PG_REQUIRED:
+            pytest.fail("SAFECITY_REQUIRE_PG=1 but SAFECITY_TEST_PG is not set")
+        pytest.skip("PostgreSQL tests need SAFECITY_TEST_PG=postgresql://user@host/db (.ci/run sets it)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.OperationalError as err:
+        if PG_REQUIRED:
+            pytest.fail(f"PostgreSQL is required but unreachable: {err}")
+        pytest.skip(f"PostgreSQL at SAFECITY_TEST_PG is unreachable: {err}")
+    separator = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}", schema
+
+
+def drop_postgres_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server_target(request, tmp_path):
+    """Where a test's district server keeps its data: an SQLite folder, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield tmp_path / "server"
+        return
+    url, schema = postgres_schema_url()
+    yield url
+    drop_postgres_schema(schema)

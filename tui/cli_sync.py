@@ -123,20 +123,39 @@ def conflicts_resolve(ctx: click.Context, conflict_id: str, keep: str, reason: s
 
 # -- the district server ----------------------------------------------------------------------
 
+def _target(data_dir: str | None, database_url: str | None) -> str:
+    """Where the server's data is: exactly one of --data and --database-url."""
+    if bool(data_dir) == bool(database_url):
+        raise click.UsageError("give either --data DIR (embedded SQLite) or --database-url postgresql://...")
+    if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+        raise click.UsageError("--database-url must start with postgresql://")
+    return database_url or str(data_dir)
+
+
+def server_options(f):  # type: ignore[no-untyped-def]
+    f = click.option("--database-url", metavar="URL", envvar="SAFECITY_DATABASE_URL",
+                     help="PostgreSQL instead of --data, e.g. postgresql://user@host/db ($SAFECITY_DATABASE_URL).")(f)
+    return click.option("--data", "data_dir", type=click.Path(file_okay=False),
+                        help="The server's data folder (embedded SQLite).")(f)
+
+
 @main.command()
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="The server's data folder.")
+@server_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
-def serve(data_dir: str, host: str, port: int) -> None:
-    """Run the district server (embedded SQLite under --data)."""
+def serve(data_dir: str | None, database_url: str | None, host: str, port: int) -> None:
+    """Run the district server (embedded SQLite under --data, or PostgreSQL)."""
     import uvicorn
 
+    from sync.pgdb import _redact
     from sync.server import create_app
     from sync.store import DistrictStore
 
+    target = _target(data_dir, database_url)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    store = DistrictStore.open(data_dir)
-    click.echo(f"SafeCity district server on http://{host}:{port} (data in {Path(data_dir).resolve()})", err=True)
+    store = DistrictStore.open(target)
+    where = _redact(target) if database_url else Path(target).resolve()
+    click.echo(f"SafeCity district server on http://{host}:{port} (data in {where})", err=True)
     try:
         uvicorn.run(create_app(store), host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -144,11 +163,11 @@ def serve(data_dir: str, host: str, port: int) -> None:
 
 
 @main.group()
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), help="The server's data folder (required).")
+@server_options
 @click.pass_context
-def admin(ctx: click.Context, data_dir: str | None) -> None:
-    """Administer the district server's data: demo district, users, tokens."""
-    ctx.obj = {**(ctx.obj or {}), "data_dir": data_dir}
+def admin(ctx: click.Context, data_dir: str | None, database_url: str | None) -> None:
+    """Administer the district server's data: demo district, users, tokens, migration."""
+    ctx.obj = {**(ctx.obj or {}), "data_dir": data_dir, "database_url": database_url}
 
 
 def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -157,9 +176,7 @@ def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
 
     obj = ctx.find_object(dict)
     if "store" not in obj:
-        if not obj.get("data_dir"):
-            raise click.UsageError("Missing option '--data' (safecity admin --data DIR ...).")
-        obj["store"] = DistrictStore.open(obj["data_dir"])
+        obj["store"] = DistrictStore.open(_target(obj.get("data_dir"), obj.get("database_url")))
         ctx.find_root().call_on_close(obj["store"].close)
     return obj["store"]
 
@@ -248,3 +265,27 @@ def admin_token_revoke(ctx: click.Context, login: str, as_json: bool) -> None:
     if count == 0:
         raise DomainError(f"{login} has no live token")
     emit({"login": login, "revoked": count}, as_json, f"revoked {count} token(s) of {login}")
+
+
+@admin.command("migrate-to")
+@click.option("--database-url", "target_url", required=True, metavar="URL", help="The PostgreSQL database to fill.")
+@json_option
+@click.pass_context
+def admin_migrate_to(ctx: click.Context, target_url: str, as_json: bool) -> None:
+    """Copy this district (users, tokens, every record, the sync log) to PostgreSQL and verify it."""
+    from sync.store import DistrictStore
+    from sync.transfer import copy_store, verify
+
+    source = _store(ctx)
+    if not target_url.startswith(("postgresql://", "postgres://")):
+        raise click.UsageError("--database-url must start with postgresql://")
+    target = DistrictStore.open(target_url)
+    try:
+        if target.db().one("SELECT 1 AS x FROM area LIMIT 1") or target.db().one("SELECT 1 AS x FROM account LIMIT 1"):
+            raise DomainError("the target database already holds a district; migrate into an empty one")
+        copied = copy_store(source.db(), target.db())
+        report = verify(source.db(), target.db())
+    finally:
+        target.close()
+    emit({"copied": copied, "verified": report}, as_json,
+         f"copied {sum(copied.values()):,} rows in {len(copied)} tables; counts and checksums match")

@@ -161,9 +161,9 @@ class HazardScreen(Screen[None]):
             lines.append(f"[b]void[/] {h['void_reason']}")
         lines += ["", f"[b]{t('responsibility')}[/]"]
         lines += [f"  {r['kind']}: {r['person']} ({r.get('org') or ''})" for r in h["responsibility_snapshot"]] or ["  -"]
-        lines += ["", f"[b]{t('progress')}[/]"] + ([f"  {p['at']} {p['by']}: {p['note']}" for p in h["progress"]] or ["  -"])
+        lines += ["", f"[b]{t('progress')}[/]"] + ([f"  {p['at']} {p['author']}: {p['note']}" for p in h["progress"]] or ["  -"])
         lines += ["", f"[b]{t('verifications')}[/]"] + (
-            [f"  {v['at']} {v['by']}: {v['result']} — {v['opinion']}" for v in h["verifications"]] or ["  -"])
+            [f"  {v['at']} {v['author']}: {v['result']} — {v['opinion']}" for v in h["verifications"]] or ["  -"])
         lines += ["", f"[b]{t('history')}[/]"]
         for e in h["history"]:
             changes = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)[:40]}" for k, v in e["fields"].items()

@@ -6,7 +6,7 @@ from tests.sync.harness import District
 
 
 @pytest.fixture
-def district(tmp_path):
-    d = District(tmp_path)
+def district(tmp_path, server_target):
+    d = District(tmp_path, target=server_target)
     yield d
     d.close()

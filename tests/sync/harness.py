@@ -134,9 +134,9 @@ class Laptop:
 class District:
     """The district server (real app, real SQLite store) and its laptops."""
 
-    def __init__(self, root: Path, scale: int = 60):
+    def __init__(self, root: Path, scale: int = 60, target: str | Path | None = None):
         self.root = root
-        self.store = DistrictStore.open(root / "server")
+        self.store = DistrictStore.open(target or root / "server")
         self.store.seed(scale=scale, today=TODAY)
         self.app = create_app(self.store)
         self.app_transport = AppTransport(self.app)
