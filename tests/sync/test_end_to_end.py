@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 
 from schema.db import connect
 from schema.writes import Writer, local_actor
+from sync.store import DistrictStore
 
 pytestmark = pytest.mark.slow
 SAFECITY = [sys.executable, "-m", "tui"]
@@ -45,13 +45,21 @@ def cli_json(*args: str):  # type: ignore[no-untyped-def]
 
 
 class Server:
-    def __init__(self, data: Path, port: int):
-        self.data, self.port, self.process = data, port, None
+    """A `safecity serve` process on a free loopback port, over SQLite (a folder) or PostgreSQL."""
+
+    def __init__(self, target: str | Path, folder: Path, port: int):
+        self.target, self.folder, self.port, self.process = target, folder, port, None
         self.url = f"http://127.0.0.1:{port}"
+        self.log_path = folder / "server.log"
+        self.where = (["--database-url", str(target)] if str(target).startswith("postgresql://")
+                      else ["--data", str(target)])
+
+    def admin(self, *args: str):  # type: ignore[no-untyped-def]
+        return cli_json("admin", *self.where, *args)
 
     def start(self) -> None:
-        self.log = open(self.data.parent / "server.log", "a")  # noqa: SIM115
-        self.process = subprocess.Popen([*SAFECITY, "serve", "--data", str(self.data), "--port", str(self.port)],
+        self.log = open(self.log_path, "a")  # noqa: SIM115
+        self.process = subprocess.Popen([*SAFECITY, "serve", *self.where, "--port", str(self.port)],
                                         stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -70,10 +78,9 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path):
-    data = tmp_path / "server"
-    cli("admin", "--data", str(data), "seed", "--scale", "300")
-    s = Server(data, free_port())
+def server(tmp_path, server_target):
+    s = Server(server_target, tmp_path, free_port())
+    s.admin("seed", "--scale", "300")
     s.start()
     yield s
     s.kill()
@@ -81,7 +88,7 @@ def server(tmp_path):
 
 def enroll(server: Server, tmp_path: Path, login: str, role: str, *areas: str) -> Path:
     area_args = [a for code in areas for a in ("--area", code)]
-    user = cli_json("admin", "--data", str(server.data), "user", "add", login, "--role", role, *area_args)
+    user = server.admin("user", "add", login, "--role", role, *area_args)
     db = tmp_path / f"{login}.db"
     cli("--db", str(db), "init", "--server", server.url, "--token", user["token"])
     assert os.stat(db.with_name(db.name + ".token")).st_mode & 0o777 == 0o600
@@ -89,11 +96,11 @@ def enroll(server: Server, tmp_path: Path, login: str, role: str, *areas: str) -
 
 
 def server_rows(server: Server, sql: str, *params: object) -> list[tuple]:
-    conn = sqlite3.connect(server.data / "district.db")
+    store = DistrictStore.open(server.target)
     try:
-        return conn.execute(sql, params).fetchall()
+        return store.db().rows(sql, params)
     finally:
-        conn.close()
+        store.close()
 
 
 def test_two_laptops_a_conflict_resolved_and_everyone_agrees(server, tmp_path):
@@ -137,7 +144,7 @@ def make_hazards(db: Path, count: int) -> None:
 
 
 def wait_for_pushes(server: Server, count: int) -> None:
-    log = server.data.parent / "server.log"
+    log = server.log_path
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if log.exists() and log.read_text().count('"path": "/v1/push"') >= count:

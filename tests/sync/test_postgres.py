@@ -1,0 +1,132 @@
+"""What running on PostgreSQL adds: commit-ordered cursors under concurrent pushes, several server
+processes on one database, and moving a district from the embedded server to PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from sync import push as push_module
+from sync.client import SyncSummary
+from sync.store import DistrictStore
+from sync.transfer import TABLES, checksum
+from tests.conftest import drop_postgres_schema, postgres_schema_url
+from tests.sync.test_end_to_end import Server, cli, cli_json, enroll, free_port, server_rows
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_push_holding_its_positions_makes_the_next_wait_and_readers_miss_nothing(district, monkeypatch):
+    """The cursor trap: positions handed out in one order and committed in the other let a reader
+    skip a change. Here push A takes its positions and is held before committing; push B must wait
+    behind it (it cannot take later positions and commit first), and a reader gets both."""
+    a, b = district.laptop("insp.a"), district.laptop("insp.b")
+    reader = district.laptop("office", role="supervisor", areas=())
+    first = a.add(district.unit_in("xinhe"), "A: allocated first, held before commit")
+    second = b.add(district.unit_in("xinhe"), "B: pushed while A is held")
+    allocated, release = threading.Event(), threading.Event()
+    original = push_module._parent_areas
+
+    def hold_a(db, ops):  # type: ignore[no-untyped-def]
+        if any(op.pk == first for op, _old in ops):  # A's push, inside its transaction on the server
+            allocated.set()
+            assert release.wait(10)
+        return original(db, ops)
+
+    monkeypatch.setattr(push_module, "_parent_areas", hold_a)
+    threads = {name: threading.Thread(target=laptop.client.push, args=(SyncSummary(),), name=name)
+               for name, laptop in (("push-a", a), ("push-b", b))}
+    threads["push-a"].start()
+    assert allocated.wait(10)
+    threads["push-b"].start()
+    time.sleep(0.5)
+    assert threads["push-b"].is_alive(), "B got past the counter while A held it"
+    reader.sync()
+    ids = {r[0] for r in reader.conn.execute("SELECT id FROM hazard WHERE id IN (?, ?)", (first, second))}
+    assert ids == set()  # nothing committed yet, and the reader's cursor has not passed anything
+    release.set()
+    for thread in threads.values():
+        thread.join(20)
+    reader.sync()
+    ids = {r[0] for r in reader.conn.execute("SELECT id FROM hazard WHERE id IN (?, ?)", (first, second))}
+    assert ids == {first, second}
+    positions = dict(district.store.db().rows("SELECT row_id, pos FROM row_meta WHERE row_id IN (?, ?)",
+                                              (first, second)))
+    assert positions[first] < positions[second]
+
+
+@pytest.fixture
+def pg_url():
+    url, schema = postgres_schema_url()
+    yield url
+    drop_postgres_schema(schema)
+
+
+def test_two_server_processes_on_one_database_converge_and_retries_are_not_doubled(tmp_path, pg_url):
+    one, two = Server(pg_url, tmp_path, free_port()), Server(pg_url, tmp_path, free_port())
+    one.admin("seed", "--scale", "200")
+    one.start()
+    two.start()
+    try:
+        a = enroll(one, tmp_path, "insp.xinhe", "inspector", "xinhe")
+        b_user = two.admin("user", "add", "office", "--role", "supervisor")
+        b = tmp_path / "office.db"
+        cli("--db", str(b), "init", "--server", two.url, "--token", b_user["token"])
+        unit_id = cli_json("--db", str(a), "unit", "list", "--limit", "1")[0]["id"]
+        for n in range(30):
+            cli("--db", str(a), "hazard", "add", "--unit", unit_id, "--description", f"two-process {n}")
+        cli("--db", str(a), "sync")
+        # The laptop never heard back (say the answer was lost) and retries against the other process.
+        from schema.db import connect, set_meta
+        conn = connect(a)
+        conn.execute("UPDATE event SET status = 'pending' WHERE status = 'applied'")
+        set_meta(conn, "server_url", two.url)
+        conn.close()
+        again = cli_json("--db", str(a), "sync")
+        assert again["rejected"] == 0 and cli_json("--db", str(a), "status")["pending"] == 0
+        (count,) = server_rows(one, "SELECT count(*) FROM hazard WHERE description LIKE 'two-process %'")[0]
+        assert count == 30
+        assert server_rows(one, "SELECT count(*) FROM event WHERE fields LIKE '%two-process%'")[0][0] == 30
+        cli("--db", str(b), "sync")
+        on_b = cli_json("--db", str(b), "hazard", "list", "--search", "two-process")
+        assert len(on_b) == 30
+    finally:
+        one.kill()
+        two.kill()
+
+
+def test_migrating_the_demo_district_to_postgres_keeps_every_row_and_token(tmp_path, pg_url):
+    data = tmp_path / "embedded"
+    cli("admin", "--data", str(data), "seed", "--scale", "500")
+    server = Server(data, tmp_path, free_port())
+    server.start()
+    laptop = enroll(server, tmp_path, "insp.xinhe", "inspector", "xinhe")
+    hazard = cli_json("--db", str(laptop), "hazard", "list", "--status", "reported", "--limit", "1")[0]["id"]
+    cli("--db", str(laptop), "hazard", "edit", hazard, "--location", "before the move")
+    cli("--db", str(laptop), "sync")
+    server.kill()
+
+    report = cli_json("admin", "--data", str(data), "migrate-to", "--database-url", pg_url)
+    assert report["verified"]["hazard"]["rows"] == 500
+    source, target = DistrictStore.open(data), DistrictStore.open(pg_url)
+    try:
+        for table in TABLES:
+            if table != "meta":
+                assert checksum(source.db(), table) == checksum(target.db(), table), table
+    finally:
+        source.close()
+        target.close()
+    again = cli("admin", "--data", str(data), "migrate-to", "--database-url", pg_url, ok=False)
+    assert again.returncode == 1 and "already holds a district" in again.stderr
+
+    # The same laptop, the same token, now against PostgreSQL.
+    moved = Server(pg_url, tmp_path, server.port)
+    moved.start()
+    try:
+        cli("--db", str(laptop), "hazard", "edit", hazard, "--location", "after the move")
+        assert cli_json("--db", str(laptop), "sync")["pushed"] == 1
+        assert server_rows(moved, "SELECT location FROM hazard WHERE id = ?", hazard)[0][0] == "after the move"
+    finally:
+        moved.kill()
