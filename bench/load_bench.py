@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,8 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-
+from bench.common import free_port, wait_healthy  # noqa: E402
 from schema.db import connect  # noqa: E402
 from schema.demo_data import AREAS  # noqa: E402
 from schema.writes import Writer, local_actor  # noqa: E402
@@ -44,12 +42,6 @@ from sync.client import SyncSummary  # noqa: E402
 from sync.store import DistrictStore  # noqa: E402
 
 SAFECITY = [sys.executable, "-m", "tui"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -83,12 +75,7 @@ def main() -> None:
                                 stderr=log) for p, log in zip(ports, logs, strict=True)]
     try:
         for port in ports:
-            for _ in range(100):
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            wait_healthy(port)
         clients = []
         for n, token in enumerate(tokens):
             path = work / f"laptop{n:03d}.db"

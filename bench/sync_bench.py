@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,8 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-
+from bench.common import free_port, wait_healthy  # noqa: E402
 from schema.db import connect  # noqa: E402
 from schema.hazards import edit_hazard  # noqa: E402
 from schema.writes import Writer, local_actor  # noqa: E402
@@ -39,12 +37,6 @@ from sync import laptop  # noqa: E402
 
 SAFECITY = [sys.executable, "-m", "tui"]
 ENV = {**os.environ, "SAFECITY_TODAY": "2026-11-29"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(*args: str) -> dict:
@@ -82,22 +74,17 @@ def make_hazards(db: Path, count: int) -> None:
     conn.close()
 
 
-def one_run(work: Path, hazards: int) -> dict[str, float]:
-    data = work / "server"
-    run("admin", "--data", str(data), "seed", "--scale", "0")
-    tokens = [run("admin", "--data", str(data), "user", "add", "office", "--role", "supervisor")["token"]]
-    tokens += [run("admin", "--data", str(data), "token", "add", "office")["token"] for _ in range(2)]
+def one_run(work: Path, hazards: int, database_url: str | None = None) -> dict[str, float]:
+    where = ["--database-url", database_url] if database_url else ["--data", str(work / "server")]
+    run("admin", *where, "seed", "--scale", "0")
+    tokens = [run("admin", *where, "user", "add", "office", "--role", "supervisor")["token"]]
+    tokens += [run("admin", *where, "token", "add", "office")["token"] for _ in range(2)]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([*SAFECITY, "serve", "--data", str(data), "--port", str(port)],
+    server = subprocess.Popen([*SAFECITY, "serve", *where, "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_healthy(port)
         a, b, c = work / "a.db", work / "b.db", work / "c.db"
         run("--db", str(a), "init", "--server", url, "--token", tokens[0])
         make_hazards(a, hazards)
@@ -146,20 +133,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hazards", type=int, default=100_000, help="hazards to push and pull")
     parser.add_argument("--runs", type=int, default=3, help="repetitions (median reported)")
+    parser.add_argument("--database-url", help="run the server on PostgreSQL (a fresh schema per run)")
     args = parser.parse_args()
     runs = []
     for n in range(args.runs):
         work = Path(tempfile.mkdtemp(prefix="safecity-bench-"))
+        schema = None
         try:
-            runs.append(one_run(work, args.hazards))
+            url = None
+            if args.database_url:
+                import psycopg
+
+                schema = f"bench_{n}_{os.getpid()}"
+                with psycopg.connect(args.database_url, autocommit=True) as conn:
+                    conn.execute(f"CREATE SCHEMA {schema}")
+                url = f"{args.database_url}{'&' if '?' in args.database_url else '?'}options=-csearch_path%3D{schema}"
+            runs.append(one_run(work, args.hazards, url))
             print(f"run {n + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in runs[-1].items()), file=sys.stderr)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+            if schema:
+                import psycopg
+
+                with psycopg.connect(args.database_url, autocommit=True) as conn:
+                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
     keys = runs[0].keys()
     result = {"hazards": args.hazards, "runs": args.runs, **{k: [r[k] for r in runs] for k in keys}}
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
-    (out / "sync.json").write_text(json.dumps(result, indent=2))
+    (out / ("sync-postgres.json" if args.database_url else "sync.json")).write_text(json.dumps(result, indent=2))
     labels = {
         "push_s": f"push {args.hazards:,} new hazards (s)", "push_mb": "push: laptop peak RSS (MB)",
         "pull_s": f"pull {args.hazards:,} into a fresh laptop (s)", "pull_mb": "pull: laptop peak RSS (MB)",

@@ -121,7 +121,21 @@ class NewHazardScreen(FormScreen):
                           inspection_id=self.inspection_id, criterion_id=self.criterion_id)
 
 
-class HazardScreen(Screen[None]):
+class DocumentScreen(Screen[None]):
+    """A title and a scrolling body of text: a record shown in full."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        with VerticalScroll():
+            yield Static(id="body")
+        yield from chrome()
+
+    def show(self, title: str, lines: list[str]) -> None:
+        self.query_one("#title", Static).update(title)
+        self.query_one("#body", Static).update("\n".join(lines))
+
+
+class HazardScreen(DocumentScreen):
     """Every field, the frozen responsibility persons, progress, verifications and history."""
 
     BINDINGS: ClassVar = [
@@ -135,19 +149,12 @@ class HazardScreen(Screen[None]):
         super().__init__()
         self.hazard_id = hazard_id
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="title", classes="title")
-        with VerticalScroll():
-            yield Static(id="body")
-        yield from chrome()
-
     def on_mount(self) -> None:
         self.refresh_data()
 
     def refresh_data(self) -> None:
         app = self.app
         h = self.hazard = show_hazard(app.conn, self.hazard_id, today=app.today, rules=app.rules)  # type: ignore[attr-defined]
-        self.query_one("#title", Static).update(f"{t('hazard')} — {h['description']}")
         overdue = f"  [b red]{t('overdue')} {h['days_overdue']}{t('days')} ({h['escalation_level']})[/]" if h["overdue"] else ""
         lines = [
             f"[b]{t('status')}[/] {status_label(h['status'])}   [b]{t('grade')}[/] {grade_label(h['grade'])}   "
@@ -172,7 +179,7 @@ class HazardScreen(Screen[None]):
                          f"{'  ' + e['reason'] if e['reason'] else ''}\n      {changes}")
         allowed = [f"{ACTION_KEYS[a.name]}: {a.name.replace('_', ' ')}" for a in ACTIONS.values() if h["status"] in a.sources]
         lines += ["", "[dim]" + ("   ".join(allowed + ["e: edit"]) if allowed else "final") + "[/]"]
-        self.query_one("#body", Static).update("\n".join(lines))
+        self.show(f"{t('hazard')} — {h['description']}", lines)
 
     def action_act(self, action: str) -> None:
         try:

@@ -21,7 +21,7 @@ from sync import laptop
 from sync.conflicts import list_conflicts, resolve
 from tui.app import chrome
 from tui.i18n import grade_label, status_label, t
-from tui.screens_detail import FormScreen
+from tui.screens_detail import DocumentScreen, FormScreen
 
 
 def _short(value: Any) -> str:
@@ -135,7 +135,7 @@ class UnitsScreen(Screen[None]):
         self.app.push_screen(UnitScreen(str(event.row_key.value)))
 
 
-class UnitScreen(Screen[None]):
+class UnitScreen(DocumentScreen):
     """A unit: risk colour, responsibility persons, open hazards, past inspections."""
 
     BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="unit.back")]
@@ -144,16 +144,9 @@ class UnitScreen(Screen[None]):
         super().__init__()
         self.unit_id = unit_id
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="title", classes="title")
-        with VerticalScroll():
-            yield Static(id="body")
-        yield from chrome()
-
     def on_mount(self) -> None:
         app: Any = self.app
         unit = app.writer.get("unit", self.unit_id)
-        self.query_one("#title", Static).update(f"{t('unit')} — {unit['name']}")
         people = app.conn.execute("SELECT kind, person, org, phone FROM responsibility WHERE unit_id = ? ORDER BY kind",
                                   (self.unit_id,)).fetchall()
         hazards = list_hazards(app.conn, HazardFilter(status="open", unit_id=self.unit_id), today=app.today, rules=app.rules)
@@ -169,7 +162,7 @@ class UnitScreen(Screen[None]):
                   for h in hazards] or ["  -"]
         lines += ["", f"[b]{t('past_inspections')}[/]"]
         lines += [f"  {i['started_at']}  {i['status']}  {i['summary'] or ''}" for i in inspections] or ["  -"]
-        self.query_one("#body", Static).update("\n".join(lines))
+        self.show(f"{t('unit')} — {unit['name']}", lines)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -153,6 +153,14 @@ def wait_for_pushes(server: Server, count: int) -> None:
     raise AssertionError("the push never started")
 
 
+def assert_each_hazard_once(server: Server, laptop: Path, expected: int) -> None:
+    """Every bulk hazard of the laptop is on the server exactly once, and nothing is left pending."""
+    (count, distinct) = server_rows(server, "SELECT count(*), count(DISTINCT description) FROM hazard"
+                                            " WHERE description LIKE 'bulk %'")[0]
+    assert count == distinct == expected
+    assert cli_json("--db", str(laptop), "status")["pending"] == 0
+
+
 def test_kill_9_of_the_server_mid_push_then_every_hazard_exactly_once(server, tmp_path):
     a = enroll(server, tmp_path, "office", "supervisor")
     make_hazards(a, 12_000)
@@ -166,10 +174,7 @@ def test_kill_9_of_the_server_mid_push_then_every_hazard_exactly_once(server, tm
 
     server.start()
     assert cli_json("--db", str(a), "sync")["rejected"] == 0
-    (count, distinct) = server_rows(server, "SELECT count(*), count(DISTINCT description) FROM hazard"
-                                            " WHERE description LIKE 'bulk %'")[0]
-    assert count == distinct == 12_000
-    assert cli_json("--db", str(a), "status")["pending"] == 0
+    assert_each_hazard_once(server, a, 12_000)
 
 
 def test_kill_9_of_a_laptop_mid_sync_then_every_hazard_exactly_once(server, tmp_path):
@@ -180,10 +185,7 @@ def test_kill_9_of_a_laptop_mid_sync_then_every_hazard_exactly_once(server, tmp_
     sync.send_signal(signal.SIGKILL)
     sync.wait()
     cli("--db", str(a), "sync")
-    (count, distinct) = server_rows(server, "SELECT count(*), count(DISTINCT description) FROM hazard"
-                                            " WHERE description LIKE 'bulk %'")[0]
-    assert count == distinct == 12_000
-    assert cli_json("--db", str(a), "status")["pending"] == 0
+    assert_each_hazard_once(server, a, 12_000)
 
 
 def test_sync_with_no_server_says_so_and_keeps_the_edits(tmp_path, server):
