@@ -60,7 +60,13 @@ KEYS = ["slash", *"消防", "backspace", "backspace", *"fire", *["backspace"] * 
 
 
 def seeded(size: int, folder: Path) -> Path:
-    path = folder / f"laptop-{size}.db"
+    """A seeded laptop database, kept between runs, named after the schema it was made with."""
+    import hashlib
+
+    from schema.migrations import MIGRATIONS
+
+    schema = hashlib.sha256("".join(MIGRATIONS).encode()).hexdigest()[:10]
+    path = folder / f"laptop-{size}-{schema}.db"
     if not path.exists():
         subprocess.run([sys.executable, "-m", "tui", "--db", str(path), "seed", "--scale", str(size)], check=True,
                        env={**os.environ, "SAFECITY_TODAY": TODAY.isoformat()}, capture_output=True)
