@@ -45,14 +45,21 @@ def run(*args: str) -> dict:
 
 
 def timed_process(*args: str) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one `safecity` process."""
+    """(wall seconds, peak RSS in MB) of one `safecity` process.
+
+    The peak comes from /usr/bin/time, a small parent: Linux carries ru_maxrss across exec, so
+    a child forked straight from this (large) process would report this process's memory too.
+    """
+    report = Path(tempfile.mkstemp(prefix="safecity-rss-")[1])
+    timer = ["/usr/bin/time", "-f", "%M", "-o", str(report)] if Path("/usr/bin/time").exists() else []
     started = time.perf_counter()
-    process = subprocess.Popen([*SAFECITY, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run([*timer, *SAFECITY, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     elapsed = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"safecity {' '.join(args)} failed: {process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise SystemExit(f"safecity {' '.join(args)} failed: {done.stderr.decode()[-500:]}")
+    peak_kb = float(report.read_text().split()[-1]) if timer else float("nan")
+    report.unlink()
+    return elapsed, peak_kb / 1024
 
 
 def peak_rss_mb(pid: int) -> float:

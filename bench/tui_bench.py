@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 TODAY = date(2026, 11, 29)
 PROBE = """
-import resource, sys, time
+import sys, time
 from datetime import date
 from pathlib import Path
 from tui.app import SafeCityApp
@@ -50,7 +50,9 @@ class Probe(SafeCityApp):
             self.set_timer(0.01, self.check)
 
     def done(self):
-        print("READY", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec from the (larger) parent.
+        peak = [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+        print("READY", peak, flush=True)
         self.exit()
 
 Probe(Path(sys.argv[1]), Settings(sync_interval=0), today=date(2026, 11, 29)).run(headless=True, size=(140, 40))

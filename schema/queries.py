@@ -78,8 +78,8 @@ def _where(conn: sqlite3.Connection, f: HazardFilter, today: date) -> tuple[str,
     if f.search and f.search.strip():
         expression = match_expression(f.search)
         if expression:
-            clauses.append("h.rowid IN (SELECT rowid FROM hazard_fts WHERE hazard_fts MATCH ?)")
-            params.append(expression)
+            _remember_hits(conn, expression)
+            clauses.append(_HITS)
         else:  # only punctuation was typed: nothing can match it
             clauses.append("0")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
@@ -103,14 +103,33 @@ _ALL = "1"
 _SORT_AT_MOST = 2000
 
 
-def _matches(conn: sqlite3.Connection, text: str) -> int:
-    """How many hazards the full-text index matches (a fraction of a millisecond)."""
-    expression = match_expression(text)
-    if not expression:
-        return 0
-    return conn.execute("SELECT count(*) FROM hazard_fts WHERE hazard_fts MATCH ?", (expression,)).fetchone()[0]
+def _matches(conn: sqlite3.Connection) -> int:
+    """How many hazards the current search matched (`_where` has just filled the table)."""
+    exists = conn.execute("SELECT 1 FROM temp.sqlite_master WHERE name = 'search_hits'").fetchone()
+    return conn.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0] if exists else 0
 _URGENCY_ORDER = ("(h.status = 'rectifying' AND h.deadline < :today) DESC, (h.grade = 'major') DESC,"
                   " h.deadline IS NULL, h.deadline, h.found_at")
+
+
+_HITS = "h.rowid IN (SELECT rowid FROM temp.search_hits)"
+_hits_for: dict[int, tuple[str, int, int]] = {}
+
+
+def _remember_hits(conn: sqlite3.Connection, expression: str) -> None:
+    """Evaluate a full-text match once into a temporary table of this connection.
+
+    One keystroke asks for a count and up to six urgency segments, and scrolling asks for more
+    pages: all of them read the table instead of matching again. The table is rebuilt when the
+    expression changes or any hazard was written since (by this connection, or by another one,
+    such as the sync worker: `PRAGMA data_version`).
+    """
+    state = (expression, conn.total_changes, conn.execute("PRAGMA data_version").fetchone()[0])
+    if _hits_for.get(id(conn)) == state:
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (rowid INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.search_hits")
+    conn.execute("INSERT INTO temp.search_hits SELECT rowid FROM hazard_fts WHERE hazard_fts MATCH ?", (expression,))
+    _hits_for[id(conn)] = (expression, conn.total_changes, state[2])
 
 
 def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rules: LocalRules,
@@ -130,8 +149,12 @@ def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rule
     # A search matching few hazards is cheapest sorted once; one matching thousands is cheapest
     # read segment by segment, where a page of matches turns up long before the end.
     segments = _URGENCY_SEGMENTS
-    if f.search and _matches(conn, f.search) <= _SORT_AT_MOST:
+    if f.search and _matches(conn) <= _SORT_AT_MOST:
         segments = ((_ALL, _URGENCY_ORDER),)
+    elif f.search:
+        # Many matches: walk each segment's index in urgency order and test membership ("+"
+        # stops the planner from driving from the matches, which means sorting all of them).
+        where = where.replace(_HITS, "+" + _HITS)
     for condition, order in segments:
         clause = f"{where} AND {condition}" if where else f" WHERE {condition}"
         sql = f"SELECT {HAZARD_COLUMNS} FROM hazard h JOIN unit u ON u.id = h.unit_id{clause} ORDER BY {order}"
