@@ -24,10 +24,3 @@ def uuid7() -> str:
     value |= rand & 0x3FFF_FFFF_FFFF_FFFF  # rand_b, 62 bits
     return str(uuid.UUID(int=value))
 
-
-def is_uuid(text: str) -> bool:
-    """True if `text` is a canonical UUID string (any version)."""
-    try:
-        return str(uuid.UUID(text)) == text.lower()
-    except (ValueError, AttributeError, TypeError):
-        return False

@@ -27,7 +27,6 @@ from schema.db import get_meta, set_meta, transaction
 BULK_ROWS = 1000
 """A page this large is written without per-row search indexing; `finish_pull` re-indexes once."""
 
-LOCAL_META = ("server_url", "device_id", "login", "role", "areas", "cursor", "scope_key", "last_sync")
 
 
 def device_id(conn: sqlite3.Connection) -> str:
