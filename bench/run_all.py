@@ -105,7 +105,8 @@ def main() -> None:
     args = parser.parse_args()
     ensure_peer()
     lines = [f"# SafeCity benchmarks\n\nMachine: {machine()}. Each figure: median (min-max) of {args.runs} runs.",
-             f"Reproduce: `bench/run-all --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}`.\n"]
+             f"Reproduce: `bench/run-all --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}"
+             + (" --database-url postgresql://..." if args.database_url else "") + "`.\n"]
 
     for size in args.sizes:
         ours, peer, raw = [], [], []
