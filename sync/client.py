@@ -17,6 +17,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -121,21 +122,37 @@ class SyncClient:
     # -- the two halves -------------------------------------------------------------------
 
     def push(self, summary: SyncSummary) -> None:
-        """Send the outbox in batches until it is empty (or only refused ops remain)."""
-        while True:
+        """Send the outbox in batches until it is empty.
+
+        Pipelined, in order: batch N+1 leaves as soon as the server has answered batch N (never
+        before: the server takes a device's sequence numbers in order, and a later batch that
+        committed first would make an earlier one look like a retry), and the laptop records
+        N's results while the server works on N+1. Only this thread touches the database; the
+        sender thread only talks HTTP. A failure leaves the unanswered ops pending.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safecity-push") as sender:
             ops = replica.pending_ops(self.conn, self.batch_size)
-            if not ops:
-                return
-            answer = self.request("POST", "/v1/push", body={"ops": ops})
-            results = answer.get("results", [])
-            if len(results) != len(ops):
-                raise SyncError("the server answered a push with the wrong number of results; try again")
-            counts = replica.record_results(self.conn, results, int(answer.get("hlc") or 0))
-            summary.pushed += counts["applied"]
-            summary.conflicts += counts["conflict"]
-            summary.rejected += counts["rejected"]
-            summary.superseded += counts["superseded"]
-            summary.skew_ms = max(summary.skew_ms, int(answer.get("skew_ms") or 0))
+            in_flight = sender.submit(self._send, ops) if ops else None
+            while in_flight is not None:
+                answer = in_flight.result()
+                answered = ops
+                ops = replica.pending_ops(self.conn, self.batch_size, after_seq=answered[-1]["device_seq"])
+                in_flight = sender.submit(self._send, ops) if ops else None
+                self._record(answered, answer, summary)
+
+    def _send(self, ops: list[dict[str, Any]]) -> Any:
+        return self.request("POST", "/v1/push", body={"ops": ops})
+
+    def _record(self, ops: list[dict[str, Any]], answer: Any, summary: SyncSummary) -> None:
+        results = answer.get("results", [])
+        if len(results) != len(ops):
+            raise SyncError("the server answered a push with the wrong number of results; try again")
+        counts = replica.record_results(self.conn, results, int(answer.get("hlc") or 0))
+        summary.pushed += counts["applied"]
+        summary.conflicts += counts["conflict"]
+        summary.rejected += counts["rejected"]
+        summary.superseded += counts["superseded"]
+        summary.skew_ms = max(summary.skew_ms, int(answer.get("skew_ms") or 0))
 
     def pull(self, summary: SyncSummary) -> None:
         """Fetch pages after the local cursor until the server has no more."""

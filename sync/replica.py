@@ -36,12 +36,13 @@ def device_id(conn: sqlite3.Connection) -> str:
     return value
 
 
-def pending_ops(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
-    """The oldest `limit` ops of this device not yet acknowledged by the server."""
+def pending_ops(conn: sqlite3.Connection, limit: int, *, after_seq: int = 0) -> list[dict[str, Any]]:
+    """The oldest `limit` ops of this device not yet acknowledged, after `after_seq` (a batch that
+    is on its way but not yet answered)."""
     rows = conn.execute(
         "SELECT id, device_seq, hlc, table_name, row_id, action, fields, old, base_version, actor, at FROM event"
-        " WHERE status = 'pending' AND device_id = ? ORDER BY device_seq LIMIT ?",
-        (device_id(conn), limit),
+        " WHERE status = 'pending' AND device_id = ? AND device_seq > ? ORDER BY device_seq LIMIT ?",
+        (device_id(conn), after_seq, limit),
     ).fetchall()
     return [
         {"op_id": r[0], "device_seq": r[1], "hlc": r[2], "table": r[3], "pk": r[4], "action": r[5],
