@@ -105,14 +105,12 @@ _SORT_AT_MOST = 2000
 
 def _matches(conn: sqlite3.Connection) -> int:
     """How many hazards the current search matched (`_where` has just filled the table)."""
-    exists = conn.execute("SELECT 1 FROM temp.sqlite_master WHERE name = 'search_hits'").fetchone()
-    return conn.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0] if exists else 0
+    return conn.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0]
 _URGENCY_ORDER = ("(h.status = 'rectifying' AND h.deadline < :today) DESC, (h.grade = 'major') DESC,"
                   " h.deadline IS NULL, h.deadline, h.found_at")
 
 
 _HITS = "h.rowid IN (SELECT rowid FROM temp.search_hits)"
-_hits_for: dict[int, tuple[str, int, int]] = {}
 
 
 def _remember_hits(conn: sqlite3.Connection, expression: str) -> None:
@@ -121,15 +119,18 @@ def _remember_hits(conn: sqlite3.Connection, expression: str) -> None:
     One keystroke asks for a count and up to six urgency segments, and scrolling asks for more
     pages: all of them read the table instead of matching again. The table is rebuilt when the
     expression changes or any hazard was written since (by this connection, or by another one,
-    such as the sync worker: `PRAGMA data_version`).
+    such as the sync worker: `PRAGMA data_version`). What it holds is recorded beside it, in the
+    connection itself, so a new connection can never be mistaken for an old one.
     """
     state = (expression, conn.total_changes, conn.execute("PRAGMA data_version").fetchone()[0])
-    if _hits_for.get(id(conn)) == state:
-        return
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (rowid INTEGER PRIMARY KEY)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits_of (expression TEXT, changes INTEGER, version INTEGER)")
+    if conn.execute("SELECT expression, changes, version FROM temp.search_hits_of").fetchone() == state:
+        return
     conn.execute("DELETE FROM temp.search_hits")
     conn.execute("INSERT INTO temp.search_hits SELECT rowid FROM hazard_fts WHERE hazard_fts MATCH ?", (expression,))
-    _hits_for[id(conn)] = (expression, conn.total_changes, state[2])
+    conn.execute("DELETE FROM temp.search_hits_of")
+    conn.execute("INSERT INTO temp.search_hits_of VALUES (?, ?, ?)", (expression, conn.total_changes, state[2]))
 
 
 def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rules: LocalRules,
@@ -149,9 +150,10 @@ def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rule
     # A search matching few hazards is cheapest sorted once; one matching thousands is cheapest
     # read segment by segment, where a page of matches turns up long before the end.
     segments = _URGENCY_SEGMENTS
-    if f.search and _matches(conn) <= _SORT_AT_MOST:
+    searching = _HITS in where  # a search with something to match (the hits table exists)
+    if searching and _matches(conn) <= _SORT_AT_MOST:
         segments = ((_ALL, _URGENCY_ORDER),)
-    elif f.search:
+    elif searching:
         # Many matches: walk each segment's index in urgency order and test membership ("+"
         # stops the planner from driving from the matches, which means sorting all of them).
         where = where.replace(_HITS, "+" + _HITS)

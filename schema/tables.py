@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
+from schema.db import connect
 from schema.errors import DomainError
 
 
@@ -120,6 +121,18 @@ def table_info(conn: sqlite3.Connection, table: str) -> TableInfo:
         raise DomainError(f"unknown table {table!r}")
     pragma = tuple((r[1], r[3], r[4], r[2]) for r in conn.execute(f"PRAGMA table_info({table})"))
     return _table_info(row[0], pragma)
+
+
+@cache
+def reference_info(table: str) -> TableInfo:
+    """`table_info` of the schema this code creates, cached per table: every database the code
+    opens is migrated to it, so the write path and the server need not ask SQLite per write."""
+    return table_info(_reference_db(), table)
+
+
+@cache
+def _reference_db() -> sqlite3.Connection:
+    return connect(":memory:")
 
 
 def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, creating: bool,

@@ -24,7 +24,7 @@ from schema import clock
 from schema.db import get_meta, set_meta, transaction
 from schema.errors import DomainError, NotFound
 from schema.ids import uuid7
-from schema.tables import Policy, policy, table_info, validate_fields
+from schema.tables import Policy, policy, reference_info, validate_fields
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Writer:
         row_id = str(fields.pop("id", None) or uuid7())
         with self.transaction():
             self._derive_area(pol, fields)
-            validate_fields(table_info(self.conn, table), table, fields, creating=True,
+            validate_fields(reference_info(table), table, fields, creating=True,
                             derived=frozenset({"area"}) if pol.area_from else frozenset())
             columns = ", ".join(["id", *fields])
             marks = ", ".join("?" * (len(fields) + 1))
@@ -103,7 +103,7 @@ class Writer:
                 return {}
             if pol.area_from and pol.area_from[1] in changes:
                 self._derive_area(pol, changes)
-            validate_fields(table_info(self.conn, table), table, changes, creating=False)
+            validate_fields(reference_info(table), table, changes, creating=False)
             assignments = ", ".join(f"{k} = ?" for k in changes)
             try:
                 self.conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*changes.values(), row_id])

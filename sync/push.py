@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import orjson
 
 from schema import clock
-from schema.db import connect
 from schema.errors import DomainError
 from schema.ids import uuid7
-from schema.tables import POLICIES, Policy, TableInfo, table_info, validate_fields
+from schema.tables import POLICIES, Policy, reference_info, validate_fields
 from schema.writes import utc_now
 from sync.accounts import DeviceAuth
 from sync.merge import Decision, FieldStamp, Op, decide
@@ -40,17 +38,6 @@ class PayloadError(Exception):
 
 class Refused(DomainError):
     """One op is refused (answered `rejected` with this reason)."""
-
-
-@cache
-def reference_info(table: str) -> TableInfo:
-    """Columns and allowed values of a table, from the migrations (the same on every backend)."""
-    return table_info(_reference_db(), table)
-
-
-@cache
-def _reference_db():  # type: ignore[no-untyped-def]
-    return connect(":memory:")
 
 
 _OP_FIELDS = {"op_id": str, "device_seq": int, "hlc": int, "table": str, "pk": str, "action": str,
@@ -236,7 +223,7 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
     decision = decide(op, b.auth.device_id, policy, current, stamps, bool(meta and meta["deleted"]), hlc=stamp)
     if decision.status != "rejected":
         _write(b, op, current, stamps, decision, area, stamp)
-    conflict_ids = [_record_conflict(b, op, old, area, *c) for c in decision.conflicts]
+    conflict_ids = [_record_conflict(b, op, old, area, stamps, *c) for c in decision.conflicts]
     version = (current or {}).get("row_version", 0) + bool(decision.apply)
     _record_event(b, op, old, stamp, area, decision.status, decision.reason, version)
     result: dict[str, Any] = {"op_id": op.op_id, "device_seq": op.device_seq, "status": decision.status}
@@ -326,11 +313,10 @@ def _write(b: _Batch, op: Op, current: dict[str, Any] | None, stamps: dict[str, 
     )
 
 
-def _record_conflict(b: _Batch, op: Op, old: dict[str, Any], area: str | None, name: str,
-                     server_value: Any, incoming_value: Any) -> str:
-    meta = b.db.one("SELECT stamps FROM row_meta WHERE table_name = ? AND row_id = ?", (op.table, op.pk))
-    stamp = json.loads(meta["stamps"]).get(name) if meta else None
-    server_device = stamp[2] if stamp else None
+def _record_conflict(b: _Batch, op: Op, old: dict[str, Any], area: str | None, stamps: dict[str, FieldStamp],
+                     name: str, server_value: Any, incoming_value: Any) -> str:
+    stamp = stamps.get(name)
+    server_device = stamp.device if stamp else None
     author = b.db.one("SELECT login FROM device WHERE id = ?", (server_device,)) if server_device else None
     conflict_id = uuid7()
     b.db.execute(

@@ -64,20 +64,20 @@ def record_results(conn: sqlite3.Connection, results: Iterable[dict[str, Any]], 
         results = list(results)
         conn.executemany("UPDATE event SET status = ?, reason = ? WHERE id = ? AND status = 'pending'",
                          [(r["status"], r.get("reason"), r["op_id"]) for r in results])
+        events = {e["id"]: e for e in _events(conn, [r["op_id"] for r in results])}
         for result in results:
             status = result["status"]
             counts[status] = counts.get(status, 0) + 1
             row = result.get("row")
             if row:
-                table = conn.execute("SELECT table_name FROM event WHERE id = ?", (result["op_id"],)).fetchone()[0]
-                rows_to_apply.setdefault(table, []).append(row)
+                rows_to_apply.setdefault(events[result["op_id"]]["table_name"], []).append(row)
         touched = [r["id"] for rows in rows_to_apply.values() for r in rows]
-        touched += [e["row_id"] for e in _events(conn, [r["op_id"] for r in results if "version" in r])]
+        touched += [events[r["op_id"]]["row_id"] for r in results if "version" in r and r["op_id"] in events]
         pending = _pending_fields(conn, touched)
         for table, rows in rows_to_apply.items():
             columns = list(rows[0])
             _upsert(conn, table, columns, [tuple(r.get(c) for c in columns) for r in rows], pending)
-        _record_versions(conn, [r for r in results if "version" in r], pending)
+        _record_versions([r for r in results if "version" in r], events, pending, conn)
         clock.observe(conn, server_hlc)
     return counts
 
@@ -91,11 +91,11 @@ def _events(conn: sqlite3.Connection, op_ids: list[str]) -> list[sqlite3.Row]:
     return rows
 
 
-def _record_versions(conn: sqlite3.Connection, results: list[dict[str, Any]], pending: dict[str, set[str]]) -> None:
+def _record_versions(results: list[dict[str, Any]], events: dict[str, sqlite3.Row], pending: dict[str, set[str]],
+                     conn: sqlite3.Connection) -> None:
     """The server says our copy of these rows is now exactly its version: remember it, so the
     next edit is based on it (rows with further pending ops keep the base those ops used)."""
     by_table: dict[str, list[tuple[int, str, int]]] = {}
-    events = {e["id"]: e for e in _events(conn, [r["op_id"] for r in results])}
     for result in results:
         e = events.get(result["op_id"])
         if e and e["action"] != "delete" and e["row_id"] not in pending:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -162,7 +161,7 @@ class District:
     def unit_in(self, area: str) -> str:
         return self.store.db().rows("SELECT id FROM unit WHERE area = ? ORDER BY id LIMIT 1", (area,))[0][0]
 
-    def close(self, *also: Callable[[], None]) -> None:
+    def close(self) -> None:
         for device in self.laptops:
             device.close()
         self.app_transport.close()
