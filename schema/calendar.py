@@ -9,9 +9,23 @@ it is not a weekend and the calendar does not say 'holiday'.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+from schema.errors import DomainError
+
+
+def local_today() -> date:
+    """Today's date; `SAFECITY_TODAY` (YYYY-MM-DD) pins it for demos and tests."""
+    pinned = os.environ.get("SAFECITY_TODAY")
+    if pinned:
+        try:
+            return date.fromisoformat(pinned)
+        except ValueError:
+            raise DomainError(f"SAFECITY_TODAY must be a date written YYYY-MM-DD; got {pinned!r}") from None
+    return date.today()
 
 
 @dataclass(frozen=True)

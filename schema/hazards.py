@@ -45,8 +45,9 @@ def responsibility_snapshot(conn: sqlite3.Connection, unit_id: str, today: date)
 def add_hazard(w: Writer, *, unit_id: str, description: str, today: date, grade: str = "general",
                deadline: str | None = None, rectifier: str | None = None, location: str | None = None,
                source: str = "inspection", inspection_id: str | None = None,
-               criterion_id: str | None = None) -> str:
-    """Report a new hazard at a unit; returns its id."""
+               criterion_id: str | None = None, linked_hazard_id: str | None = None,
+               link_kind: str | None = None) -> str:
+    """Report a new hazard at a unit; returns its id (a recurrence links the closed one)."""
     if not description or not description.strip():
         raise DomainError("a hazard needs a description")
     if deadline is not None:
@@ -57,6 +58,7 @@ def add_hazard(w: Writer, *, unit_id: str, description: str, today: date, grade:
             "unit_id": unit_id, "description": description.strip(), "grade": grade,
             "deadline": deadline, "rectifier": rectifier, "location": location, "source": source,
             "inspection_id": inspection_id, "criterion_id": criterion_id,
+            "linked_hazard_id": linked_hazard_id, "link_kind": link_kind,
             "found_at": utc_now(), "found_by": w.actor.login, "status": "reported",
             "responsibility_snapshot": json.dumps(
                 responsibility_snapshot(w.conn, unit_id, today), ensure_ascii=False),

@@ -379,7 +379,46 @@ CREATE TRIGGER unit_fts_delete AFTER DELETE ON unit BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [V1_DOMAIN + V1_SEARCH]
+# The district office's work (accountability, supervision, looking back). Rectification orders
+# are numbered from blocks the district server reserves per device (`doc_year`, `doc_seq`), so
+# two laptops offline can never issue the same number. Escalations keep the accountability
+# record: the unit and the responsible persons frozen on the hazard. A look-back review holds
+# items; an item may point at the new hazard a recurrence created.
+V2_OFFICE = """
+ALTER TABLE rectification_order ADD COLUMN doc_year INTEGER;
+ALTER TABLE rectification_order ADD COLUMN doc_seq INTEGER;
+ALTER TABLE rectification_order ADD COLUMN issued_on TEXT;
+ALTER TABLE rectification_order ADD COLUMN issued_by TEXT;
+ALTER TABLE rectification_order ADD COLUMN requirements TEXT;
+ALTER TABLE rectification_order ADD COLUMN signed_by TEXT;
+CREATE UNIQUE INDEX rectification_order_by_number ON rectification_order (doc_year, doc_seq);
+
+ALTER TABLE extension ADD COLUMN old_deadline TEXT;
+ALTER TABLE extension ADD COLUMN requested_by TEXT;
+ALTER TABLE extension ADD COLUMN requested_at TEXT;
+CREATE INDEX extension_by_hazard ON extension (hazard_id, status);
+
+ALTER TABLE escalation ADD COLUMN unit_id TEXT;
+ALTER TABLE escalation ADD COLUMN days_overdue INTEGER;
+ALTER TABLE escalation ADD COLUMN persons TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX escalation_by_hazard ON escalation (hazard_id, level);
+
+CREATE TABLE lookback_review (
+    id TEXT PRIMARY KEY,
+    area TEXT NOT NULL,
+    unit_id TEXT REFERENCES unit (id),
+    title TEXT NOT NULL,
+    reviewed_on TEXT NOT NULL,
+    reviewer TEXT,
+    summary TEXT,
+    row_version INTEGER NOT NULL DEFAULT 0
+);
+ALTER TABLE lookback ADD COLUMN review_id TEXT REFERENCES lookback_review (id);
+ALTER TABLE lookback ADD COLUMN recurrence_id TEXT;
+CREATE INDEX lookback_by_review ON lookback (review_id);
+"""
+
+MIGRATIONS: list[str] = [V1_DOMAIN + V1_SEARCH, V2_OFFICE]
 """Migration N (1-based) is `MIGRATIONS[N - 1]`; a database at user_version N has run 1..N."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

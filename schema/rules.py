@@ -131,6 +131,10 @@ class LocalRules:
     """(days overdue from which a step applies, step): 提醒 → 督办函 → 约谈 → 通报批评 → 考核扣分."""
     listing_authority: str = "区安委办"
     """Who lists a major hazard for supervision (挂牌督办) when ordering names none."""
+    order_prefix: str = "滨新安责改"
+    """The issuing office's prefix of a rectification order number: 滨新安责改〔2026〕0051号."""
+    extension_max_days: int = 60
+    """How far past the current deadline an extension (延期) may move it, in days."""
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -159,6 +163,10 @@ def days_overdue(status: str, deadline: str | None, today: date) -> int:
 
 def is_overdue(status: str, deadline: str | None, today: date) -> bool:
     return days_overdue(status, deadline, today) > 0
+
+
+ESCALATION_STEPS = ("reminder", "supervision_letter", "summons", "public_criticism", "appraisal_deduction")
+"""The ladder's steps in order of severity (the thresholds are local rules)."""
 
 
 def escalation_level(days: int, rules: LocalRules) -> str | None:

@@ -39,6 +39,8 @@ class Policy:
     """Rows may be deleted (a delete racing an edit is a conflict)."""
     office_only: bool = False
     """Only supervisors and admins may write (reference data set by the district office)."""
+    office_fields: frozenset[str] = field(default_factory=frozenset)
+    """Fields only supervisors and admins may set (a decision, not a request)."""
 
 
 def _p(name: str, *designated: str, **kw: object) -> Policy:
@@ -61,10 +63,12 @@ POLICIES: dict[str, Policy] = {
         _p("rectification_order", "deadline", area_from=("unit", "unit_id")),
         _p("progress", area_from=("hazard", "hazard_id"), append_only=True),
         _p("verification", area_from=("hazard", "hazard_id"), append_only=True),
-        _p("extension", "status", "proposed_deadline", area_from=("hazard", "hazard_id")),
+        _p("extension", "status", "proposed_deadline", area_from=("hazard", "hazard_id"),
+           office_fields=frozenset({"status", "decided_by", "decided_at", "decision_note"})),
         _p("listing", "delisted_on", area_from=("hazard", "hazard_id")),
-        _p("escalation", "status", area_from=("hazard", "hazard_id")),
-        _p("lookback", "status", "deadline"),
+        _p("escalation", "status", area_from=("hazard", "hazard_id"), office_only=True),
+        _p("lookback_review"),
+        _p("lookback", "status", "deadline", area_from=("lookback_review", "review_id")),
         _p("assessment", scoped=False, office_only=True),
         _p("holiday", scoped=False, office_only=True),
         _p("conflict", "status", "kept"),

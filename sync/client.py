@@ -24,10 +24,11 @@ from typing import Any
 import httpx
 import orjson
 
+from schema.calendar import local_today
 from schema.db import get_meta, set_meta, transaction
 from schema.errors import DomainError
 from schema.writes import utc_now
-from sync import replica
+from sync import numbers, replica
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 
@@ -175,6 +176,7 @@ class SyncClient:
         summary = SyncSummary()
         self.push(summary)
         self.pull(summary)
+        numbers.keep_numbers_in_stock(self.conn, self.request, local_today())
         with transaction(self.conn):
             set_meta(self.conn, "last_sync", utc_now())
         return summary

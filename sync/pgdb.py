@@ -51,6 +51,8 @@ def postgres_ddl() -> list[str]:
         statement = re.sub(r"\bREAL\b", "DOUBLE PRECISION", statement)
         statement = statement.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
         statement = statement.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+        statement = statement.replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", 1)
+        statement = statement.replace(" ADD COLUMN ", " ADD COLUMN IF NOT EXISTS ", 1)
         statement = statement.replace("IF NOT EXISTS IF NOT EXISTS", "IF NOT EXISTS")
         translated.append(statement)
     return translated

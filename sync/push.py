@@ -249,6 +249,11 @@ def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -
     auth = b.auth
     if policy.office_only and not auth.is_office:
         raise Refused(f"only the district office may change {op.table}")
+    if policy.office_fields & op.fields.keys() and not auth.is_office:
+        raise Refused(f"only the district office may decide {op.table} "
+                      f"({', '.join(sorted(policy.office_fields & op.fields.keys()))})")
+    if op.table == "rectification_order" and op.action == "create":
+        _check_order_number(b, op)
     if op.table == "conflict":
         if op.action == "create":
             raise Refused("conflicts are recorded by the server, not created by devices")
@@ -275,6 +280,19 @@ def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -
         raise Refused(f"{op.table} {op.pk} is in area {area}, outside your areas "
                       f"({', '.join(auth.areas or ())})")
     return area
+
+
+def _check_order_number(b: _Batch, op: Op) -> None:
+    """An order's number must come from a block reserved for this device (`sync.numbers`)."""
+    year, seq = op.fields.get("doc_year"), op.fields.get("doc_seq")
+    if not isinstance(year, int) or not isinstance(seq, int):
+        raise Refused("a rectification order needs its number (doc_year, doc_seq)")
+    if not b.db.one("SELECT 1 AS x FROM number_block WHERE device_id = ? AND year = ? AND first <= ? AND last >= ?",
+                    (b.auth.device_id, year, seq, seq)):
+        raise Refused(f"order number {seq} of {year} was not reserved for this device")
+    b.flush()
+    if b.db.one("SELECT 1 AS x FROM rectification_order WHERE doc_year = ? AND doc_seq = ?", (year, seq)):
+        raise Refused(f"order number {seq} of {year} is already used")
 
 
 def _derived_area(b: _Batch, policy: Policy, op: Op) -> str:

@@ -8,6 +8,7 @@ Who calls this: `safecity serve` (uvicorn on a real port) and tests (the same ap
     GET  /v1/me          the device's user, role and areas
     POST /v1/push        apply a batch of ops (gzip JSON body); answers one result per op
     GET  /v1/pull        a page of changes after ?cursor=N within the device's scope
+    POST /v1/numbers     reserve a block of rectification-order numbers for the device
 
 Every /v1 request needs `Authorization: Bearer <device token>` (401 otherwise, nothing
 changes) and the `SafeCity-Protocol` header (426 if this server cannot serve it). Bodies are
@@ -124,6 +125,15 @@ def create_app(store: DistrictStore) -> Starlette:
                                        skip_own=request.query_params.get("own") == "skip")
         return _Fast(page)
 
+    async def reserve_numbers(request: Request) -> Response:
+        auth = await authorize(request)
+        body = await _read_json(request)
+        year = body.get("year") if isinstance(body, dict) else None
+        if not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise HTTPError(400, "give the year to reserve order numbers for, e.g. {\"year\": 2026}")
+        block = await run_in_threadpool(store.reserve_numbers, auth, year)
+        return JSONResponse(block)
+
     def guarded(endpoint: Any) -> Any:
         async def handler(request: Request) -> Response:
             try:
@@ -138,6 +148,7 @@ def create_app(store: DistrictStore) -> Starlette:
         Route("/v1/me", guarded(me)),
         Route("/v1/push", guarded(push_ops), methods=["POST"]),
         Route("/v1/pull", guarded(pull_page)),
+        Route("/v1/numbers", guarded(reserve_numbers), methods=["POST"]),
     ]
 
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -238,6 +249,13 @@ OPENAPI: dict[str, Any] = {
                            (("cursor", "integer"), ("limit", "integer"), ("scope", "string"),
                                                    ("own", "string"))],
             "responses": {"200": {"description": "tables, deleted, cursor, more, hlc, scope (or reset)"},
+                          "401": {"description": "bad token"}}}},
+        "/v1/numbers": {"post": {
+            "summary": "Reserve a block of rectification-order numbers of a year for this device", "security": _AUTH,
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "required": ["year"],
+                "properties": {"year": {"type": "integer", "minimum": 2000, "maximum": 2100}}}}}},
+            "responses": {"200": {"description": "{year, first, last}"}, "400": {"description": "no valid year"},
                           "401": {"description": "bad token"}}}},
     },
 }

@@ -6,6 +6,7 @@ and adds:
 - `account` and `device`: users with a role and areas; one revocable token per device,
   stored as a SHA-256 hash; `last_seq` is the device's highest op sequence applied, which
   makes a retried push harmless.
+- `number_block`: rectification-order numbers reserved per device and year (`sync.numbers`).
 - `row_meta`: per row, its change-log position (`pos`, the pull cursor orders by it), its
   area (what scope filters on), a tombstone flag, and a stamp per field (row version, clock,
   device of the last write), which is what `sync.merge` decides concurrency with.
@@ -52,6 +53,14 @@ SERVER_TABLES = [
         stamps TEXT NOT NULL DEFAULT '{}',
         origin TEXT,
         PRIMARY KEY (table_name, row_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS number_block (
+        year INTEGER NOT NULL,
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        device_id TEXT NOT NULL REFERENCES device (id),
+        reserved_at TEXT NOT NULL,
+        PRIMARY KEY (year, first)
     )""",
     "CREATE INDEX IF NOT EXISTS row_meta_by_pos ON row_meta (pos)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_area_pos ON row_meta (area, pos)",

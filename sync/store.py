@@ -16,7 +16,7 @@ from typing import Any
 from schema.demo import seed as seed_district
 from schema.errors import DomainError
 from schema.tables import POLICIES
-from sync import accounts, pull, push
+from sync import accounts, numbers, pull, push
 from sync.accounts import DeviceAuth
 from sync.serverdb import ServerDb, SQLiteBackend
 from sync.transfer import copy_store
@@ -56,6 +56,9 @@ class DistrictStore:
     def pull(self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None,
              skip_own: bool = False) -> dict[str, Any]:
         return pull.pull(self.db(), auth, cursor=cursor, limit=limit, scope_key=scope_key, skip_own=skip_own)
+
+    def reserve_numbers(self, auth: DeviceAuth, year: int) -> dict[str, int]:
+        return numbers.reserve(self.db(), auth, year)
 
     def seed(self, *, scale: int, today: date) -> dict[str, int]:
         """Load the demo district and give every row a change-log position, so laptops pull it."""

@@ -18,7 +18,7 @@ from schema.tables import POLICIES
 KEYS: dict[str, tuple[str, ...]] = {"row_meta": ("table_name", "row_id"), "account": ("login",), "meta": ("key",)}
 """Primary keys where they are not `id`."""
 
-TABLES = (*POLICIES, "event", "row_meta", "account", "device", "meta")
+TABLES = (*POLICIES, "event", "row_meta", "account", "device", "number_block", "meta")
 """Parents before children (the foreign keys are checked as rows arrive)."""
 
 CHUNK = 5000

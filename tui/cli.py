@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 
+from schema.calendar import local_today
 from schema.db import connect
 from schema.errors import DomainError
 
@@ -38,13 +39,7 @@ def default_db() -> Path:
 
 def today() -> date:
     """Today's date; `SAFECITY_TODAY` (YYYY-MM-DD) pins it for demos and tests."""
-    pinned = os.environ.get("SAFECITY_TODAY")
-    if pinned:
-        try:
-            return date.fromisoformat(pinned)
-        except ValueError:
-            raise DomainError(f"SAFECITY_TODAY must be a date written YYYY-MM-DD; got {pinned!r}") from None
-    return date.today()
+    return local_today()
 
 
 def _remember_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

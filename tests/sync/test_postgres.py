@@ -35,6 +35,7 @@ def test_a_push_holding_its_positions_makes_the_next_wait_and_readers_miss_nothi
             assert release.wait(10)
         return original(db, ops)
 
+    reader.sync()  # reserves its order numbers now: a reservation is a write, and would queue behind A
     monkeypatch.setattr(push_module, "_parent_areas", hold_a)
     threads = {name: threading.Thread(target=laptop.client.push, args=(SyncSummary(),), name=name)
                for name, laptop in (("push-a", a), ("push-b", b))}
