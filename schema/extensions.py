@@ -8,7 +8,8 @@ offline, and the decision (status, a designated field) reaches the inspector on 
 sync; two supervisors deciding differently at once get a conflict, not a silent winner.
 
 Local rules: the proposed deadline is after the current one and at most
-`extension_max_days` past it; with working-day deadlines it must be a working day (a
+`extension_max_days` past the later of today and the current deadline (an overdue hazard can
+still be given time); with working-day deadlines it must be a working day (a
 Saturday that is a working day by swap, 调休, is one).
 """
 
@@ -45,10 +46,10 @@ def request_extension(w: Writer, hazard_id: str, *, reason: str, proposed_deadli
             raise DomainError(f"the proposed deadline {proposed_deadline} must be after the current one, {current}")
         if proposed < today:
             raise DomainError(f"the proposed deadline {proposed_deadline} is in the past")
-        limit = current + timedelta(days=rules.extension_max_days)
+        limit = max(current, today) + timedelta(days=rules.extension_max_days)
         if proposed > limit:
-            raise DomainError(f"an extension may move the deadline at most {rules.extension_max_days} days, "
-                              f"to {limit} at the latest")
+            raise DomainError(f"an extension may give at most {rules.extension_max_days} days from the later of "
+                              f"today and the current deadline: {limit} at the latest")
         if rules.working_days:
             calendar = Calendar.from_db(w.conn)
             if not calendar.is_working_day(proposed):

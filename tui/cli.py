@@ -75,6 +75,13 @@ def open_db(ctx: click.Context, *, create: bool = False) -> sqlite3.Connection:
     return connect(path)
 
 
+def pad(text: str, width: int) -> str:
+    """`text` cut or padded to `width` terminal cells (a Chinese character takes two)."""
+    from rich.cells import cell_len, set_cell_size
+
+    return set_cell_size(text, width) if cell_len(text) > width else text + " " * (width - cell_len(text))
+
+
 def emit(value: Any, as_json: bool, text: str | None = None) -> None:
     """Print `value` as JSON, or `text` (default: the value as lines) for a person."""
     if as_json:
@@ -153,7 +160,7 @@ def seed(ctx: click.Context, scale: int, as_json: bool) -> None:
 
 def register() -> None:
     """Attach the command modules (kept apart so each stays readable in one sitting)."""
-    from tui import cli_hazard, cli_sync  # noqa: F401  (they register on import)
+    from tui import cli_hazard, cli_office, cli_report, cli_sync  # noqa: F401  (they register on import)
 
 
 register()
