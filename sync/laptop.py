@@ -16,10 +16,11 @@ from typing import Any
 
 import httpx
 
+from schema.calendar import local_today
 from schema.db import get_meta, set_meta, transaction
 from schema.errors import DomainError
 from schema.writes import utc_now
-from sync import replica
+from sync import numbers, replica
 from sync.client import SyncClient, SyncSummary
 
 
@@ -77,6 +78,7 @@ def enroll(conn: sqlite3.Connection, db_path: Path, url: str, token: str,
     os.chmod(db_path, 0o600)
     summary = SyncSummary()
     client.pull(summary)
+    numbers.keep_numbers_in_stock(conn, client.request, local_today())  # orders can be issued offline from now on
     with transaction(conn):
         set_meta(conn, "last_sync", utc_now())
     return me, summary

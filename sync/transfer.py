@@ -15,7 +15,8 @@ from typing import Any
 from schema.errors import DomainError
 from schema.tables import POLICIES
 
-KEYS: dict[str, tuple[str, ...]] = {"row_meta": ("table_name", "row_id"), "account": ("login",), "meta": ("key",)}
+KEYS: dict[str, tuple[str, ...]] = {"row_meta": ("table_name", "row_id"), "account": ("login",), "meta": ("key",),
+                                   "number_block": ("year", "first")}
 """Primary keys where they are not `id`."""
 
 TABLES = (*POLICIES, "event", "row_meta", "account", "device", "number_block", "meta")
