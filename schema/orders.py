@@ -73,7 +73,8 @@ def issue_order(w: Writer, hazard_ids: list[str], *, today: date, deadline: str 
 
     A hazard still `reported` is ordered by it (the lifecycle's `order`, with its rules: a
     major hazard needs the five implementations). The order's deadline is the one given, or
-    the latest deadline of its hazards.
+    the latest deadline of its hazards. An order never moves the deadline of a hazard already
+    under rectification (only an approved extension does), and never orders a date passed.
     """
     if not hazard_ids:
         raise DomainError("an order needs at least one hazard (--hazard ID)")
@@ -91,12 +92,18 @@ def issue_order(w: Writer, hazard_ids: list[str], *, today: date, deadline: str 
             if h["status"] not in ("reported", "rectifying"):
                 raise DomainError(f"hazard {h['id']} is {h['status']}; only reported or rectifying hazards "
                                   "are ordered to be rectified")
+            if h["status"] == "rectifying" and deadline and deadline != h["deadline"]:
+                raise DomainError(f"hazard {h['id']} is already under rectification by {h['deadline']}; "
+                                  "its deadline moves only by an approved extension")
             if h["status"] == "reported":
                 act(w, h["id"], "order", {"deadline": deadline,
                                            "five_implementations": five_implementations or {}},
                     today=today, rules=rules)
         deadlines = [w.get("hazard", h)["deadline"] for h in hazard_ids]
         order_deadline = deadline or max(d for d in deadlines if d)
+        if order_deadline < today.isoformat():
+            raise DomainError(f"the rectification deadline {order_deadline} has passed; an overdue hazard needs an "
+                              "approved extension before a new order")
         seq = take_number(w.conn, today.year)
         return w.create("rectification_order", {
             "doc_number": format_number(rules.order_prefix, today.year, seq),

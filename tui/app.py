@@ -68,6 +68,14 @@ class SafeCityApp(App[None]):
     .form { width: 80; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; }
     .error { color: $error; }
     .muted { color: $text-muted; }
+    #kpis { padding: 0 1; height: 1; }
+    #charts { height: auto; max-height: 24; padding: 0 1; }
+    #bars { width: 48; height: auto; }
+    #trends { width: 1fr; height: auto; }
+    #trends Sparkline { height: 2; margin-bottom: 1; }
+    #areas, #proposals, #extensions, #listings { height: 1fr; }
+    #indicators { width: 44; }
+    #evidence-pane { width: 1fr; padding: 0 1; }
     """
     TITLE = "SafeCity"
     BINDINGS: ClassVar = [
@@ -79,6 +87,11 @@ class SafeCityApp(App[None]):
         Binding("u", "go('units')", "Units", id="app.units"),
         Binding("c", "go('conflicts')", "Conflicts", id="app.conflicts"),
         Binding("r", "go('rejected')", "Rejected", id="app.rejected"),
+        Binding("D", "go('dashboard')", "Dashboard", id="app.dashboard"),
+        Binding("E", "go('escalations')", "Escalations", id="app.escalations"),
+        Binding("X", "go('extensions')", "Extensions", id="app.extensions"),
+        Binding("L", "go('listings')", "Listings", id="app.listings"),
+        Binding("A", "go('assessment')", "Assessment", id="app.assessment"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 

@@ -167,9 +167,18 @@ class TriageScreen(Screen[None]):
 def _screens() -> dict[str, type[Screen[None]]]:
     from tui.screens_inspection import InspectionsScreen
     from tui.screens_misc import ConflictsScreen, RejectedScreen, UnitsScreen
+    from tui.screens_office import (
+        AssessmentScreen,
+        DashboardScreen,
+        EscalationsScreen,
+        ExtensionsScreen,
+        ListingsScreen,
+    )
 
     return {"triage": TriageScreen, "inspections": InspectionsScreen, "units": UnitsScreen,
-            "conflicts": ConflictsScreen, "rejected": RejectedScreen}
+            "conflicts": ConflictsScreen, "rejected": RejectedScreen, "dashboard": DashboardScreen,
+            "escalations": EscalationsScreen, "extensions": ExtensionsScreen, "listings": ListingsScreen,
+            "assessment": AssessmentScreen}
 
 
 class _Registry(dict[str, type[Screen[None]]]):
@@ -184,10 +193,10 @@ SCREENS = _Registry()
 def all_binding_ids() -> set[str]:
     """Every binding id a keymap may name (the app's and every screen's and widget's)."""
     from tui.app import SafeCityApp
-    from tui.screens_detail import ActionScreen, BulkActionScreen, HazardScreen, NewHazardScreen
+    from tui.screens_detail import ActionScreen, BulkActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
     from tui.screens_inspection import InspectionRunScreen
     from tui.screens_misc import HelpScreen, UnitScreen
 
-    classes = [SafeCityApp, HazardList, HazardScreen, ActionScreen, BulkActionScreen, NewHazardScreen,
+    classes = [SafeCityApp, HazardList, DocumentScreen, HazardScreen, ActionScreen, BulkActionScreen, NewHazardScreen,
                InspectionRunScreen, UnitScreen, HelpScreen, *_screens().values()]
     return {b.id for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +20,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, Static
 
 from schema.errors import DomainError
+from schema.extensions import request_extension
 from schema.hazards import act, add_hazard, edit_hazard
+from schema.orders import issue_order, order_document, render_text
 from schema.queries import show_hazard
 from schema.rules import ACTIONS, FIVE_IMPLEMENTATIONS, check_action
 from tui.app import chrome
@@ -124,6 +127,8 @@ class NewHazardScreen(FormScreen):
 class DocumentScreen(Screen[None]):
     """A title and a scrolling body of text: a record shown in full."""
 
+    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="document.back")]
+
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title")
         with VerticalScroll():
@@ -143,6 +148,8 @@ class HazardScreen(DocumentScreen):
         Binding("e", "edit", "Edit", id="hazard.edit"),
         *[Binding(key, f"act('{action}')", action.replace("_", " ").capitalize(), id=f"hazard.{action}")
           for action, key in ACTION_KEYS.items()],
+        Binding("R", "request_extension", "Request extension", id="hazard.extension"),
+        Binding("O", "issue_order", "Order document", id="hazard.order_document"),
     ]
 
     def __init__(self, hazard_id: str):
@@ -199,6 +206,32 @@ class HazardScreen(DocumentScreen):
             return edit_hazard(self.app.writer, self.hazard_id, changes)  # type: ignore[attr-defined]
 
         self.app.push_screen(FormScreen(f"{t('hazard')}: edit", fields, save), self._changed)
+
+    def action_request_extension(self) -> None:
+        def save(values: dict[str, str]) -> str:
+            return request_extension(self.app.writer, self.hazard_id, reason=values["reason"],  # type: ignore[attr-defined]
+                                     proposed_deadline=values["deadline"], today=self.app.today)  # type: ignore[attr-defined]
+
+        fields = [("deadline", FIELD_LABELS["deadline"], ""), ("reason", FIELD_LABELS["reason"], "")]
+        self.app.push_screen(FormScreen(t("request_extension"), fields, save), self._changed)
+
+    def action_issue_order(self) -> None:
+        """Issue a numbered order for this hazard and show the document the unit receives."""
+        def save(values: dict[str, str]) -> str:
+            return issue_order(self.app.writer, [self.hazard_id], today=self.app.today,  # type: ignore[attr-defined]
+                               deadline=values["deadline"] or None, served_to=values["served_to"] or None)
+
+        fields = [("deadline", "deadline (YYYY-MM-DD; empty: the hazard's)", ""), ("served_to", "served to", "")]
+        self.app.push_screen(FormScreen(t("issue_order"), fields, save), self._ordered)
+
+    def _ordered(self, order_id: Any) -> None:
+        if order_id is None:
+            return
+        self._changed(order_id)
+        text = render_text(order_document(self.app.conn, order_id))  # type: ignore[attr-defined]
+        screen = DocumentScreen()
+        self.app.push_screen(screen)
+        screen.call_after_refresh(screen.show, t("issue_order"), [escape(line) for line in text.splitlines()])
 
     def _changed(self, result: Any) -> None:
         if result is not None:

@@ -31,14 +31,25 @@ def enrolled(conn) -> None:  # type: ignore[no-untyped-def]
 def test_an_order_orders_its_reported_hazards_and_takes_the_latest_deadline(writer, unit_id):
     a = hazard_in(writer, unit_id, "reported")
     b = hazard_in(writer, unit_id, "rectifying")
-    order_id = issue_order(writer, [a, b], today=TODAY, deadline="2026-12-24")
+    order_id = issue_order(writer, [a, b], today=TODAY)
     doc = order_document(writer.conn, order_id)
     assert doc["doc_number"] == "滨新安责改〔2026〕0001号"
     assert writer.get("hazard", a)["status"] == "rectifying"
-    assert writer.get("hazard", a)["deadline"] == "2026-12-24"
-    assert doc["hazard_ids"] == [a, b] and doc["deadline"] == "2026-12-24"
-    assert "2026年12月24日前整改完毕" in render_text(doc)
+    assert writer.get("hazard", a)["deadline"] == "2026-12-29"  # the local rules' 30 days for a general hazard
+    assert doc["hazard_ids"] == [a, b] and doc["deadline"] == "2026-12-29"
+    assert "2026年12月29日前整改完毕" in render_text(doc)
     assert "<ol><li>消防通道堵塞" in render_html(doc)
+
+
+def test_an_order_does_not_move_a_rectifying_deadline_nor_order_a_passed_date(writer, district, unit_id):
+    hazard = hazard_in(writer, unit_id, "rectifying")
+    with pytest.raises(DomainError, match="moves only by an approved extension"):
+        issue_order(writer, [hazard], today=TODAY, deadline="2027-01-31")
+    with transaction(district):
+        district.execute("UPDATE hazard SET deadline = '2026-11-01' WHERE id = ?", (hazard,))
+    with pytest.raises(DomainError, match="2026-11-01 has passed; an overdue hazard needs an approved extension"):
+        issue_order(writer, [hazard], today=TODAY)
+    assert district.execute("SELECT count(*) FROM rectification_order").fetchone()[0] == 0
 
 
 def test_a_major_hazard_is_not_ordered_without_its_five_implementations(writer, unit_id):

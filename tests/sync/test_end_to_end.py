@@ -77,15 +77,6 @@ class Server:
         self.log.close()
 
 
-@pytest.fixture
-def server(tmp_path, server_target):
-    s = Server(server_target, tmp_path, free_port())
-    s.admin("seed", "--scale", "300")
-    s.start()
-    yield s
-    s.kill()
-
-
 def enroll(server: Server, tmp_path: Path, login: str, role: str, *areas: str) -> Path:
     area_args = [a for code in areas for a in ("--area", code)]
     user = server.admin("user", "add", login, "--role", role, *area_args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import TODAY
-from tests.sync.test_end_to_end import cli, cli_json, enroll, server, server_rows  # noqa: F401  (fixture)
+from tests.sync.test_end_to_end import cli, cli_json, enroll, server_rows
 
 pytestmark = pytest.mark.slow
 

@@ -41,3 +41,17 @@ def test_units(app, snap_compare):
 
 def test_help(app, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, press=["question_mark"])
+
+
+async def _open_dashboard(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("D")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_dashboard(app, snap_compare):
+    assert snap_compare(app, terminal_size=SIZE, run_before=_open_dashboard)
+
+
+def test_assessment(app, snap_compare):
+    assert snap_compare(app, terminal_size=SIZE, press=["A", "down", "down", "down", "down"])

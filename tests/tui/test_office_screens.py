@@ -1,0 +1,121 @@
+"""The office's screens driven by the keyboard: dashboard, escalations, extensions, listings, assessment."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Sparkline, Static, Tree
+
+from schema import escalations, extensions, orders
+from schema.db import set_meta, transaction
+from schema.periods import current_quarter
+from schema.reports import summary, totals
+from tests.conftest import TODAY
+from tests.tui.test_app import SIZE, make_app
+from tui.screens_detail import DocumentScreen, HazardScreen
+from tui.screens_office import AssessmentScreen, DashboardScreen, EscalationsScreen, ExtensionsScreen, ListingsScreen
+
+
+async def test_the_dashboard_shows_this_quarters_figures_bars_and_trends(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("D")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        rows = summary(app.conn, current_quarter(TODAY), today=TODAY)
+        assert f"found {totals(rows)['found']:,}" in str(screen.query_one("#kpis", Static).render())
+        table = screen.query_one("#areas", DataTable)
+        assert table.row_count == len(rows) + 1 > 10  # every area with hazards this quarter, and the total
+        assert "█" in str(screen.query_one("#bars", Static).render())
+        assert len(screen.query_one("#spark-found", Sparkline).data) == 12
+
+
+async def test_issuing_an_escalation_from_the_proposals_needs_a_reason(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        screen = app.screen
+        assert isinstance(screen, EscalationsScreen)
+        first = screen.proposals[0]
+        await pilot.press("i", "enter")  # no reason: refused inline, nothing written
+        assert "reason" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*"逾期未整改", "enter")
+        await pilot.pause()
+        [record] = escalations.list_escalations(app.conn, hazard_id=first["hazard_id"])
+        assert (record["status"], record["level"], record["reason"]) == ("issued", first["level"], "逾期未整改")
+        assert first["hazard_id"] not in {p["hazard_id"] for p in screen.proposals}
+
+
+async def test_an_inspector_is_told_that_escalation_is_the_offices(district_path):
+    app = make_app(district_path, sync_interval=0)
+    with transaction(app.conn):
+        set_meta(app.conn, "server_url", "http://district.example")
+        set_meta(app.conn, "role", "inspector")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E", "x", *"不予问责", "enter")
+        assert "only a supervisor or admin" in str(app.screen.query_one("#form-error").render())
+        assert escalations.list_escalations(app.conn) == []
+
+
+async def test_requesting_and_approving_an_extension_moves_the_deadline(district_path):
+    app = make_app(district_path, sync_interval=0)
+    hazard = app.conn.execute("SELECT id, deadline FROM hazard WHERE status = 'rectifying' AND deadline >= ?"
+                              " ORDER BY deadline LIMIT 1", (TODAY.isoformat(),)).fetchone()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(HazardScreen(hazard["id"]))
+        await pilot.pause()
+        await pilot.press("R", *"2027-01-20", "enter", *"设备采购", "enter")
+        await pilot.pause()
+        assert app.conn.execute("SELECT deadline FROM hazard WHERE id = ?", (hazard["id"],)).fetchone()[0] == hazard["deadline"]
+        await pilot.press("X")
+        assert isinstance(app.screen, ExtensionsScreen) and len(app.screen.requests) == 1
+        await pilot.press("y", *"同意", "enter")
+        await pilot.pause()
+        assert app.conn.execute("SELECT deadline FROM hazard WHERE id = ?", (hazard["id"],)).fetchone()[0] == "2027-01-20"
+        assert extensions.list_extensions(app.conn) == []
+
+
+async def test_issuing_an_order_from_a_hazard_shows_the_document(district_path):
+    app = make_app(district_path, sync_interval=0)
+    hazard = app.conn.execute("SELECT id FROM hazard WHERE status = 'reported' AND grade = 'general' LIMIT 1").fetchone()[0]
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(HazardScreen(hazard))
+        await pilot.pause()
+        await pilot.press("O", *"2026-12-31", "enter", *"张三", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DocumentScreen)
+        body = str(app.screen.query_one("#body", Static).render())
+        assert "责令限期整改指令书" in body and "2026年12月31日" in body
+        [order] = orders.list_orders(app.conn)
+        assert order["hazard_ids"] == [hazard]
+
+
+async def test_listings_open_the_hazard(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("L")
+        screen = app.screen
+        assert isinstance(screen, ListingsScreen) and screen.query_one(DataTable).row_count == len(screen.rows) > 0
+        await pilot.press("enter")
+        assert isinstance(app.screen, HazardScreen) and app.screen.hazard_id == screen.rows[0]["hazard_id"]
+
+
+async def test_the_assessment_tree_drills_down_to_the_evidence(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("A")
+        screen = app.screen
+        assert isinstance(screen, AssessmentScreen)
+        tree = screen.query_one(Tree)
+        node = next(n for n in _nodes(tree.root) if n.data and n.data["code"] == "2.1")
+        tree.move_cursor(node)
+        await pilot.pause()
+        text = str(screen.query_one("#evidence", Static).render())
+        assert "2.1" in text and "overdue_hazards" in text and "hazard " in text
+
+
+def _nodes(node):  # type: ignore[no-untyped-def]
+    for child in node.children:
+        yield child
+        yield from _nodes(child)
+

@@ -1,0 +1,315 @@
+"""The district office's screens: dashboard, escalations, extensions, listings, assessment.
+
+Supervisors work here (their scope is the whole district); inspectors see the same screens for
+their areas and are told, when they try, that a decision is the office's. Figures come from
+`schema.reports` and `schema.assessment`, computed on a connection of the worker's own off
+the UI thread, and arrive as a `DashboardLoaded` message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Sparkline, Static, Tree
+
+from schema import assessment, escalations, extensions, reports
+from schema.db import connect
+from schema.errors import DomainError
+from schema.periods import current_quarter
+from tui.app import chrome
+from tui.i18n import grade_label, status_label, t
+from tui.screens_detail import FormScreen, HazardScreen
+
+
+def _pad(text: str, width: int) -> str:
+    return set_cell_size(text, width) if cell_len(text) > width else text + " " * (width - cell_len(text))
+
+
+def rate_bars(rows: list[dict[str, Any]], width: int = 24) -> Text:
+    """One bar per area: its rectification rate, green from 90 %, amber from 70 %, else red."""
+    text = Text()
+    for row in rows:
+        share = max(0.0, min(1.0, float(row["rate"])))
+        colour = "green" if share >= 0.9 else "yellow" if share >= 0.7 else "red"
+        filled = round(share * width)
+        text.append(_pad(str(row["name"]), 16) + " ")
+        text.append("█" * filled, style=colour)
+        text.append("░" * (width - filled), style="grey35")
+        text.append(f" {share:>4.0%}\n")
+    return text
+
+
+class DashboardLoaded(Message):
+    """The dashboard's figures, computed off the UI thread."""
+
+    def __init__(self, figures: dict[str, Any]):
+        super().__init__()
+        self.figures = figures
+
+
+class DashboardScreen(Screen[None]):
+    """This quarter at a glance: key figures, rate per area as bars, 12-month trends, the table."""
+
+    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="dashboard.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("dashboard"), id="dash-title", classes="title")
+        yield Static("…", id="kpis")
+        with Horizontal(id="charts"):
+            yield Static(id="bars")
+            with Vertical(id="trends"):
+                for name in ("found", "closed", "overdue"):
+                    yield Static(t(f"trend.{name}"), classes="muted")
+                    yield Sparkline([0], id=f"spark-{name}", summary_function=max)
+                yield Static(id="months", classes="muted")
+        yield DataTable(id="areas", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(t("area"), *[t(f"fig.{f}") for f in reports.FIGURES])
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        self.load(self.app.db_path, self.app.today)  # type: ignore[attr-defined]
+
+    @work(thread=True, exclusive=True, group="dashboard")
+    def load(self, db_path: Any, today: Any) -> None:
+        conn = connect(db_path)
+        try:
+            period = current_quarter(today)
+            rows = reports.summary(conn, period, today=today)
+            self.post_message(DashboardLoaded({
+                "period": period.label, "as_of": period.as_of(today).isoformat(), "rows": rows,
+                "total": reports.totals(rows), "trend": reports.trend(conn, today=today),
+                "listed": len(escalations.list_listings(conn, today=today)),
+                "proposals": len(escalations.propose_escalations(conn, today=today)),
+                "extensions": len(extensions.list_extensions(conn)),
+            }))
+        finally:
+            conn.close()
+
+    def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
+        f = message.figures
+        total = f["total"]
+        self.query_one("#dash-title", Static).update(f"{t('dashboard')} — {f['period']} ({f['as_of']})")
+        self.query_one("#kpis", Static).update(
+            f"[b]{t('fig.found')}[/] {total['found']:,}   [b]{t('fig.rate')}[/] {total['rate']:.1%}   "
+            f"[b red]{t('fig.overdue')}[/] {total['overdue']:,}   [b]{t('fig.escalations')}[/] {total['escalations']}   "
+            f"[b]{t('listed')}[/] {f['listed']}   [b]{t('proposals')}[/] {f['proposals']}   "
+            f"[b]{t('extensions_waiting')}[/] {f['extensions']}")
+        self.query_one("#bars", Static).update(rate_bars(f["rows"]))
+        for name in ("found", "closed", "overdue"):
+            self.query_one(f"#spark-{name}", Sparkline).data = [m[name] for m in f["trend"]]
+        months = f["trend"]
+        self.query_one("#months", Static).update(f"{months[0]['month']} … {months[-1]['month']}:  {t('fig.found')} "
+                                                 f"{months[-1]['found']}, {t('fig.closed')} {months[-1]['closed']}, "
+                                                 f"{t('fig.overdue')} {months[-1]['overdue']}")
+        table = self.query_one(DataTable)
+        table.clear()
+        for r in [*f["rows"], total]:
+            table.add_row(r["name"], *[f"{r[x]:.1%}" if x == "rate" else f"{r[x]:,}" for x in reports.FIGURES])
+
+
+class EscalationsScreen(Screen[None]):
+    """What the ladder proposes today; the office issues (`i`) or dismisses (`x`) each, with a reason."""
+
+    BINDINGS: ClassVar = [
+        Binding("i", "decide(True)", "Issue", id="escalations.issue"),
+        Binding("x", "decide(False)", "Dismiss", id="escalations.dismiss"),
+        Binding("escape", "app.pop_screen", "Back", id="escalations.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("escalations"), classes="title")
+        yield DataTable(id="proposals", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(t("overdue"), t("step"), t("grade"), t("unit"), t("description"))
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def refresh_data(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.proposals = escalations.propose_escalations(self.app.conn, today=self.app.today)  # type: ignore[attr-defined]
+        for p in self.proposals[:500]:
+            table.add_row(f"+{p['days_overdue']}{t('days')}", t(f"step.{p['level']}"), grade_label(p["grade"]),
+                          p["unit_name"], p["description"], key=p["hazard_id"])
+
+    def _current(self) -> dict[str, Any] | None:
+        return self.proposals[self.query_one(DataTable).cursor_row] if self.proposals else None
+
+    def action_decide(self, issue: bool) -> None:
+        p = self._current()
+        if p is None:
+            return
+
+        def save(values: dict[str, str]) -> str:
+            return escalations.decide_escalation(self.app.writer, p["hazard_id"], issue=issue,  # type: ignore[attr-defined]
+                                                 reason=values["reason"], today=self.app.today, level=p["level"])  # type: ignore[attr-defined]
+
+        persons = "; ".join(f"{x['kind']} {x['person']}" for x in p["persons"]) or "-"
+        title = f"{t('issue') if issue else t('dismiss')} {t('step.' + p['level'])}: {p['unit_name']} ({persons})"
+        self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self._decided)
+
+    def _decided(self, result: Any) -> None:
+        if result is not None:
+            self.refresh_data()
+            self.app.refresh_status()  # type: ignore[attr-defined]
+
+    @on(DataTable.RowSelected)
+    def open_hazard(self) -> None:
+        """Enter opens the hazard behind the proposal."""
+        p = self._current()
+        if p:
+            self.app.push_screen(HazardScreen(p["hazard_id"]))
+
+
+class ExtensionsScreen(Screen[None]):
+    """Extension requests waiting for the office: `y` approves (the deadline moves), `n` refuses."""
+
+    BINDINGS: ClassVar = [
+        Binding("y", "decide(True)", "Approve", id="extensions.approve"),
+        Binding("n", "decide(False)", "Refuse", id="extensions.refuse"),
+        Binding("escape", "app.pop_screen", "Back", id="extensions.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("extensions"), classes="title")
+        yield DataTable(id="extensions", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(t("deadline"), t("proposed"), t("unit"), t("reason"), "by")
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def refresh_data(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.requests = extensions.list_extensions(self.app.conn)  # type: ignore[attr-defined]
+        for e in self.requests:
+            table.add_row(e["old_deadline"] or "-", e["proposed_deadline"], e["unit_name"], e["reason"],
+                          e["requested_by"] or "", key=e["id"])
+
+    def action_decide(self, approve: bool) -> None:
+        if not self.requests:
+            return
+        request = self.requests[self.query_one(DataTable).cursor_row]
+
+        def save(values: dict[str, str]) -> str:
+            return extensions.decide_extension(self.app.writer, request["id"], approve=approve,  # type: ignore[attr-defined]
+                                               note=values["note"] or None)
+
+        title = f"{t('approve') if approve else t('refuse')}: {request['old_deadline']} → {request['proposed_deadline']}"
+        self.app.push_screen(FormScreen(title, [("note", t("note"), "")], save), self._decided)
+
+    def _decided(self, result: Any) -> None:
+        if result is not None:
+            self.refresh_data()
+            self.app.refresh_status()  # type: ignore[attr-defined]
+            self.notify(f"{t('decided')}: {result}")
+
+
+class ListingsScreen(Screen[None]):
+    """Major hazards listed for supervision (挂牌督办) and how their rectification is going."""
+
+    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="listings.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("listings"), classes="title")
+        yield DataTable(id="listings", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(t("status"), t("deadline"), t("overdue"), t("listed"), t("progress"),
+                                              t("fig.escalations"), t("unit"), t("description"))
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def refresh_data(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.rows = escalations.list_listings(self.app.conn, today=self.app.today)  # type: ignore[attr-defined]
+        for r in self.rows:
+            table.add_row(status_label(r["status"]), r["deadline"] or "-",
+                          Text(f"+{r['days_overdue']}{t('days')}", style="bold red") if r["days_overdue"] else "",
+                          r["published_on"] or "", str(r["progress_reports"]),
+                          ", ".join(t(f"step.{e}") for e in r["escalations"]), r["unit_name"], r["description"],
+                          key=r["hazard_id"])
+
+    @on(DataTable.RowSelected)
+    def open_hazard(self) -> None:
+        """Enter opens the listed hazard."""
+        if self.rows:
+            self.app.push_screen(HazardScreen(self.rows[self.query_one(DataTable).cursor_row]["hazard_id"]))
+
+
+class AssessmentScreen(Screen[None]):
+    """The indicator tree with this quarter's scores; a selected indicator shows each deduction's evidence."""
+
+    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="assessment.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("assessment"), id="assess-title", classes="title")
+        with Horizontal():
+            yield Tree("", id="indicators")
+            with VerticalScroll(id="evidence-pane"):
+                yield Static(t("select_indicator"), id="evidence")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+        self.query_one(Tree).focus()
+
+    def refresh_data(self) -> None:
+        app = self.app
+        try:
+            self.result = assessment.score(app.conn, assessment.load_indicators(), current_quarter(app.today),  # type: ignore[attr-defined]
+                                           today=app.today)  # type: ignore[attr-defined]
+        except DomainError as err:
+            self.query_one("#evidence", Static).update(str(err))
+            return
+        r = self.result
+        note = f"  [dim]({t('illustrative')})[/]" if r["illustrative"] else ""
+        self.query_one("#assess-title", Static).update(
+            f"{t('assessment')} — {r['period']}: {r['score']:g} / {r['points']:g}{note}")
+        tree = self.query_one(Tree)
+        tree.clear()
+        tree.root.set_label(r["title"])
+        tree.show_root = False
+
+        def add(parent: Any, node: dict[str, Any]) -> None:
+            label = f"{node['code']} {node['name_zh']}  {node['score']:g}/{node['points']:g}"
+            if node.get("children"):
+                branch = parent.add(label, data=node, expand=True)
+                for child in node["children"]:
+                    add(branch, child)
+            else:
+                parent.add_leaf(label, data=node)
+
+        for node in r["indicators"]:
+            add(tree.root, node)
+
+    @on(Tree.NodeHighlighted)
+    def show_evidence(self, event: Tree.NodeHighlighted[Any]) -> None:
+        node = event.node.data
+        if not node:
+            return
+        lines = [f"[b]{node['code']} {node['name_zh']}[/] / {node['name_en']}: {node['score']:g} / {node['points']:g}"]
+        for d in node.get("deductions", []):
+            lines.append(f"\n[b]-{d['points']:g}[/]  {d['rule']}: {d['detail']}")
+            lines += [f"  {e['table']} {e['id'][:8]}  {escape(e['text'])}" for e in d["evidence"][:200]]
+            if len(d["evidence"]) > 200:
+                lines.append(f"  … {len(d['evidence']) - 200} more (safecity assessment show {node['code']})")
+        self.query_one("#evidence", Static).update("\n".join(lines))
