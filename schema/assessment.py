@@ -148,9 +148,14 @@ def _deduct(f: _Facts, rule: dict[str, Any], self_scores: dict[str, Any], code: 
     elif name in ("inspection_coverage", "pilot_lookback"):
         pilot = name == "pilot_lookback"
         units = f.rows(f"SELECT id, name FROM unit WHERE {'is_pilot = 1 AND ' if pilot else ''}{{AREA}}")
-        sql = ("SELECT DISTINCT unit_id FROM lookback_review WHERE reviewed_on BETWEEN ? AND ? AND {AREA}" if pilot else
-               "SELECT DISTINCT unit_id FROM inspection WHERE substr(started_at, 1, 10) BETWEEN ? AND ? AND {AREA}")
-        seen = {r[0] for r in f.rows(sql, f.start, f.end)}
+        if pilot:  # a unit is looked back at when a review in the period names it or one of its items does
+            seen = {r[0] for r in f.conn.execute(
+                "SELECT DISTINCT coalesce(i.unit_id, r.unit_id) FROM lookback_review r"
+                " LEFT JOIN lookback i ON i.review_id = r.id WHERE r.reviewed_on BETWEEN ? AND ?"
+                " AND (? IS NULL OR r.area = ?)", (f.start, f.end, f.area, f.area))}
+        else:
+            seen = {r[0] for r in f.rows("SELECT DISTINCT unit_id FROM inspection"
+                                         " WHERE substr(started_at, 1, 10) BETWEEN ? AND ? AND {AREA}", f.start, f.end)}
         missing = [u for u in units if u["id"] not in seen]
         points, detail = _share_rule(len(units), len(units) - len(missing), rule)
         detail = f"{len(units) - len(missing)} of {len(units)} {'pilot units looked back at' if pilot else 'units inspected'}: {detail}"

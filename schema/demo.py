@@ -26,11 +26,14 @@ from schema.demo_data import (
     HOLIDAYS,
     INDUSTRIES,
     LOCATIONS,
+    LOOKBACK_FINDINGS,
+    PILOT_AREAS,
     PLAN_KINDS,
     SURNAMES,
     criteria_for,
 )
 from schema.errors import DomainError
+from schema.rules import LocalRules
 
 DEFAULT_SCALE = 3000
 MAX_SCALE = 1_000_000
@@ -139,6 +142,7 @@ def seed(conn: sqlite3.Connection, *, scale: int = DEFAULT_SCALE, today: date,
                     recorded_at=f"{due.isoformat()}T10:00:00Z")
 
     statuses = ["reported", "rectifying", "awaiting_verification", "closed", "void"]
+    rectifying: list[tuple[str, str, str, date, str]] = []
     for _ in range(scale):
         unit_id, code, industry, snapshot = rng.choice(units)
         c = rng.choice(criteria[industry])
@@ -179,6 +183,11 @@ def seed(conn: sqlite3.Connection, *, scale: int = DEFAULT_SCALE, today: date,
             add("listing", hazard_id=hazard_id, area=code, level="district", authority="区安委办",
                 published_on=found.isoformat(),
                 delisted_on=min(deadline, today).isoformat() if status == "closed" else None)
+        if status == "rectifying":
+            rectifying.append((hazard_id, code, unit_id, deadline, snapshot))
+
+    pilots = [(r["id"], r["area"]) for r in rows["unit"] if r["is_pilot"]]
+    _office_work(add, pilots, rectifying, today, random.Random(random_seed + 1))
 
     with transaction(conn):
         for table, table_rows in rows.items():
@@ -189,3 +198,37 @@ def seed(conn: sqlite3.Connection, *, scale: int = DEFAULT_SCALE, today: date,
             )
     conn.execute("PRAGMA optimize")  # statistics for the planner, so triage queries pick their indexes
     return {table: len(table_rows) for table, table_rows in rows.items()}
+
+
+def _office_work(add: Any, pilots: list[tuple[str, str]], rectifying: list[tuple[str, str, str, date, str]],
+                 today: date, rng: random.Random) -> None:
+    """The office's records on top of the hazards: escalations already issued, extension requests
+    waiting, and look-back reviews of pilot units. A generator of its own, so the hazards stay
+    the same whatever is added here."""
+    rules = LocalRules()
+    for hazard_id, code, unit_id, deadline, snapshot in rectifying:
+        days = (today - deadline).days
+        if days > 0 and rng.random() < 0.2:
+            step_days, step = rules.escalation_ladder[0]
+            decided = deadline + timedelta(days=step_days + rng.randint(0, 3))
+            add("escalation", hazard_id=hazard_id, area=code, level=step, status="issued",
+                reason="逾期未整改，发出提醒 / overdue: reminder sent", decided_by="office.binhai",
+                decided_at=f"{min(decided, today).isoformat()}T10:00:00Z", unit_id=unit_id,
+                days_overdue=step_days, persons=snapshot)
+        elif days <= 0 and rng.random() < 0.06:
+            add("extension", hazard_id=hazard_id, area=code, reason="整改设备采购周期长 / equipment on order",
+                proposed_deadline=(deadline + timedelta(days=rng.randint(14, 30))).isoformat(), status="requested",
+                old_deadline=deadline.isoformat(), requested_by=f"inspector.{code}",
+                requested_at=f"{(today - timedelta(days=rng.randint(0, 5))).isoformat()}T09:00:00Z")
+    for code in PILOT_AREAS:
+        mine = [u for u, c in pilots if c == code][:4]
+        reviewed = today - timedelta(days=rng.randint(10, 40))
+        review = add("lookback_review", area=code, unit_id=None, title="试点单位回头看 / pilot units looked back at",
+                     reviewed_on=reviewed.isoformat(), reviewer="office.binhai", summary=None)
+        for n, (gap, cause, measure) in enumerate(LOOKBACK_FINDINGS):
+            done = rng.random() < 0.5
+            add("lookback", review_id=review, area=code, unit_id=mine[n % len(mine)] if mine else None,
+                hazard_id=None, criterion_id=None, gap=gap, cause=cause, measure=measure, owner="安全科长",
+                deadline=(reviewed + timedelta(days=rng.randint(10, 45))).isoformat(),
+                status="done" if done else "in_progress", evidence="整改照片及台账 / photos and register" if done else None)
+

@@ -150,3 +150,15 @@ HOLIDAYS = [
     *[(f"2027-02-{d:02d}", "holiday", "春节") for d in range(5, 12)],
     ("2027-02-13", "workday", "春节调休"),
 ]
+
+PILOT_AREAS = [code for code, _zh, _en, pilot in AREAS if pilot]
+
+# (gap, cause, measure) found when pilot units were looked back at (回头看).
+LOOKBACK_FINDINGS = [
+    ("隐患整改后复查记录不全 / verification records incomplete", "台账制度未落实 / register rule not followed",
+     "建立整改销号台账并每周核对 / keep a closure register, checked weekly"),
+    ("应急演练流于形式 / drills were a formality", "未制定演练评估标准 / no drill assessment criteria",
+     "每季度实战演练并评估 / quarterly live drill with assessment"),
+    ("主要负责人带队检查次数不足 / head rarely led inspections", "责任清单未细化 / duty list too vague",
+     "主要负责人每月带队检查一次 / head leads one inspection a month"),
+]
