@@ -59,7 +59,7 @@ def main() -> None:
         seed(conn, scale=3000, today=TODAY)
         conn.close()
         shots = [("dashboard", ["D"], "en"), ("dashboard-zh", ["D"], "zh"),
-                 ("escalations", ["E"], "en"), ("assessment", ["A", "down", "down", "down", "down"], "zh")]
+                 ("escalations", ["E"], "en"), ("assessment", ["A", "down", "down", "down", "down", "down"], "zh")]
         for name, keys, language in shots:
             svg = asyncio.run(terminal(db, name, keys, language))
             chromium_png(svg, OUT / f"{name}.png", "1480,1000")
