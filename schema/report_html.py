@@ -8,9 +8,26 @@ are in the page. It prints on A4.
 from __future__ import annotations
 
 import html
+import sqlite3
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+from schema import assessment, reports
+from schema.periods import Period
 from schema.reports import FIGURES
+
+TITLE = "滨海新区安全发展示范城市创建 隐患排查治理报告"
+
+
+def district_report(conn: sqlite3.Connection, period: Period, *, today: date,
+                    indicators: str | Path | None = None) -> str:
+    """The whole report page for `period`: figures by area, trend, quarterly table, assessment."""
+    areas = reports.summary(conn, period, today=today)
+    return render(title=TITLE, period=period.label, as_of=period.as_of(today).isoformat(), areas=areas,
+                  total=reports.totals(areas), trend=reports.trend(conn, today=today),
+                  quarterly=reports.quarterly(conn, period.start.year, today=today),
+                  assessment=assessment.score(conn, assessment.load_indicators(indicators), period, today=today))
 
 _LABELS = {"found": "发现 found", "major": "重大 major", "rectified": "已整改 rectified", "on_time": "按期 on time",
            "overdue": "逾期 overdue", "rate": "整改率 rate", "escalations": "问责 escalations"}

@@ -73,7 +73,7 @@ class SafeCityApp(App[None]):
     #bars { width: 48; height: auto; }
     #trends { width: 1fr; height: auto; }
     #trends Sparkline { height: 2; margin-bottom: 1; }
-    #areas, #proposals, #extensions, #listings { height: 1fr; }
+    #areas, #proposals, #extensions, #listings, #reviews, #items { height: 1fr; }
     #indicators { width: 44; }
     #evidence-pane { width: 1fr; padding: 0 1; }
     """
@@ -92,6 +92,7 @@ class SafeCityApp(App[None]):
         Binding("X", "go('extensions')", "Extensions", id="app.extensions"),
         Binding("L", "go('listings')", "Listings", id="app.listings"),
         Binding("A", "go('assessment')", "Assessment", id="app.assessment"),
+        Binding("B", "go('lookback')", "Looking back", id="app.lookback"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 

@@ -102,13 +102,8 @@ def report_trend(ctx: click.Context, area: str | None, months: int, as_json: boo
 def report_html_command(ctx: click.Context, period: str | None, indicators_path: str | None, output: str,
                         as_json: bool) -> None:
     """A self-contained HTML report with charts (no network needed to open it)."""
-    conn, p, day = open_db(ctx), _period(period), today()
-    areas = reports.summary(conn, p, today=day)
-    page = report_html.render(
-        title="滨海新区安全发展示范城市创建 隐患排查治理报告", period=p.label, as_of=p.as_of(day).isoformat(),
-        areas=areas, total=reports.totals(areas), trend=reports.trend(conn, today=day),
-        quarterly=reports.quarterly(conn, p.start.year, today=day),
-        assessment=assessment.score(conn, assessment.load_indicators(indicators_path), p, today=day))
+    p = _period(period)
+    page = report_html.district_report(open_db(ctx), p, today=today(), indicators=indicators_path)
     Path(output).write_text(page, encoding="utf-8")
     emit({"output": output, "period": p.label, "bytes": len(page.encode())}, as_json, f"wrote {output}")
 

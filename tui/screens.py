@@ -166,6 +166,7 @@ class TriageScreen(Screen[None]):
 
 def _screens() -> dict[str, type[Screen[None]]]:
     from tui.screens_inspection import InspectionsScreen
+    from tui.screens_lookback import LookbackScreen
     from tui.screens_misc import ConflictsScreen, RejectedScreen, UnitsScreen
     from tui.screens_office import (
         AssessmentScreen,
@@ -178,7 +179,7 @@ def _screens() -> dict[str, type[Screen[None]]]:
     return {"triage": TriageScreen, "inspections": InspectionsScreen, "units": UnitsScreen,
             "conflicts": ConflictsScreen, "rejected": RejectedScreen, "dashboard": DashboardScreen,
             "escalations": EscalationsScreen, "extensions": ExtensionsScreen, "listings": ListingsScreen,
-            "assessment": AssessmentScreen}
+            "assessment": AssessmentScreen, "lookback": LookbackScreen}
 
 
 class _Registry(dict[str, type[Screen[None]]]):
@@ -195,8 +196,9 @@ def all_binding_ids() -> set[str]:
     from tui.app import SafeCityApp
     from tui.screens_detail import ActionScreen, BulkActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
     from tui.screens_inspection import InspectionRunScreen
+    from tui.screens_lookback import ReviewScreen
     from tui.screens_misc import HelpScreen, UnitScreen
 
     classes = [SafeCityApp, HazardList, DocumentScreen, HazardScreen, ActionScreen, BulkActionScreen, NewHazardScreen,
-               InspectionRunScreen, UnitScreen, HelpScreen, *_screens().values()]
+               InspectionRunScreen, UnitScreen, HelpScreen, ReviewScreen, *_screens().values()]
     return {b.id for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}

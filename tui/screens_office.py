@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Sparkline, Static, Tree
 
-from schema import assessment, escalations, extensions, reports
+from schema import assessment, escalations, extensions, report_html, reports
 from schema.db import connect
 from schema.errors import DomainError
 from schema.periods import current_quarter
@@ -59,7 +59,10 @@ class DashboardLoaded(Message):
 class DashboardScreen(Screen[None]):
     """This quarter at a glance: key figures, rate per area as bars, 12-month trends, the table."""
 
-    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="dashboard.back")]
+    BINDINGS: ClassVar = [
+        Binding("h", "export_html", "Export HTML report", id="dashboard.export"),
+        Binding("escape", "app.pop_screen", "Back", id="dashboard.back"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Static(t("dashboard"), id="dash-title", classes="title")
@@ -96,6 +99,24 @@ class DashboardScreen(Screen[None]):
             }))
         finally:
             conn.close()
+
+    def action_export_html(self) -> None:
+        self.export(self.app.db_path, self.app.today)  # type: ignore[attr-defined]
+
+    @work(thread=True, exclusive=True, group="export")
+    def export(self, db_path: Any, today: Any) -> None:
+        """Write this quarter's HTML report beside the database, off the UI thread."""
+        period = current_quarter(today)
+        target = db_path.with_name(f"safecity-report-{period.label}.html")
+        conn = connect(db_path)
+        try:
+            target.write_text(report_html.district_report(conn, period, today=today), encoding="utf-8")
+        except (DomainError, OSError) as err:
+            self.app.call_from_thread(self.notify, str(err), severity="error")
+            return
+        finally:
+            conn.close()
+        self.app.call_from_thread(self.notify, f"{t('report_written')} {target}")
 
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
         f = message.figures

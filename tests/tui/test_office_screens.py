@@ -124,3 +124,46 @@ def _nodes(node):  # type: ignore[no-untyped-def]
         yield child
         yield from _nodes(child)
 
+
+
+async def test_the_dashboard_exports_this_quarters_html_report_beside_the_database(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("D")
+        await app.workers.wait_for_complete()
+        await pilot.press("h")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    page = district_path.with_name("safecity-report-2026Q4.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "<svg" in page
+
+
+async def test_looking_back_records_a_review_items_and_a_recurrence(district_path):
+    from schema.lookback import show_review
+    from tui.screens_lookback import LookbackScreen, ReviewScreen
+
+    app = make_app(district_path, sync_interval=0)
+    closed = app.conn.execute("SELECT id, unit_id FROM hazard WHERE status = 'closed' AND area = 'xinhe' LIMIT 1").fetchone()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("B")
+        assert isinstance(app.screen, LookbackScreen)
+        reviews = len(app.screen.reviews)
+        await pilot.press("n", *"xinhe", "enter", *"新河回头看", "enter", "enter", "enter")
+        await pilot.pause()
+        assert len(app.screen.reviews) == reviews + 1
+        review = next(r for r in app.screen.reviews if r["title"] == "新河回头看")
+        app.screen.query_one(DataTable).move_cursor(row=app.screen.reviews.index(review))
+        await pilot.press("enter")
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("n", *"通道再次堵塞", "enter", "enter", "enter", "enter", "enter", *closed["id"], "enter",
+                          "backspace", "y", "enter")
+        await pilot.pause()
+        [item] = show_review(app.conn, review["id"])["items"]
+        new = app.conn.execute("SELECT unit_id, linked_hazard_id, link_kind FROM hazard WHERE id = ?",
+                               (item["recurrence_id"],)).fetchone()
+        assert tuple(new) == (closed["unit_id"], closed["id"], "recurrence")
+        await pilot.press("d", "enter")  # no evidence: refused inline
+        assert "evidence" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*"现场照片", "enter")
+        await pilot.pause()
+        assert show_review(app.conn, review["id"])["items"][0]["status"] == "done"

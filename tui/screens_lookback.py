@@ -1,0 +1,128 @@
+"""Looking back (回头看) in the terminal app: reviews, their items, and recording findings.
+
+Who calls this: the app's `B` key. The rules (evidence before done, a recurrence is a new hazard
+linked to the closed one) live in `schema.lookback`; the forms here only collect the fields and
+show its refusals inline.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from schema import lookback
+from tui.app import chrome
+from tui.i18n import t
+from tui.screens_detail import FormScreen
+
+
+class LookbackScreen(Screen[None]):
+    """Reviews, newest first; `enter` opens one, `n` records a new review."""
+
+    BINDINGS: ClassVar = [
+        Binding("n", "new_review", "New review", id="lookback.new_review"),
+        Binding("escape", "app.pop_screen", "Back", id="lookback.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("lookback"), classes="title")
+        yield DataTable(id="reviews", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(t("reviewed_on"), t("area"), t("open_items"), t("title"))
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def refresh_data(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.reviews = lookback.list_reviews(self.app.conn)  # type: ignore[attr-defined]
+        for r in self.reviews:
+            table.add_row(r["reviewed_on"], r["area"], f"{r['open_items']}/{r['items']}", r["title"], key=r["id"])
+
+    @on(DataTable.RowSelected)
+    def open_review(self) -> None:
+        if self.reviews:
+            self.app.push_screen(ReviewScreen(self.reviews[self.query_one(DataTable).cursor_row]["id"]))
+
+    def action_new_review(self) -> None:
+        def save(values: dict[str, str]) -> str:
+            return lookback.add_review(self.app.writer, area=values["area"], title=values["title"],  # type: ignore[attr-defined]
+                                       reviewed_on=values["on"] or self.app.today.isoformat(),  # type: ignore[attr-defined]
+                                       unit_id=values["unit"] or None)
+
+        fields = [("area", "area code", ""), ("title", t("title"), ""), ("on", "date (YYYY-MM-DD; empty: today)", ""),
+                  ("unit", "unit id (optional)", "")]
+        self.app.push_screen(FormScreen(t("lookback"), fields, save), lambda r: r and self.refresh_data())
+
+
+class ReviewScreen(Screen[None]):
+    """One review's items: `n` records a finding, `d` marks one done (with its evidence)."""
+
+    BINDINGS: ClassVar = [
+        Binding("n", "new_item", "New item", id="review.new_item"),
+        Binding("d", "done", "Done (with evidence)", id="review.done"),
+        Binding("escape", "app.pop_screen", "Back", id="review.back"),
+    ]
+
+    def __init__(self, review_id: str):
+        super().__init__()
+        self.review_id = review_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="review-title", classes="title")
+        yield DataTable(id="items", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(t("status"), t("deadline"), "gap", "cause", "measure", "owner")
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def refresh_data(self) -> None:
+        review = self.review = lookback.show_review(self.app.conn, self.review_id)  # type: ignore[attr-defined]
+        self.query_one("#review-title", Static).update(f"{review['title']} — {review['area']}, {review['reviewed_on']}")
+        table = self.query_one(DataTable)
+        table.clear()
+        for i in review["items"]:
+            table.add_row(i["status"], i["deadline"] or "-", i["gap"], i["cause"] or "", i["measure"] or "",
+                          i["owner"] or "", key=i["id"])
+
+    def action_new_item(self) -> None:
+        def save(values: dict[str, str]) -> dict[str, str]:
+            return lookback.add_item(
+                self.app.writer, self.review_id, gap=values["gap"], cause=values["cause"] or None,  # type: ignore[attr-defined]
+                measure=values["measure"] or None, owner=values["owner"] or None,
+                deadline=values["deadline"] or None, hazard_id=values["hazard"] or None,
+                recurrence=values["recurrence"].lower() in ("y", "yes", "是"), today=self.app.today)  # type: ignore[attr-defined]
+
+        fields = [("gap", "gap (差距)", ""), ("cause", "cause (原因)", ""), ("measure", "measure (措施)", ""),
+                  ("owner", "owner", ""), ("deadline", "deadline (YYYY-MM-DD)", ""),
+                  ("hazard", "hazard id (optional)", ""), ("recurrence", "recurrence of that closed hazard? (y/n)", "n")]
+        self.app.push_screen(FormScreen(t("lookback"), fields, save), self._changed)
+
+    def action_done(self) -> None:
+        items = self.review["items"]
+        if not items:
+            return
+        item = items[self.query_one(DataTable).cursor_row]
+
+        def save(values: dict[str, str]) -> Any:
+            return lookback.update_item(self.app.writer, item["id"], status="done",  # type: ignore[attr-defined]
+                                        evidence=values["evidence"] or None) or True
+
+        self.app.push_screen(FormScreen(f"done: {item['gap']}", [("evidence", "evidence", item["evidence"] or "")], save),
+                             self._changed)
+
+    def _changed(self, result: Any) -> None:
+        if result is not None:
+            self.refresh_data()
+            self.app.refresh_status()  # type: ignore[attr-defined]
+            if isinstance(result, dict) and result.get("hazard"):
+                self.notify(f"recurrence reported as hazard {result['hazard']}")
