@@ -9,9 +9,10 @@ import uuid
 import pytest
 
 from schema import migrations
-from schema.db import connect
+from schema.db import APPLICATION_ID, _statements, connect
 from schema.errors import DomainError, StoreError
 from schema.ids import uuid7
+from schema.search import fts_text
 from schema.writes import Actor, Writer
 
 
@@ -147,3 +148,25 @@ def test_device_sequence_survives_reopening(district_path):
     Writer(conn, Actor("a", "dev")).update("unit", unit_id, {"address": "two"})
     seqs = [r[0] for r in conn.execute("SELECT device_seq FROM event WHERE row_id = ? ORDER BY device_seq", (unit_id,))]
     assert seqs == [1, 2]
+
+
+def test_a_version_1_district_is_migrated_to_the_office_schema_keeping_its_rows(tmp_path):
+    """Regression guard for migration 2 (the office's work): columns are added, nothing is lost."""
+    path = tmp_path / "v1.db"
+    old = sqlite3.connect(path)
+    old.create_function("fts_text", -1, fts_text, deterministic=True)
+    for statement in _statements(migrations.MIGRATIONS[0]):
+        old.execute(statement)
+    old.execute("INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲公司', 'enterprise', 'gas', 'xinhe')")
+    old.execute("INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', 'x', 't')")
+    old.execute("INSERT INTO escalation (id, hazard_id, area, level) VALUES ('e1', 'h1', 'xinhe', 'reminder')")
+    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    conn = connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    row = conn.execute("SELECT level, persons, unit_id FROM escalation WHERE id = 'e1'").fetchone()
+    assert tuple(row) == ("reminder", "[]", None)
+    assert conn.execute("SELECT count(*) FROM lookback_review").fetchone()[0] == 0
+    assert "doc_seq" in {r[1] for r in conn.execute("PRAGMA table_info(rectification_order)")}

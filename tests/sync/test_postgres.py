@@ -131,3 +131,27 @@ def test_migrating_the_demo_district_to_postgres_keeps_every_row_and_token(tmp_p
         assert server_rows(moved, "SELECT location FROM hazard WHERE id = ?", hazard)[0][0] == "after the move"
     finally:
         moved.kill()
+
+
+def test_a_version_1_postgres_district_is_migrated_in_place(pg_url, monkeypatch):
+    """Migration 2 on PostgreSQL: `ADD COLUMN IF NOT EXISTS`, new tables, rows kept."""
+    from schema import migrations
+    from sync import pgdb
+
+    monkeypatch.setattr(pgdb, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    monkeypatch.setattr(pgdb, "SCHEMA_VERSION", 1)
+    old = DistrictStore.open(pg_url)
+    old.db().execute("INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲', 'enterprise', 'gas', 'xinhe')")
+    old.db().execute("INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', 'x', 't')")
+    old.db().execute("INSERT INTO escalation (id, hazard_id, area, level) VALUES ('e1', 'h1', 'xinhe', 'reminder')")
+    old.close()
+    monkeypatch.undo()
+    store = DistrictStore.open(pg_url)
+    try:
+        assert store.db().one("SELECT value FROM meta WHERE key = 'schema_version'")["value"] == str(
+            migrations.SCHEMA_VERSION)
+        assert store.db().one("SELECT level, persons FROM escalation WHERE id = 'e1'") == {
+            "level": "reminder", "persons": "[]"}
+        assert store.db().one("SELECT count(*) AS n FROM lookback_review")["n"] == 0
+    finally:
+        store.close()
