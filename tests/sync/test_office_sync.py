@@ -116,6 +116,7 @@ def test_escalations_and_lookback_reach_the_inspectors_of_the_area_only(district
         x.sync()
     assert [e["id"] for e in escalations.list_escalations(xinhe.conn, hazard_id=hazard)] == [escalation]
     assert xinhe.writer.get("lookback", item)["area"] == "xinhe"
+    assert xinhe.writer.get("lookback_review", review)["title"] == "回头看"  # regression: reviews were not pulled
     assert chadian.conn.execute("SELECT count(*) FROM escalation WHERE area != 'chadian'").fetchone()[0] == 0
     assert chadian.conn.execute("SELECT count(*) FROM lookback WHERE area != 'chadian'").fetchone()[0] == 0
     assert chadian.conn.execute("SELECT count(*) FROM escalation WHERE id = ?", (escalation,)).fetchone()[0] == 0
@@ -129,3 +130,11 @@ def test_a_reservation_needs_a_token_and_a_year(district):
     answer = a.http.post("/v1/numbers", json={"year": "soon"},
                          headers={"SafeCity-Protocol": "1", "Authorization": f"Bearer {a.client.token}"})
     assert answer.status_code == 400 and "year" in answer.json()["error"]
+
+
+def test_every_synced_table_is_pulled():
+    """Regression: a table missing from the pull order was silently never sent to laptops."""
+    from schema.tables import POLICIES
+    from sync.pull import TABLE_ORDER
+
+    assert set(POLICIES) <= set(TABLE_ORDER)
