@@ -34,6 +34,8 @@ async def terminal(db: Path, name: str, keys: list[str], language: str = "en") -
     async with app.run_test(size=(140, 42)) as pilot:
         await pilot.press(*keys)
         await app.workers.wait_for_complete()
+        while not getattr(app.screen, "loaded", True):  # the dashboard's figures come from a worker
+            await pilot.pause(0.05)
         await pilot.pause(0.3)
         svg = app.save_screenshot(filename=f"{name}.svg", path=str(OUT.parent / "build"))
     return Path(svg)

@@ -77,8 +77,15 @@ class DashboardScreen(Screen[None]):
         yield DataTable(id="areas", cursor_type="row")
         yield from chrome()
 
+    loaded = False
+    """True once the figures have arrived (tests and screenshots wait for it)."""
+
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(t("area"), *[t(f"fig.{f}") for f in reports.FIGURES])
+        table = self.query_one(DataTable)
+        # Fixed widths: the layout must not depend on when the figures arrive.
+        table.add_column(t("area"), width=16)
+        for figure in reports.FIGURES:
+            table.add_column(t(f"fig.{figure}"), width=max(9, cell_len(t(f"fig.{figure}"))))
         self.refresh_data()
 
     def refresh_data(self) -> None:
@@ -138,6 +145,7 @@ class DashboardScreen(Screen[None]):
         table.clear()
         for r in [*f["rows"], total]:
             table.add_row(r["name"], *[f"{r[x]:.1%}" if x == "rate" else f"{r[x]:,}" for x in reports.FIGURES])
+        self.loaded = True
 
 
 class EscalationsScreen(Screen[None]):

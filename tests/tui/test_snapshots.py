@@ -45,7 +45,8 @@ def test_help(app, snap_compare):
 
 async def _open_dashboard(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("D")
-    await pilot.app.workers.wait_for_complete()
+    while not getattr(pilot.app.screen, "loaded", False):  # the figures arrive from a worker thread
+        await pilot.pause(0.05)
     await pilot.pause()
 
 
