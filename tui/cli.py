@@ -75,13 +75,6 @@ def open_db(ctx: click.Context, *, create: bool = False) -> sqlite3.Connection:
     return connect(path)
 
 
-def pad(text: str, width: int) -> str:
-    """`text` cut or padded to `width` terminal cells (a Chinese character takes two)."""
-    from rich.cells import cell_len, set_cell_size
-
-    return set_cell_size(text, width) if cell_len(text) > width else text + " " * (width - cell_len(text))
-
-
 def emit(value: Any, as_json: bool, text: str | None = None) -> None:
     """Print `value` as JSON, or `text` (default: the value as lines) for a person."""
     if as_json:

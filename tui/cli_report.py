@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.cells import set_cell_size
 
 from schema import assessment, importer, report_html, reports
 from schema.periods import current_quarter, parse_period
 from schema.writes import Writer, local_actor
-from tui.cli import db_option, emit, json_option, main, open_db, pad, today
+from tui.cli import db_option, emit, json_option, main, open_db, today
 
 _PERIOD = click.option("--period", metavar="PERIOD", help="2026, 2026Q3 or 2026-09 (default: this quarter).")
 _AREA = click.option("--area", metavar="CODE", help="One town/zone (default: the whole district).")
@@ -49,7 +50,7 @@ def report_summary(ctx: click.Context, period: str | None, area: str | None, by:
     if csv_path:
         Path(csv_path).write_text(reports.to_csv([*rows, total]), encoding="utf-8")
     lines = [f"{'':<22}{'found':>7}{'major':>7}{'rectif.':>9}{'on time':>9}{'overdue':>9}{'rate':>8}{'escal.':>8}"]
-    lines += [f"{pad(r['name'], 22)}{r['found']:>7}{r['major']:>7}{r['rectified']:>9}{r['on_time']:>9}"
+    lines += [f"{set_cell_size(r['name'], 22)}{r['found']:>7}{r['major']:>7}{r['rectified']:>9}{r['on_time']:>9}"
               f"{r['overdue']:>9}{r['rate']:>8.1%}{r['escalations']:>8}" for r in [*rows, total]]
     emit({"period": p.label, "as_of": p.as_of(today()).isoformat(), "by": by, "rows": rows, "total": total},
          as_json, "\n".join([f"period {p.label} (as of {p.as_of(today())})", *lines]))
@@ -72,7 +73,7 @@ def report_quarterly(ctx: click.Context, year: int | None, csv_path: str | None,
     for r in table["rows"]:
         cells = "".join(f"{f['found']:>8}{f['rectified']:>7}{f['rate']:>7.0%}" if (f := r["quarters"].get(q))
                         else f"{'':>22}" for q in table["quarters"])
-        lines.append(f"{pad(r['name'], 22)}{cells}")
+        lines.append(f"{set_cell_size(r['name'], 22)}{cells}")
     emit(table, as_json, "\n".join([f"{table['year']}: found / rectified / rate per quarter", *lines]))
 
 
@@ -119,7 +120,7 @@ def assessment_group() -> None:
 def _print_tree(nodes: list[dict[str, Any]], depth: int = 0) -> list[str]:
     lines = []
     for n in nodes:
-        lines.append(f"{'  ' * depth}{n['code']:<5} {pad(n['name_zh'], 20)} {n['score']:>6g} / {n['points']:g}")
+        lines.append(f"{'  ' * depth}{n['code']:<5} {set_cell_size(n['name_zh'], 20)} {n['score']:>6g} / {n['points']:g}")
         for d in n.get("deductions", []):
             if d["points"] or d["rule"] == "self_assessed":
                 lines.append(f"{'  ' * (depth + 1)}- {d['points']:g}  {d['detail']}")

@@ -30,10 +30,6 @@ from tui.i18n import grade_label, status_label, t
 from tui.screens_detail import FormScreen, HazardScreen
 
 
-def _pad(text: str, width: int) -> str:
-    return set_cell_size(text, width) if cell_len(text) > width else text + " " * (width - cell_len(text))
-
-
 def rate_bars(rows: list[dict[str, Any]], width: int = 24) -> Text:
     """One bar per area: its rectification rate, green from 90 %, amber from 70 %, else red."""
     text = Text()
@@ -41,7 +37,7 @@ def rate_bars(rows: list[dict[str, Any]], width: int = 24) -> Text:
         share = max(0.0, min(1.0, float(row["rate"])))
         colour = "green" if share >= 0.9 else "yellow" if share >= 0.7 else "red"
         filled = round(share * width)
-        text.append(_pad(str(row["name"]), 16) + " ")
+        text.append(set_cell_size(str(row["name"]), 16) + " ")
         text.append("█" * filled, style=colour)
         text.append("░" * (width - filled), style="grey35")
         text.append(f" {share:>4.0%}\n")
