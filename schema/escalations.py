@@ -54,7 +54,8 @@ def propose_escalations(conn: sqlite3.Connection, *, today: date, area: str | No
     decided: dict[str, set[str]] = {}
     for hid, level in conn.execute(
             "SELECT e.hazard_id, e.level FROM escalation e JOIN hazard h ON h.id = e.hazard_id"
-            " WHERE h.status = 'rectifying' AND e.status IN ('issued', 'dismissed')"):
+            " WHERE h.status = 'rectifying' AND e.status IN ('issued', 'dismissed') AND (? IS NULL OR e.hazard_id = ?)",
+            (hazard_id, hazard_id)):
         decided.setdefault(hid, set()).add(level)
     proposals = []
     for row in rows:
