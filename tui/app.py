@@ -73,7 +73,7 @@ class SafeCityApp(App[None]):
     #bars { width: 48; height: auto; }
     #trends { width: 1fr; height: auto; }
     #trends Sparkline { height: 2; margin-bottom: 1; }
-    #areas, #proposals, #extensions, #listings, #reviews, #items { height: 1fr; }
+    #areas, DataTable.records { height: 1fr; }
     #indicators { width: 44; }
     #evidence-pane { width: 1fr; padding: 0 1; }
     """

@@ -37,7 +37,8 @@ LABELS: dict[str, dict[str, str]] = {
         "assessment": "Assessment", "select_indicator": "Select an indicator to see its deductions and evidence.",
         "illustrative": "illustrative indicator tree", "request_extension": "Request an extension",
         "issue_order": "Issue a rectification order", "lookback": "Looking back (reviews of pilot units)",
-        "reviewed_on": "Reviewed", "open_items": "Open items", "title": "Title", "report_written": "report written to",
+        "reviewed_on": "Reviewed", "open_items": "Open items", "gap": "gap", "cause": "cause",
+        "measure": "measure", "owner": "owner", "by": "by", "title": "Title", "report_written": "report written to",
     },
     "zh": {
         "app.title": "安全城市", "triage": "隐患分诊", "hazard": "隐患", "units": "责任单位",
@@ -67,7 +68,8 @@ LABELS: dict[str, dict[str, str]] = {
         "assessment": "示范城市评价", "select_indicator": "选择指标以查看扣分及依据。",
         "illustrative": "指标体系为示意", "request_extension": "申请延期",
         "issue_order": "下达责令限期整改指令书", "lookback": "回头看",
-        "reviewed_on": "日期", "open_items": "未完成", "title": "标题", "report_written": "报告已保存到",
+        "reviewed_on": "日期", "open_items": "未完成", "gap": "差距", "cause": "原因",
+        "measure": "措施", "owner": "负责人", "by": "申请人", "title": "标题", "report_written": "报告已保存到",
     },
 }
 

@@ -10,46 +10,36 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from schema import lookback
-from tui.app import chrome
 from tui.i18n import t
+from tui.records_screen import RecordsScreen
 from tui.screens_detail import FormScreen
 
 
-class LookbackScreen(Screen[None]):
+class LookbackScreen(RecordsScreen):
     """Reviews, newest first; `enter` opens one, `n` records a new review."""
 
     BINDINGS: ClassVar = [
         Binding("n", "new_review", "New review", id="lookback.new_review"),
         Binding("escape", "app.pop_screen", "Back", id="lookback.back"),
     ]
+    TITLE_KEY = "lookback"
+    COLUMNS = ("reviewed_on", "area", "open_items", "title")
 
-    def compose(self) -> ComposeResult:
-        yield Static(t("lookback"), classes="title")
-        yield DataTable(id="reviews", cursor_type="row")
-        yield from chrome()
+    def load(self) -> list[dict[str, Any]]:
+        return lookback.list_reviews(self.app.conn)  # type: ignore[attr-defined]
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(t("reviewed_on"), t("area"), t("open_items"), t("title"))
-        self.refresh_data()
-        self.query_one(DataTable).focus()
-
-    def refresh_data(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        self.reviews = lookback.list_reviews(self.app.conn)  # type: ignore[attr-defined]
-        for r in self.reviews:
-            table.add_row(r["reviewed_on"], r["area"], f"{r['open_items']}/{r['items']}", r["title"], key=r["id"])
+    def cells(self, r: dict[str, Any]) -> tuple[Any, ...]:
+        return r["reviewed_on"], r["area"], f"{r['open_items']}/{r['items']}", r["title"]
 
     @on(DataTable.RowSelected)
     def open_review(self) -> None:
-        if self.reviews:
-            self.app.push_screen(ReviewScreen(self.reviews[self.query_one(DataTable).cursor_row]["id"]))
+        review = self.current()
+        if review:
+            self.app.push_screen(ReviewScreen(review["id"]))
 
     def action_new_review(self) -> None:
         def save(values: dict[str, str]) -> str:
@@ -59,10 +49,10 @@ class LookbackScreen(Screen[None]):
 
         fields = [("area", "area code", ""), ("title", t("title"), ""), ("on", "date (YYYY-MM-DD; empty: today)", ""),
                   ("unit", "unit id (optional)", "")]
-        self.app.push_screen(FormScreen(t("lookback"), fields, save), lambda r: r and self.refresh_data())
+        self.app.push_screen(FormScreen(t("lookback"), fields, save), self.changed)
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(RecordsScreen):
     """One review's items: `n` records a finding, `d` marks one done (with its evidence)."""
 
     BINDINGS: ClassVar = [
@@ -70,29 +60,19 @@ class ReviewScreen(Screen[None]):
         Binding("d", "done", "Done (with evidence)", id="review.done"),
         Binding("escape", "app.pop_screen", "Back", id="review.back"),
     ]
+    COLUMNS = ("status", "deadline", "gap", "cause", "measure", "owner")
 
     def __init__(self, review_id: str):
         super().__init__()
         self.review_id = review_id
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="review-title", classes="title")
-        yield DataTable(id="items", cursor_type="row")
-        yield from chrome()
+    def load(self) -> list[dict[str, Any]]:
+        review = lookback.show_review(self.app.conn, self.review_id)  # type: ignore[attr-defined]
+        self.query_one(".title", Static).update(f"{review['title']} — {review['area']}, {review['reviewed_on']}")
+        return review["items"]
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(t("status"), t("deadline"), "gap", "cause", "measure", "owner")
-        self.refresh_data()
-        self.query_one(DataTable).focus()
-
-    def refresh_data(self) -> None:
-        review = self.review = lookback.show_review(self.app.conn, self.review_id)  # type: ignore[attr-defined]
-        self.query_one("#review-title", Static).update(f"{review['title']} — {review['area']}, {review['reviewed_on']}")
-        table = self.query_one(DataTable)
-        table.clear()
-        for i in review["items"]:
-            table.add_row(i["status"], i["deadline"] or "-", i["gap"], i["cause"] or "", i["measure"] or "",
-                          i["owner"] or "", key=i["id"])
+    def cells(self, i: dict[str, Any]) -> tuple[Any, ...]:
+        return i["status"], i["deadline"] or "-", i["gap"], i["cause"] or "", i["measure"] or "", i["owner"] or ""
 
     def action_new_item(self) -> None:
         def save(values: dict[str, str]) -> dict[str, str]:
@@ -105,24 +85,21 @@ class ReviewScreen(Screen[None]):
         fields = [("gap", "gap (差距)", ""), ("cause", "cause (原因)", ""), ("measure", "measure (措施)", ""),
                   ("owner", "owner", ""), ("deadline", "deadline (YYYY-MM-DD)", ""),
                   ("hazard", "hazard id (optional)", ""), ("recurrence", "recurrence of that closed hazard? (y/n)", "n")]
-        self.app.push_screen(FormScreen(t("lookback"), fields, save), self._changed)
+        self.app.push_screen(FormScreen(t("lookback"), fields, save), self._item_added)
+
+    def _item_added(self, result: Any) -> None:
+        self.changed(result)
+        if isinstance(result, dict) and result.get("hazard"):
+            self.notify(f"recurrence reported as hazard {result['hazard']}")
 
     def action_done(self) -> None:
-        items = self.review["items"]
-        if not items:
+        item = self.current()
+        if item is None:
             return
-        item = items[self.query_one(DataTable).cursor_row]
 
         def save(values: dict[str, str]) -> Any:
             return lookback.update_item(self.app.writer, item["id"], status="done",  # type: ignore[attr-defined]
                                         evidence=values["evidence"] or None) or True
 
         self.app.push_screen(FormScreen(f"done: {item['gap']}", [("evidence", "evidence", item["evidence"] or "")], save),
-                             self._changed)
-
-    def _changed(self, result: Any) -> None:
-        if result is not None:
-            self.refresh_data()
-            self.app.refresh_status()  # type: ignore[attr-defined]
-            if isinstance(result, dict) and result.get("hazard"):
-                self.notify(f"recurrence reported as hazard {result['hazard']}")
+                             self.changed)

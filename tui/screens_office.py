@@ -27,6 +27,7 @@ from schema.errors import DomainError
 from schema.periods import current_quarter
 from tui.app import chrome
 from tui.i18n import grade_label, status_label, t
+from tui.records_screen import RecordsScreen
 from tui.screens_detail import FormScreen, HazardScreen
 
 
@@ -144,7 +145,7 @@ class DashboardScreen(Screen[None]):
         self.loaded = True
 
 
-class EscalationsScreen(Screen[None]):
+class EscalationsScreen(RecordsScreen):
     """What the ladder proposes today; the office issues (`i`) or dismisses (`x`) each, with a reason."""
 
     BINDINGS: ClassVar = [
@@ -152,30 +153,19 @@ class EscalationsScreen(Screen[None]):
         Binding("x", "decide(False)", "Dismiss", id="escalations.dismiss"),
         Binding("escape", "app.pop_screen", "Back", id="escalations.back"),
     ]
+    TITLE_KEY = "escalations"
+    COLUMNS = ("overdue", "step", "grade", "unit", "description")
+    LIMIT = 500
 
-    def compose(self) -> ComposeResult:
-        yield Static(t("escalations"), classes="title")
-        yield DataTable(id="proposals", cursor_type="row")
-        yield from chrome()
+    def load(self) -> list[dict[str, Any]]:
+        return escalations.propose_escalations(self.app.conn, today=self.app.today)  # type: ignore[attr-defined]
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(t("overdue"), t("step"), t("grade"), t("unit"), t("description"))
-        self.refresh_data()
-        self.query_one(DataTable).focus()
-
-    def refresh_data(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        self.proposals = escalations.propose_escalations(self.app.conn, today=self.app.today)  # type: ignore[attr-defined]
-        for p in self.proposals[:500]:
-            table.add_row(f"+{p['days_overdue']}{t('days')}", t(f"step.{p['level']}"), grade_label(p["grade"]),
-                          p["unit_name"], p["description"], key=p["hazard_id"])
-
-    def _current(self) -> dict[str, Any] | None:
-        return self.proposals[self.query_one(DataTable).cursor_row] if self.proposals else None
+    def cells(self, p: dict[str, Any]) -> tuple[Any, ...]:
+        return (f"+{p['days_overdue']}{t('days')}", t(f"step.{p['level']}"), grade_label(p["grade"]),
+                p["unit_name"], p["description"])
 
     def action_decide(self, issue: bool) -> None:
-        p = self._current()
+        p = self.current()
         if p is None:
             return
 
@@ -185,22 +175,17 @@ class EscalationsScreen(Screen[None]):
 
         persons = "; ".join(f"{x['kind']} {x['person']}" for x in p["persons"]) or "-"
         title = f"{t('issue') if issue else t('dismiss')} {t('step.' + p['level'])}: {p['unit_name']} ({persons})"
-        self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self._decided)
-
-    def _decided(self, result: Any) -> None:
-        if result is not None:
-            self.refresh_data()
-            self.app.refresh_status()  # type: ignore[attr-defined]
+        self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self.changed)
 
     @on(DataTable.RowSelected)
     def open_hazard(self) -> None:
         """Enter opens the hazard behind the proposal."""
-        p = self._current()
+        p = self.current()
         if p:
             self.app.push_screen(HazardScreen(p["hazard_id"]))
 
 
-class ExtensionsScreen(Screen[None]):
+class ExtensionsScreen(RecordsScreen):
     """Extension requests waiting for the office: `y` approves (the deadline moves), `n` refuses."""
 
     BINDINGS: ClassVar = [
@@ -208,29 +193,19 @@ class ExtensionsScreen(Screen[None]):
         Binding("n", "decide(False)", "Refuse", id="extensions.refuse"),
         Binding("escape", "app.pop_screen", "Back", id="extensions.back"),
     ]
+    TITLE_KEY = "extensions"
+    COLUMNS = ("deadline", "proposed", "unit", "reason", "by")
 
-    def compose(self) -> ComposeResult:
-        yield Static(t("extensions"), classes="title")
-        yield DataTable(id="extensions", cursor_type="row")
-        yield from chrome()
+    def load(self) -> list[dict[str, Any]]:
+        return extensions.list_extensions(self.app.conn)  # type: ignore[attr-defined]
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(t("deadline"), t("proposed"), t("unit"), t("reason"), "by")
-        self.refresh_data()
-        self.query_one(DataTable).focus()
-
-    def refresh_data(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        self.requests = extensions.list_extensions(self.app.conn)  # type: ignore[attr-defined]
-        for e in self.requests:
-            table.add_row(e["old_deadline"] or "-", e["proposed_deadline"], e["unit_name"], e["reason"],
-                          e["requested_by"] or "", key=e["id"])
+    def cells(self, e: dict[str, Any]) -> tuple[Any, ...]:
+        return e["old_deadline"] or "-", e["proposed_deadline"], e["unit_name"], e["reason"], e["requested_by"] or ""
 
     def action_decide(self, approve: bool) -> None:
-        if not self.requests:
+        request = self.current()
+        if request is None:
             return
-        request = self.requests[self.query_one(DataTable).cursor_row]
 
         def save(values: dict[str, str]) -> str:
             return extensions.decide_extension(self.app.writer, request["id"], approve=approve,  # type: ignore[attr-defined]
@@ -240,44 +215,33 @@ class ExtensionsScreen(Screen[None]):
         self.app.push_screen(FormScreen(title, [("note", t("note"), "")], save), self._decided)
 
     def _decided(self, result: Any) -> None:
+        self.changed(result)
         if result is not None:
-            self.refresh_data()
-            self.app.refresh_status()  # type: ignore[attr-defined]
             self.notify(f"{t('decided')}: {result}")
 
 
-class ListingsScreen(Screen[None]):
+class ListingsScreen(RecordsScreen):
     """Major hazards listed for supervision (挂牌督办) and how their rectification is going."""
 
     BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="listings.back")]
+    TITLE_KEY = "listings"
+    COLUMNS = ("status", "deadline", "overdue", "listed", "progress", "fig.escalations", "unit", "description")
 
-    def compose(self) -> ComposeResult:
-        yield Static(t("listings"), classes="title")
-        yield DataTable(id="listings", cursor_type="row")
-        yield from chrome()
+    def load(self) -> list[dict[str, Any]]:
+        return escalations.list_listings(self.app.conn, today=self.app.today)  # type: ignore[attr-defined]
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(t("status"), t("deadline"), t("overdue"), t("listed"), t("progress"),
-                                              t("fig.escalations"), t("unit"), t("description"))
-        self.refresh_data()
-        self.query_one(DataTable).focus()
-
-    def refresh_data(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        self.rows = escalations.list_listings(self.app.conn, today=self.app.today)  # type: ignore[attr-defined]
-        for r in self.rows:
-            table.add_row(status_label(r["status"]), r["deadline"] or "-",
-                          Text(f"+{r['days_overdue']}{t('days')}", style="bold red") if r["days_overdue"] else "",
-                          r["published_on"] or "", str(r["progress_reports"]),
-                          ", ".join(t(f"step.{e}") for e in r["escalations"]), r["unit_name"], r["description"],
-                          key=r["hazard_id"])
+    def cells(self, r: dict[str, Any]) -> tuple[Any, ...]:
+        return (status_label(r["status"]), r["deadline"] or "-",
+                Text(f"+{r['days_overdue']}{t('days')}", style="bold red") if r["days_overdue"] else "",
+                r["published_on"] or "", str(r["progress_reports"]),
+                ", ".join(t(f"step.{e}") for e in r["escalations"]), r["unit_name"], r["description"])
 
     @on(DataTable.RowSelected)
     def open_hazard(self) -> None:
         """Enter opens the listed hazard."""
-        if self.rows:
-            self.app.push_screen(HazardScreen(self.rows[self.query_one(DataTable).cursor_row]["hazard_id"]))
+        r = self.current()
+        if r:
+            self.app.push_screen(HazardScreen(r["hazard_id"]))
 
 
 class AssessmentScreen(Screen[None]):

@@ -36,14 +36,14 @@ async def test_issuing_an_escalation_from_the_proposals_needs_a_reason(district_
         await pilot.press("E")
         screen = app.screen
         assert isinstance(screen, EscalationsScreen)
-        first = screen.proposals[0]
+        first = screen.records[0]
         await pilot.press("i", "enter")  # no reason: refused inline, nothing written
         assert "reason" in str(app.screen.query_one("#form-error").render())
         await pilot.press(*"逾期未整改", "enter")
         await pilot.pause()
         record = escalations.list_escalations(app.conn, hazard_id=first["hazard_id"])[0]  # the newest
         assert (record["status"], record["level"], record["reason"]) == ("issued", first["level"], "逾期未整改")
-        assert first["hazard_id"] not in {p["hazard_id"] for p in screen.proposals}
+        assert first["hazard_id"] not in {p["hazard_id"] for p in screen.records}
 
 
 async def test_an_inspector_is_told_that_escalation_is_the_offices(district_path):
@@ -72,7 +72,7 @@ async def test_requesting_and_approving_an_extension_moves_the_deadline(district
         await pilot.press("X")
         screen = app.screen
         assert isinstance(screen, ExtensionsScreen)
-        mine = next(i for i, e in enumerate(screen.requests) if e["hazard_id"] == hazard["id"])
+        mine = next(i for i, e in enumerate(screen.records) if e["hazard_id"] == hazard["id"])
         screen.query_one(DataTable).move_cursor(row=mine)
         await pilot.press("y", *"同意", "enter")
         await pilot.pause()
@@ -100,9 +100,9 @@ async def test_listings_open_the_hazard(district_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("L")
         screen = app.screen
-        assert isinstance(screen, ListingsScreen) and screen.query_one(DataTable).row_count == len(screen.rows) > 0
+        assert isinstance(screen, ListingsScreen) and screen.query_one(DataTable).row_count == len(screen.records) > 0
         await pilot.press("enter")
-        assert isinstance(app.screen, HazardScreen) and app.screen.hazard_id == screen.rows[0]["hazard_id"]
+        assert isinstance(app.screen, HazardScreen) and app.screen.hazard_id == screen.records[0]["hazard_id"]
 
 
 async def test_the_assessment_tree_drills_down_to_the_evidence(district_path):
@@ -147,12 +147,12 @@ async def test_looking_back_records_a_review_items_and_a_recurrence(district_pat
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("B")
         assert isinstance(app.screen, LookbackScreen)
-        reviews = len(app.screen.reviews)
+        reviews = len(app.screen.records)
         await pilot.press("n", *"xinhe", "enter", *"新河回头看", "enter", "enter", "enter")
         await pilot.pause()
-        assert len(app.screen.reviews) == reviews + 1
-        review = next(r for r in app.screen.reviews if r["title"] == "新河回头看")
-        app.screen.query_one(DataTable).move_cursor(row=app.screen.reviews.index(review))
+        assert len(app.screen.records) == reviews + 1
+        review = next(r for r in app.screen.records if r["title"] == "新河回头看")
+        app.screen.query_one(DataTable).move_cursor(row=app.screen.records.index(review))
         await pilot.press("enter")
         assert isinstance(app.screen, ReviewScreen)
         await pilot.press("n", *"通道再次堵塞", "enter", "enter", "enter", "enter", "enter", *closed["id"], "enter",
