@@ -46,6 +46,8 @@ class IndicatorTree:
     illustrative: bool
     roots: list[Indicator]
     by_code: dict[str, Indicator]
+    source: str = ""
+    """The file's text as read, so it can be exported for the office to edit."""
 
 
 def load_indicators(path: str | Path | None = None) -> IndicatorTree:
@@ -85,7 +87,8 @@ def load_indicators(path: str | Path | None = None) -> IndicatorTree:
     if not roots:
         raise DomainError(f"{where} defines no indicators")
     standard = data.get("standard", {})
-    return IndicatorTree(standard.get("title_zh", "indicators"), bool(standard.get("illustrative")), roots, by_code)
+    return IndicatorTree(standard.get("title_zh", "indicators"), bool(standard.get("illustrative")), roots, by_code,
+                         text)
 
 
 class _Facts:
@@ -97,6 +100,7 @@ class _Facts:
         self.start, self.end = period.start.isoformat(), period.end.isoformat()
 
     def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        """Run `sql` with `{AREA}` (always its last condition) narrowed to the assessed area."""
         return self.conn.execute(sql.replace("{AREA}", "(? IS NULL OR area = ?)"), (*params, self.area, self.area)).fetchall()
 
 

@@ -125,7 +125,8 @@ def extension_request(ctx: click.Context, hazard_id: str, reason: str, proposed:
     """Ask for a later deadline (the deadline moves only when approved)."""
     w = _writer(ctx)
     ext_id = extensions.request_extension(w, hazard_id, reason=reason, proposed_deadline=proposed, today=today())
-    emit(extensions.list_extensions(w.conn, status=None, hazard_id=hazard_id)[-1], as_json,
+    request = next(e for e in extensions.list_extensions(w.conn, status=None, hazard_id=hazard_id) if e["id"] == ext_id)
+    emit(request, as_json,
          f"requested extension {ext_id} to {proposed}; waiting for the office's decision")
 
 

@@ -197,9 +197,7 @@ def assessment_indicators(ctx: click.Context, indicators_path: str | None, expor
     """Show the indicator tree (or export the file the office edits)."""
     tree = assessment.load_indicators(indicators_path)
     if export_path:
-        source = Path(indicators_path).read_text(encoding="utf-8") if indicators_path else \
-            assessment.resources.files("schema").joinpath("data/indicators.toml").read_text(encoding="utf-8")
-        Path(export_path).write_text(source, encoding="utf-8")
+        Path(export_path).write_text(tree.source, encoding="utf-8")
 
     def walk(nodes: list[assessment.Indicator], depth: int = 0) -> list[str]:
         out = []
