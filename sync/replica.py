@@ -113,7 +113,8 @@ def _pending_fields(conn: sqlite3.Connection, row_ids: Iterable[str]) -> dict[st
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for row_id, fields, action in conn.execute(
-            "SELECT row_id, fields, action FROM event WHERE status = 'pending' AND device_id = ?"
+            # `+` keeps the planner on the row index: by device it would scan the whole outbox per chunk.
+            "SELECT row_id, fields, action FROM event WHERE +status = 'pending' AND +device_id = ?"
             f" AND row_id IN ({', '.join('?' * len(chunk))})", [me, *chunk],
         ):
             names = pending.setdefault(row_id, set())
