@@ -82,10 +82,12 @@ class Writer:
             self._derive_area(pol, fields)
             validate_fields(reference_info(table), table, fields, creating=True,
                             derived=frozenset({"area"}) if pol.area_from else frozenset())
-            columns = ", ".join(["id", *fields])
+            columns = ", ".join(["id", *fields, "row_version"])
             marks = ", ".join("?" * (len(fields) + 1))
             try:
-                self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [row_id, *fields.values()])
+                # Version 1: what the server makes of every new row, so its acknowledgement
+                # changes nothing here (`sync.replica.record_results`).
+                self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks}, 1)", [row_id, *fields.values()])
             except sqlite3.IntegrityError as err:
                 raise DomainError(f"cannot add {table}: {_integrity_message(err)}") from None
             self._record(table, row_id, fields.get("area"), action, fields, {}, 0)

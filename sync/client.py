@@ -148,7 +148,9 @@ class SyncClient:
         results = answer.get("results", [])
         if len(results) != len(ops):
             raise SyncError("the server answered a push with the wrong number of results; try again")
-        counts = replica.record_results(self.conn, results, int(answer.get("hlc") or 0))
+        if {r.get("op_id") for r in results} != {op["op_id"] for op in ops}:
+            raise SyncError("the server answered a push with results for other changes; try again")
+        counts = replica.record_results(self.conn, ops, results, int(answer.get("hlc") or 0))
         summary.pushed += counts["applied"]
         summary.conflicts += counts["conflict"]
         summary.rejected += counts["rejected"]

@@ -56,50 +56,68 @@ def pending_count(conn: sqlite3.Connection) -> int:
                         (get_meta(conn, "device_id", ""),)).fetchone()[0]
 
 
-def record_results(conn: sqlite3.Connection, results: Iterable[dict[str, Any]], server_hlc: int) -> dict[str, int]:
-    """Store the server's result for each op and take the server's row where it did not apply."""
+def record_results(conn: sqlite3.Connection, ops: list[dict[str, Any]], results: list[dict[str, Any]],
+                   server_hlc: int) -> dict[str, int]:
+    """Store the server's result for each op sent (`ops`, as `pending_ops` gave them) and take
+    the server's row where it did not apply."""
+    sent = {op["op_id"]: op for op in ops}
     counts = {"applied": 0, "superseded": 0, "conflict": 0, "rejected": 0}
+    rows_to_apply: dict[str, list[dict[str, Any]]] = {}
+    versions: list[tuple[dict[str, Any], int]] = []
+    for result in results:
+        op = sent[result["op_id"]]
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+        if result.get("row"):
+            rows_to_apply.setdefault(op["table"], []).append(result["row"])
+        elif "version" in result and op["action"] != "delete" and not (op["action"] == "create" and result["version"] == 1):
+            # A new row is version 1 on the server, as its local copy was written (`schema.writes`).
+            versions.append((op, result["version"]))
     with transaction(conn):
-        rows_to_apply: dict[str, list[dict[str, Any]]] = {}
-        results = list(results)
-        conn.executemany("UPDATE event SET status = ?, reason = ? WHERE id = ? AND status = 'pending'",
-                         [(r["status"], r.get("reason"), r["op_id"]) for r in results])
-        events = {e["id"]: e for e in _events(conn, [r["op_id"] for r in results])}
-        for result in results:
-            status = result["status"]
-            counts[status] = counts.get(status, 0) + 1
-            row = result.get("row")
-            if row:
-                rows_to_apply.setdefault(events[result["op_id"]]["table_name"], []).append(row)
-        touched = [r["id"] for rows in rows_to_apply.values() for r in rows]
-        touched += [events[r["op_id"]]["row_id"] for r in results if "version" in r and r["op_id"] in events]
-        pending = _pending_fields(conn, touched)
+        _mark_results(conn, results)
+        pending = _pending_fields(conn, [r["id"] for rows in rows_to_apply.values() for r in rows]
+                                  + [op["pk"] for op, _version in versions])
         for table, rows in rows_to_apply.items():
             columns = list(rows[0])
             _upsert(conn, table, columns, [tuple(r.get(c) for c in columns) for r in rows], pending)
-        _record_versions([r for r in results if "version" in r], events, pending, conn)
+        _record_versions(conn, versions, pending)
         clock.observe(conn, server_hlc)
     return counts
 
 
-def _events(conn: sqlite3.Connection, op_ids: list[str]) -> list[sqlite3.Row]:
-    rows: list[sqlite3.Row] = []
-    for start in range(0, len(op_ids), 500):
-        chunk = op_ids[start:start + 500]
-        rows += conn.execute(f"SELECT id, table_name, row_id, action FROM event WHERE id IN ({', '.join('?' * len(chunk))})",
-                             chunk).fetchall()
-    return rows
+def _mark_results(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> None:
+    """Each op's status (and reason). A push is mostly plain `applied` ops with consecutive
+    sequence numbers: each such run is one range update instead of one statement per op."""
+    me = device_id(conn)
+    others = []
+    run: list[int] = []
+
+    def close_run() -> None:
+        if run:
+            conn.execute("UPDATE event SET status = 'applied' WHERE device_id = ? AND device_seq BETWEEN ? AND ?"
+                         " AND status = 'pending'", (me, run[0], run[-1]))
+            run.clear()
+
+    for r in results:
+        if r["status"] == "applied" and not r.get("reason") and (not run or r["device_seq"] == run[-1] + 1):
+            run.append(r["device_seq"])
+            continue
+        close_run()
+        if r["status"] == "applied" and not r.get("reason"):
+            run.append(r["device_seq"])
+        else:
+            others.append((r["status"], r.get("reason"), r["op_id"]))
+    close_run()
+    conn.executemany("UPDATE event SET status = ?, reason = ? WHERE id = ? AND status = 'pending'", others)
 
 
-def _record_versions(results: list[dict[str, Any]], events: dict[str, sqlite3.Row], pending: dict[str, set[str]],
-                     conn: sqlite3.Connection) -> None:
+def _record_versions(conn: sqlite3.Connection, versions: list[tuple[dict[str, Any], int]],
+                     pending: dict[str, set[str]]) -> None:
     """The server says our copy of these rows is now exactly its version: remember it, so the
     next edit is based on it (rows with further pending ops keep the base those ops used)."""
     by_table: dict[str, list[tuple[int, str, int]]] = {}
-    for result in results:
-        e = events.get(result["op_id"])
-        if e and e["action"] != "delete" and e["row_id"] not in pending:
-            by_table.setdefault(e["table_name"], []).append((result["version"], e["row_id"], result["version"]))
+    for op, version in versions:
+        if op["pk"] not in pending:
+            by_table.setdefault(op["table"], []).append((version, op["pk"], version))
     for table, values in by_table.items():
         # Never backwards: a later op of the same batch may already have brought a newer row.
         conn.executemany(f"UPDATE {table} SET row_version = ? WHERE id = ? AND row_version < ?", values)

@@ -29,13 +29,13 @@ class DistrictStore:
         self.backend = backend
 
     @classmethod
-    def open(cls, target: str | Path) -> DistrictStore:
-        """A data folder (embedded SQLite) or a `postgresql://` URL."""
+    def open(cls, target: str | Path, *, serving: bool = False) -> DistrictStore:
+        """A data folder (embedded SQLite) or a `postgresql://` URL; `serving` for a running server."""
         if str(target).startswith(("postgresql://", "postgres://")):
             from sync.pgdb import PostgresBackend
 
             return cls(PostgresBackend(str(target)))
-        return cls(SQLiteBackend(target))
+        return cls(SQLiteBackend(target, serving=serving))
 
     @property
     def is_sqlite(self) -> bool:
@@ -51,14 +51,20 @@ class DistrictStore:
         return accounts.authenticate(self.db(), token)
 
     def push(self, auth: DeviceAuth, body: Any) -> dict[str, Any]:
-        return push.push(self.db(), auth, body)
+        answer = push.push(self.db(), auth, body)
+        if self.is_sqlite:
+            self.backend.written()
+        return answer
 
     def pull(self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None,
              skip_own: bool = False) -> dict[str, Any]:
         return pull.pull(self.db(), auth, cursor=cursor, limit=limit, scope_key=scope_key, skip_own=skip_own)
 
     def reserve_numbers(self, auth: DeviceAuth, year: int) -> dict[str, int]:
-        return numbers.reserve(self.db(), auth, year)
+        block = numbers.reserve(self.db(), auth, year)
+        if self.is_sqlite:
+            self.backend.written()
+        return block
 
     def seed(self, *, scale: int, today: date) -> dict[str, int]:
         """Load the demo district and give every row a change-log position, so laptops pull it."""

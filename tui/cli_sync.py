@@ -153,7 +153,7 @@ def serve(data_dir: str | None, database_url: str | None, host: str, port: int) 
 
     target = _target(data_dir, database_url)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    store = DistrictStore.open(target)
+    store = DistrictStore.open(target, serving=True)
     where = _redact(target) if database_url else Path(target).resolve()
     click.echo(f"SafeCity district server on http://{host}:{port} (data in {where})", err=True)
     try:

@@ -118,3 +118,20 @@ def test_an_oversized_body_is_refused(district):
     response = client.post("/v1/push", content=b"x", headers={
         "SafeCity-Protocol": "1", "Authorization": f"Bearer {a.client.token}", "Content-Length": str(2**30)})
     assert response.status_code == 413
+
+
+def test_a_refused_op_between_applied_ones_gets_its_own_result(district):
+    """Push results are recorded as runs of applied ops; a refusal in the middle breaks the run."""
+    a = district.laptop("insp.a", areas=("xinhe",))
+    foreign_unit = district.unit_in("dagang")
+    unit = district.store.db().one("SELECT * FROM unit WHERE id = ?", (foreign_unit,))
+    a.conn.execute(f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})", list(unit.values()))
+    home = district.unit_in("xinhe")
+    ids = [a.add(home, "first"), a.add(home, "second"), a.add(foreign_unit, "refused"), a.add(home, "fourth")]
+    summary = a.sync()
+    assert (summary.pushed, summary.rejected) == (3, 1)
+    statuses = [a.conn.execute("SELECT status FROM event WHERE row_id = ?", (i,)).fetchone()[0] for i in ids]
+    assert statuses == ["applied", "applied", "rejected", "applied"]
+    assert "pending" not in a.statuses()
+    assert [a.hazard(i)["row_version"] for i in ids] == [1, 1, 1, 1]
+    assert [district.server_hazard(i)["row_version"] for i in (ids[0], ids[1], ids[3])] == [1, 1, 1]
