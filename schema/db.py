@@ -64,6 +64,9 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         with transaction(conn):
             for statement in _statements(MIGRATIONS[number - 1]):
                 conn.execute(statement)
+            if "writable_schema" in MIGRATIONS[number - 1]:  # the schema text was edited in place:
+                cookie = conn.execute("PRAGMA schema_version").fetchone()[0]  # make every connection re-read it
+                conn.execute(f"PRAGMA schema_version = {cookie + 1}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {number}")
 

@@ -81,6 +81,8 @@ SYNC_COLUMNS = frozenset({"id", "row_version"})
 
 _DATE_COLUMNS = re.compile(r"(_on|^deadline|^proposed_deadline|^day|^valid_from|^valid_to|_deadline)$")
 _ENUM = re.compile(r"CHECK\s*\(\s*(\w+)\s+IN\s*\(([^)]*)\)", re.IGNORECASE)
+_ENUM_COMPARED = re.compile(r"CHECK\s*\(\s*(\w+)\s*=\s*'[^']*'(?:\s+OR\s+\1\s*=\s*'[^']*')+\s*\)", re.IGNORECASE)
+"""The same list written as comparisons (migration 3): `CHECK (x = 'a' OR x = 'b')`."""
 
 
 def policy(table: str) -> Policy:
@@ -93,6 +95,7 @@ def policy(table: str) -> Policy:
 @cache
 def _table_info(sql: str, pragma: tuple[tuple[str, int, object, str], ...]) -> TableInfo:
     enums = {col: tuple(v.strip().strip("'") for v in values.split(",")) for col, values in _ENUM.findall(sql)}
+    enums.update({m[1]: tuple(re.findall(r"'([^']*)'", m[0])) for m in _ENUM_COMPARED.finditer(sql)})
     columns = tuple(name for name, _, _, _ in pragma)
     return TableInfo(
         columns=columns,

@@ -87,14 +87,16 @@ class SyncClient:
 
     # -- HTTP -----------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+    def request(self, method: str, path: str, *, body: Any = None, content: bytes | None = None,
+                params: dict[str, Any] | None = None,
                 complete: Callable[[Any], bool] = lambda _answer: True) -> Any:
-        """One request, retried on network errors, 5xx and answers that arrive incomplete."""
+        """One request, retried on network errors, 5xx and answers that arrive incomplete.
+        `body` is sent as gzipped JSON; `content` is a body already so encoded."""
         headers = {"Authorization": f"Bearer {self.token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION),
                    "Accept-Encoding": "gzip"}
-        content = None
         if body is not None:
             content = gzip.compress(orjson.dumps(body), 1)
+        if content is not None:
             headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
         last_error = ""
         for attempt in range(self.attempts):
@@ -125,24 +127,29 @@ class SyncClient:
     def push(self, summary: SyncSummary) -> None:
         """Send the outbox in batches until it is empty.
 
-        Pipelined, in order: batch N+1 leaves as soon as the server has answered batch N (never
-        before: the server takes a device's sequence numbers in order, and a later batch that
-        committed first would make an earlier one look like a retry), and the laptop records
-        N's results while the server works on N+1. Only this thread touches the database; the
-        sender thread only talks HTTP. A failure leaves the unanswered ops pending.
+        Pipelined, in order: while the server works on batch N, this thread records N-1's
+        results and reads and encodes N+1, which leaves as soon as N is answered (never before:
+        the server takes a device's sequence numbers in order, and a later batch that committed
+        first would make an earlier one look like a retry). Only this thread touches the
+        database; the sender thread only talks HTTP. A failure leaves the unanswered ops pending.
         """
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safecity-push") as sender:
             ops = replica.pending_ops(self.conn, self.batch_size)
-            in_flight = sender.submit(self._send, ops) if ops else None
+            in_flight = sender.submit(self._send, self._encode(ops)) if ops else None
             while in_flight is not None:
+                following = replica.pending_ops(self.conn, self.batch_size, after_seq=ops[-1]["device_seq"])
+                body = self._encode(following) if following else b""
                 answer = in_flight.result()
-                answered = ops
-                ops = replica.pending_ops(self.conn, self.batch_size, after_seq=answered[-1]["device_seq"])
-                in_flight = sender.submit(self._send, ops) if ops else None
-                self._record(answered, answer, summary)
+                in_flight = sender.submit(self._send, body) if following else None
+                self._record(ops, answer, summary)
+                ops = following
 
-    def _send(self, ops: list[dict[str, Any]]) -> Any:
-        return self.request("POST", "/v1/push", body={"ops": ops})
+    @staticmethod
+    def _encode(ops: list[dict[str, Any]]) -> bytes:
+        return gzip.compress(orjson.dumps({"ops": ops}), 1)
+
+    def _send(self, body: bytes) -> Any:
+        return self.request("POST", "/v1/push", content=body)
 
     def _record(self, ops: list[dict[str, Any]], answer: Any, summary: SyncSummary) -> None:
         results = answer.get("results", [])

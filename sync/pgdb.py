@@ -45,7 +45,9 @@ def postgres_ddl() -> list[str]:
     translated = []
     for statement in statements:
         words = set(re.findall(r"\w+", statement.split("(")[0]))
-        if "fts5" in statement or "TRIGGER" in statement or words & skipped:
+        if "fts5" in statement or "TRIGGER" in statement or "sqlite_master" in statement or "PRAGMA" in statement:
+            continue  # the laptop's search, SQLite's own faster checks (migration 3)
+        if words & skipped:
             continue
         statement = re.sub(r"\bINTEGER\b", "BIGINT", statement)
         statement = re.sub(r"\bREAL\b", "DOUBLE PRECISION", statement)
@@ -175,6 +177,8 @@ class PostgresBackend:
                 return
             for statement in postgres_ddl():
                 db.execute(statement)
+            for index in LAPTOP_ONLY["index"]:  # made by an older version, before the laptops' own
+                db.execute(f"DROP INDEX IF EXISTS {index}")
             db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key)"
                        " DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 

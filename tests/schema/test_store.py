@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 
@@ -13,6 +14,7 @@ from schema.db import APPLICATION_ID, _statements, connect
 from schema.errors import DomainError, StoreError
 from schema.ids import uuid7
 from schema.search import fts_text
+from schema.tables import table_info
 from schema.writes import Actor, Writer
 
 
@@ -170,3 +172,35 @@ def test_a_version_1_district_is_migrated_to_the_office_schema_keeping_its_rows(
     assert tuple(row) == ("reminder", "[]", None)
     assert conn.execute("SELECT count(*) FROM lookback_review").fetchone()[0] == 0
     assert "doc_seq" in {r[1] for r in conn.execute("PRAGMA table_info(rectification_order)")}
+
+
+def test_migration_3_checks_the_same_values_as_comparisons(tmp_path):
+    """Every CHECK list becomes comparisons, on a file that already holds rows; the same values
+    are allowed and refused, on the connection that migrated and on one opened afterwards."""
+    path = tmp_path / "v2.db"
+    old = sqlite3.connect(path)
+    old.create_function("fts_text", -1, fts_text, deterministic=True)
+    for migration in migrations.MIGRATIONS[:2]:
+        for statement in _statements(migration):
+            old.execute(statement)
+    old.execute("INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲公司', 'enterprise', 'gas', 'xinhe')")
+    old.execute("INSERT INTO hazard (id, unit_id, area, description, found_at, status) VALUES ('h1', 'u1', 'xinhe', 'x', 't', 'closed')")
+    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    old.execute("PRAGMA user_version = 2")
+    lists = {(name, column): values for name, sql in old.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+             for column, values in re.findall(r"CHECK \((\w+) IN \(([^)]*)\)\)", sql or "")}
+    old.commit()
+    old.close()
+
+    conn = connect(path)
+    assert len(lists) == 18
+    for (table, column), values in lists.items():
+        allowed = tuple(re.findall(r"'([^']*)'", values))
+        assert table_info(conn, table).enums[column] == allowed
+    tables = " ".join(r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table'"))
+    assert " IN (" not in tables
+    for c in (conn, connect(path)):
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            c.execute("UPDATE hazard SET status = 'lost' WHERE id = 'h1'")
+        c.execute("UPDATE hazard SET status = 'void' WHERE id = 'h1'")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
