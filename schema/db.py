@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from schema.bulk import restore_indexes
 from schema.errors import StoreError
 from schema.migrations import MIGRATIONS, SCHEMA_VERSION
 from schema.search import fts_text, is_deferred, rebuild_index
@@ -42,7 +43,8 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout = 30000")
         if migrate:
             _migrate(conn, path)
-            if is_deferred(conn):  # a large pull stopped before it re-indexed
+            restore_indexes(conn)  # a large pull stopped before it rebuilt them
+            if is_deferred(conn):
                 rebuild_index(conn)
     except sqlite3.DatabaseError as err:
         raise StoreError(f"cannot open {path} as a SafeCity database: {err}") from None

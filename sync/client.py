@@ -165,20 +165,35 @@ class SyncClient:
         summary.skew_ms = max(summary.skew_ms, int(answer.get("skew_ms") or 0))
 
     def pull(self, summary: SyncSummary) -> None:
-        """Fetch pages after the local cursor until the server has no more."""
-        while True:
-            cursor = int(get_meta(self.conn, "cursor", "0") or 0)
-            params = {"cursor": cursor, "limit": self.page_size, "scope": get_meta(self.conn, "scope_key", "")}
-            if get_meta(self.conn, "snapshot_complete") == "1":
-                params["own"] = "skip"  # our own changes came back in the push results
-            page = self.request("GET", "/v1/pull", complete=_page_is_whole, params=params)
-            if page.get("reset"):
-                replica.reset_scope(self.conn, page["scope"])
-                continue
-            summary.pulled += replica.apply_page(self.conn, page)
-            if not page.get("more"):
-                replica.finish_pull(self.conn)
-                return
+        """Fetch pages after the local cursor until the server has no more.
+
+        Pipelined: page N+1 is fetched (by the sender thread, HTTP only) while this thread
+        applies page N; each page carries the cursor the next one starts from. The local cursor
+        only moves as a page is applied, so stopping anywhere resumes from the last one applied.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safecity-pull") as fetcher:
+            next_page = fetcher.submit(self._fetch, self._pull_params(int(get_meta(self.conn, "cursor", "0") or 0)))
+            while True:
+                page = next_page.result()
+                if page.get("reset"):
+                    replica.reset_scope(self.conn, page["scope"])
+                    next_page = fetcher.submit(self._fetch, self._pull_params(0))
+                    continue
+                if page.get("more"):
+                    next_page = fetcher.submit(self._fetch, self._pull_params(int(page["cursor"])))
+                summary.pulled += replica.apply_page(self.conn, page)
+                if not page.get("more"):
+                    replica.finish_pull(self.conn)
+                    return
+
+    def _pull_params(self, cursor: int) -> dict[str, Any]:
+        params = {"cursor": cursor, "limit": self.page_size, "scope": get_meta(self.conn, "scope_key", "")}
+        if get_meta(self.conn, "snapshot_complete") == "1":
+            params["own"] = "skip"  # our own changes came back in the push results
+        return params
+
+    def _fetch(self, params: dict[str, Any]) -> Any:
+        return self.request("GET", "/v1/pull", complete=_page_is_whole, params=params)
 
     def sync(self) -> SyncSummary:
         """Push then pull once; records when it last succeeded."""

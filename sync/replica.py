@@ -21,11 +21,13 @@ from typing import Any
 
 import orjson
 
-from schema import clock, search
+from schema import bulk, clock, search
 from schema.db import get_meta, set_meta, transaction
+from schema.tables import POLICIES
 
 BULK_ROWS = 1000
-"""A page this large is written without per-row search indexing; `finish_pull` re-indexes once."""
+"""A page this large is written without per-row search indexing (and, while the snapshot is
+being taken, without its tables' secondary indexes); `finish_pull` builds them once."""
 
 
 
@@ -148,6 +150,8 @@ def apply_page(conn: sqlite3.Connection, page: dict[str, Any]) -> int:
     with _server_copy(conn):
         if page.get("count", 0) >= BULK_ROWS:
             search.defer_indexing(conn)
+            if get_meta(conn, "snapshot_complete") != "1":  # filling the tables: index them once at the end
+                bulk.defer_indexes(conn, [t for t in page.get("tables", {}) if t in POLICIES])
         pending = _pending_fields(conn, [row[data["columns"].index("id")] for table, data in page.get("tables", {}).items()
                                          if table != "event" for row in data["rows"]]
                                   + [row_id for _table, row_id in page.get("deleted", [])])
@@ -173,6 +177,7 @@ def finish_pull(conn: sqlite3.Connection) -> None:
     if get_meta(conn, "snapshot_complete") != "1":
         with transaction(conn):
             set_meta(conn, "snapshot_complete", "1")
+    bulk.restore_indexes(conn)
     if search.is_deferred(conn):  # a bulk pull: re-index once, refresh the planner's statistics
         search.rebuild_index(conn)
         conn.execute("PRAGMA optimize")

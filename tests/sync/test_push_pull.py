@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from schema.db import connect, get_meta, set_meta, transaction
+from sync import replica
 from sync.client import ServerUnreachable
 
 
@@ -99,3 +101,33 @@ def test_the_cursor_only_moves_forward(district):
         b.sync()
         cursors.append(int(b.conn.execute("SELECT value FROM meta WHERE key = 'cursor'").fetchone()[0]))
     assert cursors == sorted(cursors) and len(set(cursors)) == 3
+
+
+def _indexes(conn) -> set[str]:  # type: ignore[no-untyped-def]
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
+def test_a_large_snapshot_ends_with_every_index(district):
+    office = district.laptop("office", role="supervisor", areas=())
+    assert district.server_count("SELECT count(*) FROM row_meta") >= replica.BULK_ROWS  # the bulk path was taken
+    assert _indexes(office.conn) == _indexes(connect(":memory:"))
+    assert get_meta(office.conn, "deferred_indexes") is None
+    plan = office.conn.execute("EXPLAIN QUERY PLAN SELECT id FROM hazard WHERE area = 'xinhe' AND status = 'reported'")
+    assert "hazard_by_area_status_deadline" in " ".join(str(tuple(r)) for r in plan)
+
+
+def test_a_snapshot_stopped_after_its_first_page_is_repaired_when_the_file_is_opened(district, tmp_path):
+    token = district.user("office", role="supervisor", areas=())
+    auth = district.store.authenticate(token)
+    path = tmp_path / "stopped.db"
+    conn = connect(path)
+    with transaction(conn):
+        set_meta(conn, "device_id", auth.device_id)
+    page = district.store.pull(auth, cursor=0, limit=2000, scope_key=auth.scope_key())
+    assert page["more"]
+    replica.apply_page(conn, page)  # then the laptop loses power
+    assert "hazard_by_area_status_deadline" not in _indexes(conn)
+    conn.close()
+    reopened = connect(path)
+    assert _indexes(reopened) == _indexes(connect(":memory:"))
+    assert get_meta(reopened, "deferred_indexes") is None
