@@ -23,7 +23,7 @@ import orjson
 from schema import clock
 from schema.errors import DomainError
 from schema.ids import uuid7
-from schema.tables import POLICIES, Policy, reference_info, validate_fields
+from schema.tables import POLICIES, Policy, reference_info, valid_rows, validate_fields
 from schema.writes import utc_now
 from sync.accounts import DeviceAuth
 from sync.merge import Decision, FieldStamp, Op, decide
@@ -50,21 +50,30 @@ def parse_ops(body: Any) -> list[tuple[Op, dict[str, Any]]]:
         raise PayloadError("a push is a JSON object with a list 'ops'")
     parsed = []
     for index, raw in enumerate(body["ops"]):
-        if not isinstance(raw, dict):
+        if type(raw) is not dict:
             raise PayloadError(f"op {index} is not an object")
-        for name, kind in _OP_FIELDS.items():
-            value = raw.get(name)
-            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                raise PayloadError(f"op {index}: '{name}' must be {kind.__name__}")
-        if raw["device_seq"] < 1:
-            raise PayloadError(f"op {index}: device_seq starts at 1")
-        old = raw.get("old") or {}
-        if not isinstance(old, dict):
-            raise PayloadError(f"op {index}: 'old' must be an object")
+        get = raw.get
+        old = get("old") or {}
+        # One test for the usual, well-formed op; `_malformed` says what is wrong with another.
+        if not (type(get("op_id")) is str and type(get("device_seq")) is int and type(get("hlc")) is int
+                and type(get("table")) is str and type(get("pk")) is str and type(get("action")) is str
+                and type(get("fields")) is dict and type(get("base_version")) is int
+                and raw["device_seq"] >= 1 and type(old) is dict):
+            _malformed(index, raw)
         op = Op(raw["op_id"], raw["device_seq"], raw["hlc"], raw["table"], raw["pk"], raw["action"],
-                raw["fields"], raw["base_version"], str(raw.get("actor") or ""), str(raw.get("at") or ""))
+                raw["fields"], raw["base_version"], str(get("actor") or ""), str(get("at") or ""))
         parsed.append((op, old))
     return parsed
+
+
+def _malformed(index: int, raw: dict[str, Any]) -> None:
+    for name, kind in _OP_FIELDS.items():
+        value = raw.get(name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise PayloadError(f"op {index}: '{name}' must be {kind.__name__}")
+    if raw["device_seq"] < 1:
+        raise PayloadError(f"op {index}: device_seq starts at 1")
+    raise PayloadError(f"op {index}: 'old' must be an object")
 
 
 @dataclass
@@ -75,6 +84,8 @@ class _Batch:
     hlc: int
     now: str
     parent_areas: dict[tuple[str, str], str | None]
+    checked: set[str]
+    """Creates whose fields already passed `valid_rows` (op ids)."""
     creates: list[tuple[Op, dict[str, Any], str | None, int, dict[str, Any]]] = field(default_factory=list)
     """New rows waiting to be written together (a push is mostly new records)."""
 
@@ -134,7 +145,7 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
         counter = db.read_counter()
         device = db.one("SELECT last_seq FROM device WHERE id = ?", (auth.device_id,))
         last_seq = device["last_seq"] if device else 0
-        batch = _Batch(db, auth, counter, _server_hlc(db), utc_now(), _parent_areas(db, ops))
+        batch = _Batch(db, auth, counter, _server_hlc(db), utc_now(), _parent_areas(db, ops), _checked_creates(ops))
         for op, old in ops:
             if op.device_seq <= last_seq:
                 batch.flush()
@@ -169,6 +180,23 @@ def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tu
             for row_id, area in db.rows(f"SELECT id, area FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
                 found[(table, row_id)] = area
     return found
+
+
+def _checked_creates(ops: list[tuple[Op, dict[str, Any]]]) -> set[str]:
+    """The creates of this batch whose fields pass the table's rules, checked a column at a
+    time per table and field set (the area of a child row is derived later, not checked here)."""
+    groups: dict[tuple[str, frozenset[str]], list[Op]] = {}
+    for op, _old in ops:
+        policy = POLICIES.get(op.table)
+        if op.action == "create" and policy is not None:
+            names = op.fields.keys() - {"area"} if policy.area_from else op.fields.keys()
+            groups.setdefault((op.table, frozenset(names)), []).append(op)
+    checked: set[str] = set()
+    for (table, names), group in groups.items():
+        derived = frozenset({"area"}) if POLICIES[table].area_from else frozenset()
+        if valid_rows(reference_info(table), names, [op.fields for op in group], derived=derived):
+            checked.update(op.op_id for op in group)
+    return checked
 
 
 def _server_hlc(db: ServerDb) -> int:
@@ -206,7 +234,7 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
             meta = b.db.one("SELECT area, deleted, stamps FROM row_meta WHERE table_name = ? AND row_id = ?",
                             (op.table, op.pk))
         area = _authorize(b, policy, op, meta)
-        if op.action != "delete":
+        if op.action != "delete" and op.op_id not in b.checked:
             creating = op.action == "create"
             validate_fields(reference_info(op.table), op.table, op.fields, creating=creating,
                             derived=frozenset({"area"}) if policy.area_from else frozenset())

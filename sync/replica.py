@@ -17,6 +17,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -212,10 +213,13 @@ def _upsert(conn: sqlite3.Connection, table: str, columns: list[str], rows: list
         return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
                 f" ON CONFLICT (id) {conflict}")
 
-    plain, held = [], []
-    for row in rows:
-        values = tuple(row[i] for i in keep)
-        (held if values[id_index] in pending else plain).append(values)
+    if len(keep) < len(columns):  # a newer server's columns this version does not know yet
+        pick = itemgetter(*keep)
+        rows = [pick(row) for row in rows]
+    plain, held = rows, []
+    if pending:
+        plain = [values for values in rows if values[id_index] not in pending]
+        held = [values for values in rows if values[id_index] in pending]
     if plain:
         conn.executemany(statement(set()), plain)
     for values in held:

@@ -131,3 +131,19 @@ def test_a_snapshot_stopped_after_its_first_page_is_repaired_when_the_file_is_op
     reopened = connect(path)
     assert _indexes(reopened) == _indexes(connect(":memory:"))
     assert get_meta(reopened, "deferred_indexes") is None
+
+
+def test_a_page_from_a_newer_server_applies_without_the_columns_this_version_lacks(district, tmp_path):
+    token = district.user("office", role="supervisor", areas=())
+    auth = district.store.authenticate(token)
+    conn = connect(tmp_path / "older.db")
+    with transaction(conn):
+        set_meta(conn, "device_id", auth.device_id)
+    page = district.store.pull(auth, cursor=0, limit=10_000, scope_key=auth.scope_key())
+    hazards = page["tables"]["hazard"]
+    hazards["columns"] = [*hazards["columns"], "photo_url"]
+    hazards["rows"] = [[*row, "https://example.org/p.jpg"] for row in hazards["rows"]]
+    replica.apply_page(conn, page)
+    (hazard_id, description) = hazards["rows"][0][0], hazards["rows"][0][hazards["columns"].index("description")]
+    assert conn.execute("SELECT description FROM hazard WHERE id = ?", (hazard_id,)).fetchone()[0] == description
+    assert conn.execute("SELECT count(*) FROM hazard").fetchone()[0] == len(hazards["rows"])
