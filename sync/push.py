@@ -214,7 +214,10 @@ def _stored_result(db: ServerDb, auth: DeviceAuth, op: Op) -> dict[str, Any]:
     conflicts = [r["id"] for r in db.all("SELECT id FROM conflict WHERE op_id = ?", (op.op_id,))]
     if conflicts:
         result["conflicts"] = conflicts
-    if auth.may_see(event["area"]):
+    if event["status"] == "rejected":
+        return result  # as first answered: a refused op gets no row (it may be outside the device's areas)
+    meta = db.one("SELECT area FROM row_meta WHERE table_name = ? AND row_id = ?", (op.table, op.pk))
+    if meta is not None and auth.may_see(meta["area"]):
         _describe_row(db, result, op, event["row_version"])
     return result
 

@@ -75,7 +75,7 @@ def record_results(conn: sqlite3.Connection, ops: list[dict[str, Any]], results:
         elif "version" in result and op["action"] != "delete" and not (op["action"] == "create" and result["version"] == 1):
             # A new row is version 1 on the server, as its local copy was written (`schema.writes`).
             versions.append((op, result["version"]))
-    with transaction(conn):
+    with _server_copy(conn):  # rows the server sent are written as pulled rows are
         _mark_results(conn, results)
         pending = _pending_fields(conn, [r["id"] for rows in rows_to_apply.values() for r in rows]
                                   + [op["pk"] for op, _version in versions])

@@ -135,3 +135,20 @@ def test_a_refused_op_between_applied_ones_gets_its_own_result(district):
     assert "pending" not in a.statuses()
     assert [a.hazard(i)["row_version"] for i in ids] == [1, 1, 1, 1]
     assert [district.server_hazard(i)["row_version"] for i in (ids[0], ids[1], ids[3])] == [1, 1, 1]
+
+
+def test_a_retried_push_of_a_refused_edit_brings_no_row_from_outside_the_areas(district):
+    """Found by the model: the stored answer to a refused op used to carry the server's row, so a
+    duplicated push wrote a hazard of another town onto the laptop (and failed on its unit)."""
+    a = district.laptop("insp.a", areas=("chadian",))
+    hazard_id = a.conn.execute("SELECT id FROM hazard WHERE area = 'chadian' AND status IN ('reported', 'rectifying')").fetchone()[0]
+    a.edit(hazard_id, location="东门")
+    district.move("insp.a", ["xinhe"])
+    assert a.sync().rejected == 1  # and the reset forgot chadian, but kept this hazard: its edit was refused
+    a.edit(hazard_id, location="西门")
+    a.transport.plan = ["duplicate"]  # the push arrives twice: the second is answered from stored results
+    summary = a.sync()
+    assert summary.rejected == 1
+    assert a.hazard(hazard_id)["location"] == "西门"
+    assert "pending" not in a.statuses()
+    assert district.server_hazard(hazard_id)["location"] != "西门"
