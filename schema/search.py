@@ -64,9 +64,9 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     a big snapshot, because FTS5 then builds one segment instead of merging many)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("DELETE FROM hazard_fts")
+        conn.execute("INSERT INTO hazard_fts (hazard_fts) VALUES ('delete-all')")  # contentless: no DELETE
         conn.execute("INSERT INTO hazard_fts (rowid, body) SELECT rowid, fts_text(description, location, rectifier) FROM hazard")
-        conn.execute("DELETE FROM unit_fts")
+        conn.execute("INSERT INTO unit_fts (unit_fts) VALUES ('delete-all')")
         conn.execute("INSERT INTO unit_fts (rowid, body) SELECT rowid, fts_text(name, name_en, address, uscc) FROM unit")
         conn.execute("DELETE FROM meta WHERE key = ?", (DEFERRED,))
     except BaseException:

@@ -71,7 +71,7 @@ class SyncClient:
     """Pushes and pulls one laptop database against one district server."""
 
     def __init__(self, conn: sqlite3.Connection, http: httpx.Client, *, token: str, batch_size: int = 2000,
-                 page_size: int = 5000, attempts: int = 5, base_delay: float = 0.2,
+                 page_size: int = 10000, attempts: int = 5, base_delay: float = 0.2,
                  sleep: Callable[[float], None] = time.sleep):
         self.conn = conn
         self.http = http

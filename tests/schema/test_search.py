@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
+from schema import migrations
+from schema.db import APPLICATION_ID, _statements, connect
 from schema.hazards import add_hazard, local_rules
 from schema.queries import HazardFilter, list_hazards, list_units
-from schema.search import match_expression
+from schema.search import defer_indexing, fts_text, match_expression, rebuild_index
+from schema.writes import Writer, local_actor
 from tests.conftest import TODAY
 
 
@@ -16,7 +21,7 @@ def search(conn, text: str) -> list[str]:
 
 @pytest.fixture
 def hazards(writer, unit_id, district):
-    district.execute("DELETE FROM hazard_fts")  # only our own hazards below
+    district.execute("INSERT INTO hazard_fts (hazard_fts) VALUES ('delete-all')")  # only our own hazards below
     for text in ("消防通道堵塞", "安全出口标志损坏 exit sign broken", "Forklift driver unlicensed"):
         add_hazard(writer, unit_id=unit_id, description=text, today=TODAY)
     return district
@@ -54,3 +59,43 @@ def test_match_expression_quotes_every_term():
 def test_units_are_searchable_in_chinese(district):
     names = [u["name"] for u in list_units(district, search="化工")]
     assert names and all("化工" in n for n in names)
+
+
+def test_a_deleted_hazard_leaves_the_index_and_the_others_stay(hazards, writer, unit_id):
+    twin = add_hazard(writer, unit_id=unit_id, description="消防栓缺水", today=TODAY)
+    gone = hazards.execute("SELECT id FROM hazard WHERE description = '消防通道堵塞'").fetchone()[0]
+    hazards.execute("DELETE FROM hazard WHERE id = ?", (gone,))  # as a pulled tombstone removes it
+    assert search(hazards, "消防") == ["消防栓缺水"]
+    writer.update("hazard", twin, {"location": "北门"})
+    assert search(hazards, "消防 北门") == ["消防栓缺水"]
+
+
+def test_the_index_rebuilt_after_a_large_pull_finds_and_forgets_as_before(hazards, writer):
+    defer_indexing(hazards)
+    hidden = add_hazard(writer, unit_id=hazards.execute("SELECT id FROM unit LIMIT 1").fetchone()[0],
+                        description="配电箱未接地", today=TODAY)
+    assert search(hazards, "接地") == []  # written while indexing stood down
+    rebuild_index(hazards)
+    assert search(hazards, "接地") == ["配电箱未接地"]
+    writer.update("hazard", hidden, {"description": "配电箱已整改"})
+    assert search(hazards, "接地") == [] and search(hazards, "整改") == ["配电箱已整改"]
+
+
+def test_a_file_from_before_the_index_only_search_is_migrated_and_searchable(tmp_path):
+    path = tmp_path / "v3.db"
+    old = sqlite3.connect(path)
+    old.create_function("fts_text", -1, fts_text, deterministic=True)
+    for migration in migrations.MIGRATIONS[:3]:
+        for statement in _statements(migration):
+            old.execute(statement)
+    old.execute("INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲化工公司', 'enterprise', 'gas', 'xinhe')")
+    old.execute("INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', '消防通道堵塞', 't')")
+    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    old.execute("PRAGMA user_version = 3")
+    old.commit()
+    old.close()
+    conn = connect(path)
+    assert conn.execute("SELECT count(*) FROM hazard_fts WHERE hazard_fts MATCH '\"消 防\"'").fetchone()[0] == 1
+    assert [u["name"] for u in list_units(conn, search="化工")] == ["甲化工公司"]
+    Writer(conn, local_actor(conn)).update("hazard", "h1", {"description": "配电室积水"})
+    assert conn.execute("SELECT count(*) FROM hazard_fts WHERE hazard_fts MATCH '\"消 防\"'").fetchone()[0] == 0
