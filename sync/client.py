@@ -167,7 +167,7 @@ class SyncClient:
     def pull(self, summary: SyncSummary) -> None:
         """Fetch pages after the local cursor until the server has no more.
 
-        Pipelined: page N+1 is fetched (by the sender thread, HTTP only) while this thread
+        Pipelined: page N+1 is fetched (by the fetcher thread, HTTP only) while this thread
         applies page N; each page carries the cursor the next one starts from. The local cursor
         only moves as a page is applied, so stopping anywhere resumes from the last one applied.
         """
