@@ -60,6 +60,19 @@ def postgres_ddl() -> list[str]:
     return translated
 
 
+COPY_FROM = 100
+"""Rows from which `many` copies instead of inserting row by row."""
+
+
+@cache
+def _copy_target(sql: str) -> tuple[str, str, str] | None:
+    """(table, columns, tail) of `INSERT INTO table (columns) VALUES (?, ..., ?)[ ON CONFLICT DO
+    NOTHING]`, or None for any other statement (constants, an upsert)."""
+    match = re.fullmatch(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*\)( ON CONFLICT DO NOTHING)?",
+                         sql.strip())
+    return (match[1], match[2], match[3] or "") if match else None
+
+
 @cache
 def _pg(sql: str) -> str:
     """`?` parameters to psycopg's `%s` (and a literal `%` doubled)."""
@@ -105,10 +118,31 @@ class PgServerDb:
             return cur.rowcount
 
     def many(self, sql: str, seq: Sequence[Sequence[Any]]) -> None:
+        """Run `sql` once per parameter row. A plain INSERT of every column it names (no
+        constants, no ON CONFLICT) goes through COPY: PostgreSQL's bulk path, one stream for the
+        lot instead of one statement per row."""
         if not seq:
             return
+        target = _copy_target(sql)
+        in_transaction = getattr(self._local, "conn", None) is not None
         with self._conn() as conn, conn.cursor() as cur:
-            cur.executemany(_pg(sql), seq)
+            if target is None or len(seq) < COPY_FROM or (target[2] and not in_transaction):
+                cur.executemany(_pg(sql), seq)
+                return
+            table, columns, tail = target
+            if not tail:
+                with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in seq:
+                        copy.write_row(row)
+                return
+            # ON CONFLICT ...: copy into a staging table of this transaction, then one INSERT.
+            stage = f"stage_{table}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
+            cur.execute(f"TRUNCATE {stage}")
+            with cur.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+                for row in seq:
+                    copy.write_row(row)
+            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}{tail}")
 
     @contextmanager
     def transaction(self) -> Iterator[PgServerDb]:

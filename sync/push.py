@@ -120,16 +120,15 @@ class _Batch:
                 result.pop("version", None)
             else:
                 taken.add((op.table, op.pk))
-                rows.setdefault((op.table, tuple(op.fields)), []).append([op.pk, *op.fields.values()])
-                metas.append((op.table, op.pk, self.position(), area, self.auth.device_id))
+                rows.setdefault((op.table, tuple(op.fields)), []).append([op.pk, *op.fields.values(), 1])
+                metas.append((op.table, op.pk, self.position(), area, 0, "{}", self.auth.device_id))
             events.append(_event_row(self, op, old, stamp, area if status == "applied" else None, status, reason, 1))
         for (table, columns), values in rows.items():
-            names = ["id", *columns]
-            self.db.many(f"INSERT INTO {table} ({', '.join(names)}, row_version)"
-                         f" VALUES ({', '.join('?' * len(names))}, 1)", values)
+            names = ["id", *columns, "row_version"]
+            self.db.many(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
         # A field set at creation has no stamp: nobody else can have seen the row before it existed.
         self.db.many("INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
-                     " VALUES (?, ?, ?, ?, 0, '{}', ?)", metas)
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)", metas)
         self.db.many(_EVENT_INSERT, events)
 
 

@@ -155,3 +155,30 @@ def test_a_version_1_postgres_district_is_migrated_in_place(pg_url, monkeypatch)
         assert store.db().one("SELECT count(*) AS n FROM lookback_review")["n"] == 0
     finally:
         store.close()
+
+
+def test_a_large_batch_is_copied_in_and_an_existing_event_is_left_alone(district):
+    """Batches of COPY_FROM rows or more go through COPY (events through a staging table, so ON
+    CONFLICT DO NOTHING still holds): every row once, a duplicated request doubles nothing."""
+    from sync.pgdb import COPY_FROM
+
+    a = district.laptop("insp.a")
+    a.client.batch_size = 1000
+    unit_id = district.unit_in("xinhe")
+    ids = [a.add(unit_id, f"隐患 {n}") for n in range(COPY_FROM + 50)]
+    a.transport.plan = ["duplicate"]
+    assert a.sync().pushed == len(ids)
+    marks = ", ".join("?" * len(ids))
+    assert district.server_count(f"SELECT count(*) FROM hazard WHERE id IN ({marks})", *ids) == len(ids)
+    assert district.server_count(f"SELECT count(*) FROM row_meta WHERE row_id IN ({marks})", *ids) == len(ids)
+    assert district.server_count(f"SELECT count(DISTINCT row_id) FROM event WHERE row_id IN ({marks})", *ids) == len(ids)
+
+    db = district.store.db()
+    columns = db.columns("event")
+    events = db.rows(f"SELECT {', '.join(columns)} FROM event WHERE row_id IN ({marks})", ids)
+    seq = columns.index("device_seq")
+    fresh = [(f"copy-{n}", *row[1:seq], 10**6 + n, *row[seq + 1:]) for n, row in enumerate(events[:COPY_FROM])]
+    with db.transaction():
+        db.many(f"INSERT INTO event ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
+                [*fresh, events[0]])
+    assert district.server_count("SELECT count(*) FROM event WHERE id LIKE 'copy-%'") == COPY_FROM
