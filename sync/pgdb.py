@@ -117,6 +117,10 @@ class PgServerDb:
             cur.execute(_pg(sql), params)
             return cur.rowcount
 
+    def rows_by_id(self, table: str, columns: Sequence[str], ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """`columns` of the rows of `table` whose id is one of `ids`: one array parameter."""
+        return self.rows(f"SELECT {', '.join(columns)} FROM {table} WHERE id = ANY(?)", [list(ids)]) if ids else []
+
     def many(self, sql: str, seq: Sequence[Sequence[Any]]) -> None:
         """Run `sql` once per parameter row. A plain INSERT of every column it names (no
         constants, no ON CONFLICT) goes through COPY: PostgreSQL's bulk path, one stream for the

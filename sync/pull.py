@@ -28,7 +28,6 @@ TABLE_ORDER = ("area", "holiday", "checklist", "criterion", "unit", "responsibil
 synced table must be here (a test checks): a table left out would never reach a laptop."""
 
 MAX_PAGE = 10_000
-CHUNK = 500
 
 
 def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None,
@@ -71,12 +70,7 @@ def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: 
         if not ids or (table not in POLICIES and table != "event"):
             continue
         columns = db.columns(table)
-        rows: list[tuple[Any, ...]] = []
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            rows.extend(db.rows(f"SELECT {', '.join(columns)} FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
-                                chunk))
-        tables[table] = {"columns": columns, "rows": rows}
+        tables[table] = {"columns": columns, "rows": db.rows_by_id(table, columns, ids)}
     return {
         "cursor": entries[-1][2] if entries else cursor,
         "more": len(entries) == limit,

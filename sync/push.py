@@ -106,10 +106,7 @@ class _Batch:
         for op, *_ in pending:
             by_table.setdefault(op.table, []).append(op.pk)
         for table, pks in by_table.items():
-            for start in range(0, len(pks), 500):
-                chunk = pks[start:start + 500]
-                taken.update((table, r[0]) for r in self.db.rows(
-                    f"SELECT id FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+            taken.update((table, r[0]) for r in self.db.rows_by_id(table, ["id"], pks))
         rows: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
         metas, events = [], []
         for op, old, area, stamp, result in pending:
@@ -173,11 +170,8 @@ def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tu
             wanted.setdefault(parent_table, set()).add(str(op.fields.get(column)))
     found: dict[tuple[str, str], str | None] = {}
     for table, ids in wanted.items():
-        chunk_ids = sorted(ids)
-        for start in range(0, len(chunk_ids), 500):
-            chunk = chunk_ids[start:start + 500]
-            for row_id, area in db.rows(f"SELECT id, area FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
-                found[(table, row_id)] = area
+        for row_id, area in db.rows_by_id(table, ["id", "area"], sorted(ids)):
+            found[(table, row_id)] = area
     return found
 
 

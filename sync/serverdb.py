@@ -105,6 +105,15 @@ class ServerDb:
     def many(self, sql: str, seq: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, seq)
 
+    def rows_by_id(self, table: str, columns: Sequence[str], ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """`columns` of the rows of `table` whose id is one of `ids` (any number of them)."""
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), 500):  # SQLite binds at most 32,766 parameters
+            chunk = ids[start:start + 500]
+            found += self.rows(f"SELECT {', '.join(columns)} FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
+                               chunk)
+        return found
+
     @contextmanager
     def transaction(self) -> Iterator[ServerDb]:
         with transaction(self.conn):
