@@ -90,10 +90,13 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     if suffix == ".xlsx":
         from openpyxl import load_workbook
         try:
-            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+            book = load_workbook(path, read_only=True, data_only=True)
         except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
             raise DomainError(f"{path.name} is not a readable .xlsx workbook ({type(err).__name__})") from None
-        table = [list(r) for r in sheet.iter_rows(values_only=True)]
+        try:  # a read-only workbook keeps its file open until closed
+            table = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
     elif suffix == ".csv":
         raw = path.read_bytes()
         for encoding in ("utf-8-sig", "gb18030"):
