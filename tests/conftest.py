@@ -115,3 +115,25 @@ def server_target(request, tmp_path):
     url, schema = postgres_schema_url()
     yield url
     drop_postgres_schema(schema)
+
+
+def database_at_version(path: Path, version: int, *rows: str) -> None:
+    """A SafeCity file as a release with schema `version` left it, holding `rows` (INSERTs):
+    what a migration test opens with today's code."""
+    import sqlite3
+
+    from schema.db import APPLICATION_ID, _statements
+    from schema.migrations import MIGRATIONS
+    from schema.search import fts_text
+
+    old = sqlite3.connect(path)
+    old.create_function("fts_text", -1, fts_text, deterministic=True)
+    for migration in MIGRATIONS[:version]:
+        for statement in _statements(migration):
+            old.execute(statement)
+    for statement in rows:
+        old.execute(statement)
+    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    old.execute(f"PRAGMA user_version = {version}")
+    old.commit()
+    old.close()

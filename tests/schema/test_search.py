@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from schema import migrations
-from schema.db import APPLICATION_ID, _statements, connect
+from schema.db import connect
 from schema.hazards import add_hazard, local_rules
 from schema.queries import HazardFilter, list_hazards, list_units
-from schema.search import defer_indexing, fts_text, match_expression, rebuild_index
+from schema.search import defer_indexing, match_expression, rebuild_index
 from schema.writes import Writer, local_actor
-from tests.conftest import TODAY
+from tests.conftest import TODAY, database_at_version
 
 
 def search(conn, text: str) -> list[str]:
@@ -83,17 +80,11 @@ def test_the_index_rebuilt_after_a_large_pull_finds_and_forgets_as_before(hazard
 
 def test_a_file_from_before_the_index_only_search_is_migrated_and_searchable(tmp_path):
     path = tmp_path / "v3.db"
-    old = sqlite3.connect(path)
-    old.create_function("fts_text", -1, fts_text, deterministic=True)
-    for migration in migrations.MIGRATIONS[:3]:
-        for statement in _statements(migration):
-            old.execute(statement)
-    old.execute("INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲化工公司', 'enterprise', 'gas', 'xinhe')")
-    old.execute("INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', '消防通道堵塞', 't')")
-    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    old.execute("PRAGMA user_version = 3")
-    old.commit()
-    old.close()
+    database_at_version(
+        path, 3,
+        "INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲化工公司', 'enterprise', 'gas', 'xinhe')",
+        "INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', '消防通道堵塞', 't')",
+    )
     conn = connect(path)
     assert conn.execute("SELECT count(*) FROM hazard_fts WHERE hazard_fts MATCH '\"消 防\"'").fetchone()[0] == 1
     assert [u["name"] for u in list_units(conn, search="化工")] == ["甲化工公司"]

@@ -10,12 +10,12 @@ import uuid
 import pytest
 
 from schema import migrations
-from schema.db import APPLICATION_ID, _statements, connect
+from schema.db import connect
 from schema.errors import DomainError, StoreError
 from schema.ids import uuid7
-from schema.search import fts_text
 from schema.tables import table_info
 from schema.writes import Actor, Writer
+from tests.conftest import database_at_version
 
 
 def test_new_database_is_wal_with_foreign_keys(fresh_db):
@@ -155,17 +155,12 @@ def test_device_sequence_survives_reopening(district_path):
 def test_a_version_1_district_is_migrated_to_the_office_schema_keeping_its_rows(tmp_path):
     """Regression guard for migration 2 (the office's work): columns are added, nothing is lost."""
     path = tmp_path / "v1.db"
-    old = sqlite3.connect(path)
-    old.create_function("fts_text", -1, fts_text, deterministic=True)
-    for statement in _statements(migrations.MIGRATIONS[0]):
-        old.execute(statement)
-    old.execute("INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲公司', 'enterprise', 'gas', 'xinhe')")
-    old.execute("INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', 'x', 't')")
-    old.execute("INSERT INTO escalation (id, hazard_id, area, level) VALUES ('e1', 'h1', 'xinhe', 'reminder')")
-    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    old.execute("PRAGMA user_version = 1")
-    old.commit()
-    old.close()
+    database_at_version(
+        path, 1,
+        "INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲公司', 'enterprise', 'gas', 'xinhe')",
+        "INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', 'x', 't')",
+        "INSERT INTO escalation (id, hazard_id, area, level) VALUES ('e1', 'h1', 'xinhe', 'reminder')",
+    )
     conn = connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
     row = conn.execute("SELECT level, persons, unit_id FROM escalation WHERE id = 'e1'").fetchone()
@@ -178,18 +173,15 @@ def test_migration_3_checks_the_same_values_as_comparisons(tmp_path):
     """Every CHECK list becomes comparisons, on a file that already holds rows; the same values
     are allowed and refused, on the connection that migrated and on one opened afterwards."""
     path = tmp_path / "v2.db"
+    database_at_version(
+        path, 2,
+        "INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲公司', 'enterprise', 'gas', 'xinhe')",
+        "INSERT INTO hazard (id, unit_id, area, description, found_at, status)"
+        " VALUES ('h1', 'u1', 'xinhe', 'x', 't', 'closed')",
+    )
     old = sqlite3.connect(path)
-    old.create_function("fts_text", -1, fts_text, deterministic=True)
-    for migration in migrations.MIGRATIONS[:2]:
-        for statement in _statements(migration):
-            old.execute(statement)
-    old.execute("INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲公司', 'enterprise', 'gas', 'xinhe')")
-    old.execute("INSERT INTO hazard (id, unit_id, area, description, found_at, status) VALUES ('h1', 'u1', 'xinhe', 'x', 't', 'closed')")
-    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    old.execute("PRAGMA user_version = 2")
     lists = {(name, column): values for name, sql in old.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
              for column, values in re.findall(r"CHECK \((\w+) IN \(([^)]*)\)\)", sql or "")}
-    old.commit()
     old.close()
 
     conn = connect(path)
