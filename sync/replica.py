@@ -101,11 +101,10 @@ def _mark_results(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> No
             run.clear()
 
     for r in results:
-        if r["status"] == "applied" and not r.get("reason") and (not run or r["device_seq"] == run[-1] + 1):
-            run.append(r["device_seq"])
-            continue
-        close_run()
-        if r["status"] == "applied" and not r.get("reason"):
+        plain = r["status"] == "applied" and not r.get("reason")
+        if run and not (plain and r["device_seq"] == run[-1] + 1):
+            close_run()
+        if plain:
             run.append(r["device_seq"])
         else:
             others.append((r["status"], r.get("reason"), r["op_id"]))
