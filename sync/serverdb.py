@@ -19,6 +19,7 @@ is written once for every backend.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from schema.db import connect, transaction
+
+log = logging.getLogger("safecity.server")
 
 SERVER_TABLES = [
     """CREATE TABLE IF NOT EXISTS account (
@@ -185,10 +188,10 @@ class Checkpointer:
     """Copies the write-ahead log back into the database file, off the request path.
 
     SQLite's automatic checkpoint runs inside whichever commit crosses its threshold: one push
-    in every few waited for the copy and two fsyncs (a third of the time of a 100,000-hazard
-    push). The serving connections turn it off and this thread checkpoints after writes,
-    PASSIVE (it never blocks a reader or a writer), at most every `interval` seconds.
-    Nothing is less durable: a commit is in the WAL either way.
+    in every few waits for the copy and two fsyncs (with checkpoints off altogether, the server's
+    part of a 100,000-hazard push took 4.9 s instead of 6.5 s). The serving connections turn it
+    off and this thread checkpoints after writes, PASSIVE (it never blocks a reader or a writer),
+    at most every `interval` seconds. Nothing is less durable: a commit is in the WAL either way.
     """
 
     def __init__(self, path: Path, interval: float = 0.5):
@@ -207,7 +210,10 @@ class Checkpointer:
                 if self._stopping:
                     break
                 self.wake.clear()
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as err:  # the next write tries again; the WAL only grows meanwhile
+                    log.warning("WAL checkpoint failed: %s", err)
                 time.sleep(self.interval)  # writes meanwhile are checkpointed together
         finally:
             conn.close()
