@@ -122,9 +122,10 @@ class PgServerDb:
         return self.rows(f"SELECT {', '.join(columns)} FROM {table} WHERE id = ANY(?)", [list(ids)]) if ids else []
 
     def many(self, sql: str, seq: Sequence[Sequence[Any]]) -> None:
-        """Run `sql` once per parameter row. A plain INSERT of every column it names (no
-        constants, no ON CONFLICT) goes through COPY: PostgreSQL's bulk path, one stream for the
-        lot instead of one statement per row."""
+        """Run `sql` once per parameter row. An INSERT whose values are all parameters (and at
+        most ON CONFLICT DO NOTHING) of COPY_FROM rows or more goes through COPY, PostgreSQL's
+        bulk path: one stream for the lot instead of one statement per row. With ON CONFLICT,
+        inside a transaction, the rows are copied into a staging table and inserted from there."""
         if not seq:
             return
         target = _copy_target(sql)
