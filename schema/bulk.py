@@ -4,7 +4,8 @@ Who calls this: `sync.replica` while a laptop takes its initial snapshot (or a r
 its areas changed): 100,000 hazards inserted one by one into five indexes cost more than the
 rows themselves, while CREATE INDEX over the finished table sorts once. The dropped indexes'
 DDL is kept in `meta` in the same transaction that drops them, so a pull stopped half-way (a
-crash, a lost connection) leaves a file that `schema.db.connect` repairs on the next open.
+crash, a lost connection) leaves a file that `schema.db.connect` repairs on the next open
+(`catch_up`, which also rebuilds a deferred search index).
 Unique indexes stay: they are rules, not speed.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+
+from schema import search
 
 DEFERRED = "deferred_indexes"
 """`meta` key: {index name: its CREATE statement} for the indexes standing down."""
@@ -35,15 +38,22 @@ def defer_indexes(conn: sqlite3.Connection, tables: list[str]) -> None:
 
 def restore_indexes(conn: sqlite3.Connection) -> None:
     """Build every index that stands down, in one transaction (nothing if none does)."""
+    from schema.db import transaction  # here, not above: schema.db imports this module
+
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (DEFERRED,)).fetchone()
     if row is None:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         for sql in json.loads(row[0]).values():
             conn.execute(sql)
         conn.execute("DELETE FROM meta WHERE key = ?", (DEFERRED,))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+
+
+def catch_up(conn: sqlite3.Connection) -> bool:
+    """Build what a large pull left standing down: the tables' indexes, then the search index.
+    Returns whether the search index was rebuilt (a large pull's end)."""
+    restore_indexes(conn)
+    if not search.is_deferred(conn):
+        return False
+    search.rebuild_index(conn)
+    return True

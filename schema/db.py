@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from schema.bulk import restore_indexes
+from schema.bulk import catch_up
 from schema.errors import StoreError
 from schema.migrations import MIGRATIONS, SCHEMA_VERSION
-from schema.search import fts_text, is_deferred, rebuild_index
+from schema.search import fts_text
 
 APPLICATION_ID = 0x5AFEC17  # marks a file as SafeCity's, so a stray SQLite file is refused
 
@@ -43,9 +43,7 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout = 30000")
         if migrate:
             _migrate(conn, path)
-            restore_indexes(conn)  # a large pull stopped before it rebuilt them
-            if is_deferred(conn):
-                rebuild_index(conn)
+            catch_up(conn)  # a large pull stopped before it rebuilt its indexes
     except sqlite3.DatabaseError as err:
         raise StoreError(f"cannot open {path} as a SafeCity database: {err}") from None
     return conn

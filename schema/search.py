@@ -62,14 +62,11 @@ def is_deferred(conn: sqlite3.Connection) -> bool:
 def rebuild_index(conn: sqlite3.Connection) -> None:
     """Index every hazard and unit again in one statement each (much faster than row by row for
     a big snapshot, because FTS5 then builds one segment instead of merging many)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    from schema.db import transaction  # here, not above: schema.db imports this module
+
+    with transaction(conn):
         conn.execute("INSERT INTO hazard_fts (hazard_fts) VALUES ('delete-all')")  # contentless: no DELETE
         conn.execute("INSERT INTO hazard_fts (rowid, body) SELECT rowid, fts_text(description, location, rectifier) FROM hazard")
         conn.execute("INSERT INTO unit_fts (unit_fts) VALUES ('delete-all')")
         conn.execute("INSERT INTO unit_fts (rowid, body) SELECT rowid, fts_text(name, name_en, address, uscc) FROM unit")
         conn.execute("DELETE FROM meta WHERE key = ?", (DEFERRED,))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")

@@ -224,6 +224,9 @@ class PostgresBackend:
     def db(self) -> PgServerDb:
         return self._db
 
+    def written(self) -> None:
+        """A write committed: nothing to do (PostgreSQL checkpoints by itself)."""
+
     def close(self) -> None:
         self.pool.close()
 

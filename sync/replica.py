@@ -177,9 +177,7 @@ def finish_pull(conn: sqlite3.Connection) -> None:
     if get_meta(conn, "snapshot_complete") != "1":
         with transaction(conn):
             set_meta(conn, "snapshot_complete", "1")
-    bulk.restore_indexes(conn)
-    if search.is_deferred(conn):  # a bulk pull: re-index once, refresh the planner's statistics
-        search.rebuild_index(conn)
+    if bulk.catch_up(conn):  # a bulk pull: indexed once; refresh the planner's statistics
         conn.execute("PRAGMA optimize")
 
 

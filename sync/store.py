@@ -52,8 +52,7 @@ class DistrictStore:
 
     def push(self, auth: DeviceAuth, body: Any) -> dict[str, Any]:
         answer = push.push(self.db(), auth, body)
-        if self.is_sqlite:
-            self.backend.written()
+        self.backend.written()
         return answer
 
     def pull(self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None,
@@ -62,8 +61,7 @@ class DistrictStore:
 
     def reserve_numbers(self, auth: DeviceAuth, year: int) -> dict[str, int]:
         block = numbers.reserve(self.db(), auth, year)
-        if self.is_sqlite:
-            self.backend.written()
+        self.backend.written()
         return block
 
     def seed(self, *, scale: int, today: date) -> dict[str, int]:
