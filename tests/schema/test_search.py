@@ -7,7 +7,7 @@ import pytest
 from schema.db import connect
 from schema.hazards import add_hazard, local_rules
 from schema.queries import HazardFilter, list_hazards, list_units
-from schema.search import defer_indexing, match_expression, rebuild_index
+from schema.search import defer_indexing, fts_text, match_expression, rebuild_index
 from schema.writes import Writer, local_actor
 from tests.conftest import TODAY, database_at_version
 
@@ -90,3 +90,13 @@ def test_a_file_from_before_the_index_only_search_is_migrated_and_searchable(tmp
     assert [u["name"] for u in list_units(conn, search="化工")] == ["甲化工公司"]
     Writer(conn, local_actor(conn)).update("hazard", "h1", {"description": "配电室积水"})
     assert conn.execute("SELECT count(*) FROM hazard_fts WHERE hazard_fts MATCH '\"消 防\"'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("parts", "indexed"), [
+    pytest.param(("消防通道",), " 消  防  通  道 ", id="each-chinese-character-a-token"),
+    pytest.param(("Forklift 3t", None, ""), "Forklift 3t", id="latin-and-digits-untouched-empty-parts-skipped"),
+    pytest.param(("北门", "王伟"), " 北  门   王  伟 ", id="parts-joined"),
+    pytest.param(("Ünter straße，🚒",), "Ünter straße ， 🚒", id="accents-and-emoji-untouched-cjk-punctuation-spaced"),
+])
+def test_the_indexed_text_spaces_chinese_and_keeps_the_rest(parts, indexed):
+    assert fts_text(*parts) == indexed

@@ -24,6 +24,13 @@ def test_new_database_is_wal_with_foreign_keys(fresh_db):
     assert fresh_db.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
 
 
+def test_a_missing_value_is_stored_as_null(fresh_db):
+    # Regression guard for the None adapter in schema.db (it must keep binding None as NULL).
+    fresh_db.execute("CREATE TEMP TABLE probe (value)")
+    fresh_db.executemany("INSERT INTO probe VALUES (?)", [(None,), ("",), (0,)])
+    assert [r[0] for r in fresh_db.execute("SELECT typeof(value) FROM probe ORDER BY rowid")] == ["null", "text", "integer"]
+
+
 def test_every_domain_entity_has_a_table(fresh_db):
     tables = {r[0] for r in fresh_db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for entity in ("area", "unit", "responsibility", "criterion", "checklist", "plan", "task", "inspection",
