@@ -76,6 +76,18 @@ def _malformed(index: int, raw: dict[str, Any]) -> None:
     raise PayloadError(f"op {index}: 'old' must be an object")
 
 
+@dataclass(frozen=True)
+class _CreateRule:
+    """What a new row of one table with one set of field names needs, worked out once per
+    batch: a push is mostly thousands of new rows alike."""
+
+    policy: Policy
+    refusal: str | None
+    """Why every such row is refused (who may write the table or its fields), if it is."""
+    columns: tuple[str, ...]
+    """The row's columns as written: the fields sent, the area last where it is derived."""
+
+
 @dataclass
 class _Batch:
     db: ServerDb
@@ -84,49 +96,39 @@ class _Batch:
     hlc: int
     now: str
     parent_areas: dict[tuple[str, str], str | None]
+    """(table, id) -> area of the rows new rows may name as parents, this batch's own included."""
     checked: set[str]
     """Creates whose fields already passed `valid_rows` (op ids)."""
-    creates: list[tuple[Op, dict[str, Any], str | None, int, dict[str, Any]]] = field(default_factory=list)
-    """New rows waiting to be written together (a push is mostly new records)."""
+    taken: set[tuple[str, str]]
+    """(table, id) of the rows that exist: on the server, or created earlier in this batch."""
+    rules: dict[tuple[str, tuple[str, ...]], _CreateRule] = field(default_factory=dict)
+    areas: set[str] = field(default_factory=set)
+    """Area codes known to exist (checked once each)."""
+    rows: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = field(default_factory=dict)
+    """New rows waiting to be written, per table and column set."""
+    metas: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
 
     def position(self) -> int:
         self.pos += 1
         return self.pos
 
     def flush(self) -> None:
-        """Write the buffered creates with one statement per table and column set.
+        """Write the buffered new rows, their change-log entries and the buffered events with
+        one statement per table and column set.
 
         Called before anything that may read them (an edit, a stored result) and at the end.
         """
-        if not self.creates:
-            return
-        pending, self.creates = self.creates, []
-        taken: set[tuple[str, str]] = set()
-        by_table: dict[str, list[str]] = {}
-        for op, *_ in pending:
-            by_table.setdefault(op.table, []).append(op.pk)
-        for table, pks in by_table.items():
-            taken.update((table, r[0]) for r in self.db.rows_by_id(table, ["id"], pks))
-        rows: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
-        metas, events = [], []
-        for op, old, area, stamp, result in pending:
-            status, reason = "applied", None
-            if (op.table, op.pk) in taken:
-                status, reason = "rejected", f"{op.table} {op.pk} already exists"
-                result.update(status=status, reason=reason)
-                result.pop("version", None)
-            else:
-                taken.add((op.table, op.pk))
-                rows.setdefault((op.table, tuple(op.fields)), []).append([op.pk, *op.fields.values(), 1])
-                metas.append((op.table, op.pk, self.position(), area, 0, "{}", self.auth.device_id))
-            events.append(_event_row(self, op, old, stamp, area if status == "applied" else None, status, reason, 1))
-        for (table, columns), values in rows.items():
+        for (table, columns), values in self.rows.items():
             names = ["id", *columns, "row_version"]
             self.db.many(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
-        # A field set at creation has no stamp: nobody else can have seen the row before it existed.
-        self.db.many("INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?)", metas)
-        self.db.many(_EVENT_INSERT, events)
+        if self.metas:
+            # A field set at creation has no stamp: nobody else can have seen the row before it existed.
+            self.db.many("INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)", self.metas)
+        if self.events:
+            self.db.many(_EVENT_INSERT, self.events)
+        self.rows, self.metas, self.events = {}, [], []
 
 
 def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None) -> dict[str, Any]:
@@ -141,7 +143,8 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
         counter = db.read_counter()
         device = db.one("SELECT last_seq FROM device WHERE id = ?", (auth.device_id,))
         last_seq = device["last_seq"] if device else 0
-        batch = _Batch(db, auth, counter, _server_hlc(db), utc_now(), _parent_areas(db, ops), _checked_creates(ops))
+        batch = _Batch(db, auth, counter, _server_hlc(db), utc_now(), _parent_areas(db, ops), _checked_creates(ops),
+                       _existing_rows(db, ops))
         for op, old in ops:
             if op.device_seq <= last_seq:
                 batch.flush()
@@ -150,7 +153,10 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
             stamp, ahead = clock.clamp(op.hlc, now_ms)
             skew = max(skew, ahead)
             batch.hlc = clock.next_stamp(max(batch.hlc, stamp), now_ms)
-            results.append(_apply(batch, op, old, stamp))
+            if op.action == "create" and op.table in POLICIES:
+                results.append(_create(batch, op, old, stamp))
+            else:
+                results.append(_apply(batch, op, old, stamp))
             last_seq = op.device_seq
         batch.flush()
         db.execute("UPDATE device SET last_seq = ?, last_seen = ? WHERE id = ?", (last_seq, batch.now, auth.device_id))
@@ -173,6 +179,15 @@ def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tu
         for row_id, area in db.rows_by_id(table, ["id", "area"], sorted(ids)):
             found[(table, row_id)] = area
     return found
+
+
+def _existing_rows(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> set[tuple[str, str]]:
+    """Of the rows this batch creates, those that already exist, read once for the batch."""
+    wanted: dict[str, list[str]] = {}
+    for op, _old in ops:
+        if op.action == "create" and op.table in POLICIES:
+            wanted.setdefault(op.table, []).append(op.pk)
+    return {(table, row[0]) for table, pks in wanted.items() for row in db.rows_by_id(table, ["id"], pks)}
 
 
 def _checked_creates(ops: list[tuple[Op, dict[str, Any]]]) -> set[str]:
@@ -219,29 +234,81 @@ def _row(db: ServerDb, table: str, pk: str) -> dict[str, Any] | None:
     return db.one(f"SELECT * FROM {table} WHERE id = ?", (pk,)) if table in POLICIES else None
 
 
+def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]:
+    """A new row: the same rules as an edit's (`_authorize`, `validate_fields`), with what
+    depends only on the table and the field names decided once per batch, and the row written
+    with the batch's other new rows (`_Batch.flush`)."""
+    key = (op.table, tuple(op.fields))
+    rule = b.rules.get(key) or _create_rule(b, key)
+    policy, fields = rule.policy, op.fields
+    try:
+        if rule.refusal:
+            raise Refused(rule.refusal)
+        if op.table == "rectification_order":
+            _check_order_number(b, op)
+        if policy.area_from:  # the parent's area, whatever the device sent
+            fields.pop("area", None)
+            fields["area"] = area = _derived_area(b, policy, op)
+        else:
+            area = fields.get("area")
+            if policy.scoped and area not in b.areas:
+                if not b.db.one("SELECT 1 AS x FROM area WHERE code = ?", (area,)):
+                    raise Refused(f"no area with code {area!r}")
+                b.areas.add(area)
+        if policy.scoped and not b.auth.may_see(area):
+            raise _outside(b.auth, op, area)
+        if op.op_id not in b.checked:
+            validate_fields(reference_info(op.table), op.table, fields, creating=True,
+                            derived=frozenset({"area"}) if policy.area_from else frozenset())
+        if (op.table, op.pk) in b.taken:
+            raise Refused(f"{op.table} {op.pk} already exists")
+    except DomainError as refusal:
+        b.events.append(_event_row(b, op, old, stamp, None, "rejected", str(refusal), 0))
+        return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
+    b.taken.add((op.table, op.pk))
+    b.parent_areas[(op.table, op.pk)] = area  # a child later in this batch may name it
+    b.rows.setdefault((op.table, rule.columns), []).append([op.pk, *fields.values(), 1])
+    b.metas.append((op.table, op.pk, b.position(), area, 0, "{}", b.auth.device_id))
+    b.events.append(_event_row(b, op, old, stamp, area, "applied", None, 1))
+    return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "applied", "version": 1}
+
+
+def _create_rule(b: _Batch, key: tuple[str, tuple[str, ...]]) -> _CreateRule:
+    table, names = key
+    policy = POLICIES[table]
+    refusal = None
+    if policy.office_only and not b.auth.is_office:
+        refusal = f"only the district office may change {table}"
+    elif policy.office_fields & set(names) and not b.auth.is_office:
+        refusal = f"only the district office may decide {table} ({', '.join(sorted(policy.office_fields & set(names)))})"
+    elif table == "conflict":
+        refusal = "conflicts are recorded by the server, not created by devices"
+    columns = (*(n for n in names if n != "area"), "area") if policy.area_from else names
+    b.rules[key] = rule = _CreateRule(policy, refusal, columns)
+    return rule
+
+
+def _outside(auth: DeviceAuth, op: Op, area: str | None) -> Refused:
+    return Refused(f"{op.table} {op.pk} is in area {area}, outside your areas ({', '.join(auth.areas or ())})")
+
+
 def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]:
+    """An edit, a delete or a resolution (and the refusal of a row of an unknown table)."""
     policy = POLICIES.get(op.table)
-    meta = None
     try:
         if policy is None:
             raise Refused(f"unknown table {op.table!r}")
-        if op.action != "create":
-            b.flush()
-            meta = b.db.one("SELECT area, deleted, stamps FROM row_meta WHERE table_name = ? AND row_id = ?",
-                            (op.table, op.pk))
+        b.flush()
+        meta = b.db.one("SELECT area, deleted, stamps FROM row_meta WHERE table_name = ? AND row_id = ?",
+                        (op.table, op.pk))
         area = _authorize(b, policy, op, meta)
-        if op.action != "delete" and op.op_id not in b.checked:
-            creating = op.action == "create"
-            validate_fields(reference_info(op.table), op.table, op.fields, creating=creating,
+        if op.action != "delete":
+            validate_fields(reference_info(op.table), op.table, op.fields, creating=False,
                             derived=frozenset({"area"}) if policy.area_from else frozenset())
     except DomainError as refusal:
         _record_event(b, op, old, stamp, None, "rejected", str(refusal))
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
 
-    if op.action == "create":
-        result = {"op_id": op.op_id, "device_seq": op.device_seq, "status": "applied", "version": 1}
-        b.creates.append((op, old, area, stamp, result))
-        return result
     current = _row(b.db, op.table, op.pk)
     stamps = {k: FieldStamp(*v) for k, v in json.loads(meta["stamps"]).items()} if meta else {}
     decision = decide(op, b.auth.device_id, policy, current, stamps, bool(meta and meta["deleted"]), hlc=stamp)
@@ -269,40 +336,28 @@ def _describe_row(db: ServerDb, result: dict[str, Any], op: Op, version: int) ->
 
 
 def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -> str | None:
-    """The row's area as the server derives it; Refused if this device may not make the change."""
+    """The area of the row an edit or delete changes, as the server derives it; Refused if this
+    device may not make the change."""
     auth = b.auth
     if policy.office_only and not auth.is_office:
         raise Refused(f"only the district office may change {op.table}")
     if policy.office_fields & op.fields.keys() and not auth.is_office:
         raise Refused(f"only the district office may decide {op.table} "
                       f"({', '.join(sorted(policy.office_fields & op.fields.keys()))})")
-    if op.table == "rectification_order" and op.action == "create":
-        _check_order_number(b, op)
-    if op.table == "conflict":
-        if op.action == "create":
-            raise Refused("conflicts are recorded by the server, not created by devices")
-        if set(op.fields) - CONFLICT_RESOLUTION_FIELDS:
-            raise Refused("a conflict can only be resolved (status, kept, reason)")
+    if op.table == "conflict" and set(op.fields) - CONFLICT_RESOLUTION_FIELDS:
+        raise Refused("a conflict can only be resolved (status, kept, reason)")
     if policy.area_from:  # the area is derived from the parent below, whatever the device sent
         op.fields.pop("area", None)
-    if op.action == "create":
-        area = _derived_area(b, policy, op) if policy.area_from else op.fields.get("area")
-        if policy.area_from:
-            op.fields["area"] = area
-        elif policy.scoped and not b.db.one("SELECT 1 AS x FROM area WHERE code = ?", (area,)):
-            raise Refused(f"no area with code {area!r}")
-    else:
-        if meta is None or not auth.may_see(meta["area"]):
-            raise Refused(f"no {op.table} with id {op.pk} on the server")
-        area = meta["area"]
-        if policy.area_from and policy.area_from[1] in op.fields:
-            new_area = _derived_area(b, policy, op)
-            if not auth.may_see(new_area):
-                raise Refused(f"{op.table} {op.pk} cannot move to area {new_area}, outside your areas")
-            op.fields["area"] = area = new_area
+    if meta is None or not auth.may_see(meta["area"]):
+        raise Refused(f"no {op.table} with id {op.pk} on the server")
+    area = meta["area"]
+    if policy.area_from and policy.area_from[1] in op.fields:
+        new_area = _derived_area(b, policy, op)
+        if not auth.may_see(new_area):
+            raise Refused(f"{op.table} {op.pk} cannot move to area {new_area}, outside your areas")
+        op.fields["area"] = area = new_area
     if policy.scoped and not auth.may_see(area):
-        raise Refused(f"{op.table} {op.pk} is in area {area}, outside your areas "
-                      f"({', '.join(auth.areas or ())})")
+        raise _outside(auth, op, area)
     return area
 
 
@@ -337,6 +392,7 @@ def _write(b: _Batch, op: Op, current: dict[str, Any] | None, stamps: dict[str, 
            decision: Decision, area: str | None, stamp: int) -> None:
     if decision.delete:
         b.db.execute(f"DELETE FROM {op.table} WHERE id = ?", (op.pk,))
+        b.taken.discard((op.table, op.pk))
         b.db.execute("UPDATE row_meta SET pos = ?, deleted = 1, origin = ? WHERE table_name = ? AND row_id = ?",
                      (b.position(), b.auth.device_id, op.table, op.pk))
         return
