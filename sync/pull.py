@@ -45,22 +45,27 @@ def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: 
         return {"reset": True, "scope": scope, "cursor": 0, "more": True, "hlc": hlc, "tables": {}, "deleted": []}
 
     limit = max(1, min(limit, MAX_PAGE))
-    params: list[Any] = [cursor]
-    where = "pos > ?"
+    # The counter first: every position up to it is committed (a push holds the counter until it
+    # commits), so a page that ends before `limit` has seen everything up to there.
+    counter = db.one("SELECT value FROM meta WHERE key = 'pos'")
+    top = int(counter["value"]) if counter else 0
+    # A device's own changes are left out by the query, not after it: right after a large push
+    # they are the whole log, and paging through them only to drop them took a request per page.
+    # Its own edit events never come back (it wrote them); with `skip_own`, nor its own rows.
+    params: list[Any] = [cursor, top, auth.device_id, int(skip_own)]
+    where = "pos > ? AND pos <= ? AND NOT (deleted = 0 AND COALESCE(origin, '') = ? AND (table_name = 'event' OR ? = 1))"
     if auth.areas is not None:
         where += f" AND (area IS NULL OR area IN ({', '.join('?' * len(auth.areas))}))"
         params.extend(auth.areas)
     entries = db.rows(
-        f"SELECT table_name, row_id, pos, deleted, origin FROM row_meta WHERE {where} ORDER BY pos LIMIT ?",
+        f"SELECT table_name, row_id, pos, deleted FROM row_meta WHERE {where} ORDER BY pos LIMIT ?",
         [*params, limit],
     )
     wanted: dict[str, list[str]] = {}
     deleted: list[list[str]] = []
-    for table, row_id, _pos, is_deleted, origin in entries:
+    for table, row_id, _pos, is_deleted in entries:
         if is_deleted:
             deleted.append([table, row_id])
-        elif origin == auth.device_id and (table == "event" or skip_own):
-            continue  # the device made this change itself and knows its result
         else:
             wanted.setdefault(table, []).append(row_id)
 
@@ -72,7 +77,7 @@ def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: 
         columns = db.columns(table)
         tables[table] = {"columns": columns, "rows": db.rows_by_id(table, columns, ids)}
     return {
-        "cursor": entries[-1][2] if entries else cursor,
+        "cursor": entries[-1][2] if len(entries) == limit else max(cursor, top),
         "more": len(entries) == limit,
         "count": sum(len(t["rows"]) for t in tables.values()) + len(deleted),
         "tables": tables,

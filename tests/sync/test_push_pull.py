@@ -6,7 +6,7 @@ import pytest
 
 from schema.db import connect, get_meta, set_meta, transaction
 from sync import replica
-from sync.client import ServerUnreachable
+from sync.client import ServerUnreachable, SyncSummary
 
 
 def test_an_offline_edit_reaches_the_other_laptop(district):
@@ -90,6 +90,22 @@ def test_a_sync_with_nothing_to_do_sends_one_pull(district):
     summary = a.sync()
     assert (summary.pushed, summary.pulled) == (0, 0)
     assert a.transport.requests - before == 1
+
+
+def test_after_a_large_push_the_pull_is_one_request(district):
+    # Regression: the pull used to page through the laptop's own new rows only to drop them,
+    # one request per page (ten of them after a 100,000-hazard push).
+    a = district.laptop("insp.a")
+    a.sync()
+    unit = district.unit_in("xinhe")
+    for n in range(600):  # 12 push batches, three pages' worth of the laptop's own rows
+        a.add(unit, f"h{n}")
+    a.client.push(SyncSummary())
+    before = a.transport.requests
+    a.client.pull(SyncSummary())
+    assert a.transport.requests - before == 1
+    top = district.server_count("SELECT max(pos) FROM row_meta")
+    assert int(get_meta(a.conn, "cursor") or 0) == top  # past the laptop's own rows, not before them
 
 
 def test_the_cursor_only_moves_forward(district):
