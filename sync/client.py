@@ -152,12 +152,22 @@ class SyncClient:
         return self.request("POST", "/v1/push", content=body)
 
     def _record(self, ops: list[dict[str, Any]], answer: Any, summary: SyncSummary) -> None:
+        """Check that the answer is about exactly the ops sent, then record it. New rows applied
+        as sent come as runs of sequence numbers (`applied`, protocol 2), the rest one by one."""
         results = answer.get("results", [])
-        if len(results) != len(ops):
+        runs = answer.get("applied") or []
+        sent = {op["device_seq"]: op["op_id"] for op in ops}
+        covered: set[int] = set()
+        for first, last in runs:
+            covered.update(range(first, last + 1))
+        for result in results:
+            if sent.get(result.get("device_seq")) != result.get("op_id"):
+                raise SyncError("the server answered a push with results for other changes; try again")
+            covered.add(result["device_seq"])
+        answered = len(results) + sum(last - first + 1 for first, last in runs)  # more than covered: overlaps
+        if covered != sent.keys() or answered != len(ops):
             raise SyncError("the server answered a push with the wrong number of results; try again")
-        if {r.get("op_id") for r in results} != {op["op_id"] for op in ops}:
-            raise SyncError("the server answered a push with results for other changes; try again")
-        counts = replica.record_results(self.conn, ops, results, int(answer.get("hlc") or 0))
+        counts = replica.record_results(self.conn, ops, results, int(answer.get("hlc") or 0), applied=runs)
         summary.pushed += counts["applied"]
         summary.conflicts += counts["conflict"]
         summary.rejected += counts["rejected"]

@@ -5,8 +5,11 @@ A client sends its protocol version in every request; a server that cannot serve
 426 with a message, and the client keeps its outbox until the person updates SafeCity.
 """
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 """The protocol this code speaks."""
+COMPACT_RESULTS_SINCE = 2
+"""From this version on, a push is answered with the new rows applied as sent given as runs of
+sequence numbers (`applied`), not one result each (1: every op has its result)."""
 OLDEST_SUPPORTED = 1
 """The oldest client protocol the server still up-converts and serves."""
 PROTOCOL_HEADER = "SafeCity-Protocol"

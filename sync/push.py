@@ -131,11 +131,19 @@ class _Batch:
         self.rows, self.metas, self.events = {}, [], []
 
 
-def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None) -> dict[str, Any]:
-    """Apply a push body; returns {results, hlc, skew_ms}. Raises PayloadError for a bad body."""
+def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None,
+         compact: bool = False) -> dict[str, Any]:
+    """Apply a push body; returns {results, hlc, skew_ms}. Raises PayloadError for a bad body.
+
+    `compact` (clients of protocol 2 and later): the new rows applied as sent, the bulk of a
+    push, are answered as runs of sequence numbers, `applied: [[first, last], ...]`, instead of
+    one result each; every other op still gets its own result. The device knows which op has
+    which number, and a new row is version 1 on both sides.
+    """
     ops = sorted(parse_ops(body), key=lambda pair: pair[0].device_seq)
     now_ms = now_ms if now_ms is not None else clock.wall_ms()
     results: list[dict[str, Any]] = []
+    applied: list[list[int]] = []
     skew = 0
     with db.transaction():
         # The counter first: it serializes pushes (across server processes too), so the device's
@@ -153,17 +161,26 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
             stamp, ahead = clock.clamp(op.hlc, now_ms)
             skew = max(skew, ahead)
             batch.hlc = clock.next_stamp(max(batch.hlc, stamp), now_ms)
-            if op.action == "create" and op.table in POLICIES:
-                results.append(_create(batch, op, old, stamp))
-            else:
+            if op.action != "create" or op.table not in POLICIES:
                 results.append(_apply(batch, op, old, stamp))
+            elif (refused := _create(batch, op, old, stamp)) is not None:
+                results.append(refused)
+            elif not compact:
+                results.append({"op_id": op.op_id, "device_seq": op.device_seq, "status": "applied", "version": 1})
+            elif applied and applied[-1][1] == op.device_seq - 1:
+                applied[-1][1] = op.device_seq
+            else:
+                applied.append([op.device_seq, op.device_seq])
             last_seq = op.device_seq
         batch.flush()
         db.execute("UPDATE device SET last_seq = ?, last_seen = ? WHERE id = ?", (last_seq, batch.now, auth.device_id))
         db.execute("UPDATE meta SET value = ? WHERE key = 'pos'", (str(batch.pos),))
         db.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                    (str(batch.hlc),))
-    return {"results": results, "hlc": batch.hlc, "skew_ms": skew}
+    answer = {"results": results, "hlc": batch.hlc, "skew_ms": skew}
+    if compact:
+        answer["applied"] = applied
+    return answer
 
 
 def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tuple[str, str], str | None]:
@@ -234,10 +251,11 @@ def _row(db: ServerDb, table: str, pk: str) -> dict[str, Any] | None:
     return db.one(f"SELECT * FROM {table} WHERE id = ?", (pk,)) if table in POLICIES else None
 
 
-def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]:
+def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any] | None:
     """A new row: the same rules as an edit's (`_authorize`, `validate_fields`), with what
     depends only on the table and the field names decided once per batch, and the row written
-    with the batch's other new rows (`_Batch.flush`)."""
+    with the batch's other new rows (`_Batch.flush`). None when applied as sent (version 1),
+    else the refusal to answer."""
     key = (op.table, tuple(op.fields))
     rule = b.rules.get(key) or _create_rule(b, key)
     policy, fields = rule.policy, op.fields
@@ -270,7 +288,7 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
     b.rows.setdefault((op.table, rule.columns), []).append([op.pk, *fields.values(), 1])
     b.metas.append((op.table, op.pk, b.position(), area, 0, "{}", b.auth.device_id))
     b.events.append(_event_row(b, op, old, stamp, area, "applied", None, 1))
-    return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "applied", "version": 1}
+    return None
 
 
 def _create_rule(b: _Batch, key: tuple[str, tuple[str, ...]]) -> _CreateRule:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
@@ -60,11 +60,13 @@ def pending_count(conn: sqlite3.Connection) -> int:
 
 
 def record_results(conn: sqlite3.Connection, ops: list[dict[str, Any]], results: list[dict[str, Any]],
-                   server_hlc: int) -> dict[str, int]:
+                   server_hlc: int, *, applied: Sequence[Sequence[int]] = ()) -> dict[str, int]:
     """Store the server's result for each op sent (`ops`, as `pending_ops` gave them) and take
-    the server's row where it did not apply."""
+    the server's row where it did not apply. `applied`: runs [first, last] of sequence numbers
+    of new rows the server applied as sent (version 1, as written here)."""
     sent = {op["op_id"]: op for op in ops}
-    counts = {"applied": 0, "superseded": 0, "conflict": 0, "rejected": 0}
+    counts = {"applied": sum(last - first + 1 for first, last in applied), "superseded": 0, "conflict": 0,
+              "rejected": 0}
     rows_to_apply: dict[str, list[dict[str, Any]]] = {}
     versions: list[tuple[dict[str, Any], int]] = []
     for result in results:
@@ -76,7 +78,7 @@ def record_results(conn: sqlite3.Connection, ops: list[dict[str, Any]], results:
             # A new row is version 1 on the server, as its local copy was written (`schema.writes`).
             versions.append((op, result["version"]))
     with _server_copy(conn):  # rows the server sent are written as pulled rows are
-        _mark_results(conn, results)
+        _mark_results(conn, results, applied)
         pending = _pending_fields(conn, [r["id"] for rows in rows_to_apply.values() for r in rows]
                                   + [op["pk"] for op, _version in versions])
         for table, rows in rows_to_apply.items():
@@ -87,7 +89,7 @@ def record_results(conn: sqlite3.Connection, ops: list[dict[str, Any]], results:
     return counts
 
 
-def _mark_results(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> None:
+def _mark_results(conn: sqlite3.Connection, results: list[dict[str, Any]], applied: Sequence[Sequence[int]]) -> None:
     """Each op's status (and reason). A push is mostly plain `applied` ops with consecutive
     sequence numbers: each such run is one range update instead of one statement per op."""
     me = device_id(conn)
@@ -96,9 +98,15 @@ def _mark_results(conn: sqlite3.Connection, results: list[dict[str, Any]]) -> No
 
     def close_run() -> None:
         if run:
-            conn.execute("UPDATE event SET status = 'applied' WHERE device_id = ? AND device_seq BETWEEN ? AND ?"
-                         " AND status = 'pending'", (me, run[0], run[-1]))
+            mark_applied(run[0], run[-1])
             run.clear()
+
+    def mark_applied(first: int, last: int) -> None:
+        conn.execute("UPDATE event SET status = 'applied' WHERE device_id = ? AND device_seq BETWEEN ? AND ?"
+                     " AND status = 'pending'", (me, first, last))
+
+    for first, last in applied:
+        mark_applied(first, last)
 
     for r in results:
         plain = r["status"] == "applied" and not r.get("reason")

@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync.accounts import DeviceAuth
 from sync.protocol import (
+    COMPACT_RESULTS_SINCE,
     MAX_BODY_BYTES,
     MAX_INFLATED_BYTES,
     MAX_OPS_PER_PUSH,
@@ -104,11 +105,12 @@ def create_app(store: DistrictStore) -> Starlette:
         body = await _read_json(request)
         if isinstance(body, dict) and isinstance(body.get("ops"), list) and len(body["ops"]) > MAX_OPS_PER_PUSH:
             raise HTTPError(413, f"at most {MAX_OPS_PER_PUSH} ops per push")
+        compact = int(request.headers[PROTOCOL_HEADER]) >= COMPACT_RESULTS_SINCE
         try:
-            answer = await run_in_threadpool(store.push, auth, body)
+            answer = await run_in_threadpool(store.push, auth, body, compact=compact)
         except PayloadError as err:
             raise HTTPError(400, str(err)) from None
-        request.state.ops = len(answer["results"])
+        request.state.ops = len(answer["results"]) + sum(last - first + 1 for first, last in answer.get("applied", ()))
         return _Fast(answer)
 
     async def pull_page(request: Request) -> Response:

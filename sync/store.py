@@ -50,8 +50,8 @@ class DistrictStore:
     def authenticate(self, token: str | None) -> DeviceAuth | None:
         return accounts.authenticate(self.db(), token)
 
-    def push(self, auth: DeviceAuth, body: Any) -> dict[str, Any]:
-        answer = push.push(self.db(), auth, body)
+    def push(self, auth: DeviceAuth, body: Any, *, compact: bool = False) -> dict[str, Any]:
+        answer = push.push(self.db(), auth, body, compact=compact)
         self.backend.written()
         return answer
 

@@ -7,8 +7,10 @@ import json
 import httpx
 import pytest
 
+from sync import replica
 from sync.accounts import revoke
 from sync.client import SyncRefused
+from sync.protocol import PROTOCOL_VERSION
 
 
 def test_an_inspector_receives_only_their_areas_and_the_reference_data(district):
@@ -108,7 +110,7 @@ def test_an_old_or_new_client_is_told_what_to_do(district):
 
 def test_health_and_openapi_are_public(district):
     client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
-    assert client.get("/health").json() == {"status": "ok", "protocol": 1}
+    assert client.get("/health").json() == {"status": "ok", "protocol": PROTOCOL_VERSION}
     assert "/v1/push" in client.get("/openapi.json").json()["paths"]
 
 
@@ -152,3 +154,41 @@ def test_a_retried_push_of_a_refused_edit_brings_no_row_from_outside_the_areas(d
     assert a.hazard(hazard_id)["location"] == "西门"
     assert "pending" not in a.statuses()
     assert district.server_hazard(hazard_id)["location"] != "西门"
+
+
+def _push_as(district, laptop, protocol: int) -> dict:
+    client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
+    body = {"ops": replica.pending_ops(laptop.conn, 100)}
+    response = client.post("/v1/push", json=body, headers={
+        "SafeCity-Protocol": str(protocol), "Authorization": f"Bearer {laptop.client.token}"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _laptop_with_a_refusal_among_new_hazards(district):  # type: ignore[no-untyped-def]
+    a = district.laptop("insp.a", areas=("xinhe",))
+    foreign_unit = district.unit_in("dagang")
+    unit = district.store.db().one("SELECT * FROM unit WHERE id = ?", (foreign_unit,))
+    a.conn.execute(f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})", list(unit.values()))
+    home = district.unit_in("xinhe")
+    for description in ("first", "second"):
+        a.add(home, description)
+    refused = a.add(foreign_unit, "refused")
+    a.add(home, "fourth")
+    return a, refused
+
+
+def test_new_rows_applied_as_sent_are_answered_as_runs_of_sequence_numbers(district):
+    a, _refused = _laptop_with_a_refusal_among_new_hazards(district)
+    seqs = [r[0] for r in a.conn.execute("SELECT device_seq FROM event WHERE status = 'pending' ORDER BY device_seq")]
+    answer = _push_as(district, a, PROTOCOL_VERSION)
+    assert answer["applied"] == [[seqs[0], seqs[1]], [seqs[3], seqs[3]]]
+    assert [(r["device_seq"], r["status"]) for r in answer["results"]] == [(seqs[2], "rejected")]
+
+
+def test_a_client_of_protocol_1_still_gets_one_result_per_op(district):
+    a, _refused = _laptop_with_a_refusal_among_new_hazards(district)
+    answer = _push_as(district, a, 1)
+    assert "applied" not in answer
+    assert [r["status"] for r in answer["results"]] == ["applied", "applied", "rejected", "applied"]
+    assert [r.get("version") for r in answer["results"]] == [1, 1, None, 1]
