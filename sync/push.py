@@ -45,7 +45,12 @@ _OP_FIELDS = {"op_id": str, "device_seq": int, "hlc": int, "table": str, "pk": s
 
 
 def parse_ops(body: Any) -> list[tuple[Op, dict[str, Any]]]:
-    """The ops of a push body with their `old` values; PayloadError names what is malformed."""
+    """The ops of a push body with their `old` values; PayloadError names what is malformed.
+
+    A body holds `ops`, one object each, and (protocol 2) `runs`: new rows of one table with the
+    same fields, sent as columns, `{"table", "fields": [names], "rows": [[op_id, device_seq,
+    hlc, pk, actor, at, *values]]}`. A run is the bulk of a large push, a third of its bytes.
+    """
     if not isinstance(body, dict) or not isinstance(body.get("ops"), list):
         raise PayloadError("a push is a JSON object with a list 'ops'")
     parsed = []
@@ -63,6 +68,46 @@ def parse_ops(body: Any) -> list[tuple[Op, dict[str, Any]]]:
         op = Op(raw["op_id"], raw["device_seq"], raw["hlc"], raw["table"], raw["pk"], raw["action"],
                 raw["fields"], raw["base_version"], str(get("actor") or ""), str(get("at") or ""))
         parsed.append((op, old))
+    runs = body.get("runs", [])
+    if not isinstance(runs, list):
+        raise PayloadError("'runs' must be a list")
+    for index, run in enumerate(runs):
+        parsed.extend(_parse_run(index, run))
+    return parsed
+
+
+def op_count(body: Any) -> int:
+    """How many ops a push body carries (for the size limit, before anything is parsed)."""
+    if not isinstance(body, dict):
+        return 0
+    ops = body.get("ops")
+    runs = body.get("runs")
+    count = len(ops) if isinstance(ops, list) else 0
+    if isinstance(runs, list):
+        count += sum(len(run["rows"]) for run in runs if isinstance(run, dict) and isinstance(run.get("rows"), list))
+    return count
+
+
+_NOTHING_OLD: dict[str, Any] = {}
+"""The `old` of every op of a run (a new row had no values before); never modified."""
+
+
+def _parse_run(index: int, run: Any) -> list[tuple[Op, dict[str, Any]]]:
+    if not (type(run) is dict and type(run.get("table")) is str and type(run.get("fields")) is list
+            and type(run.get("rows")) is list and all(type(n) is str for n in run["fields"])):
+        raise PayloadError(f"run {index} needs 'table', 'fields' (names) and 'rows'")
+    table, names, width = run["table"], run["fields"], 6 + len(run["fields"])
+    if len(set(names)) != len(names):
+        raise PayloadError(f"run {index}: a field is named twice")
+    parsed = []
+    for number, row in enumerate(run["rows"]):
+        if not (type(row) is list and len(row) == width and type(row[0]) is str and type(row[1]) is int
+                and row[1] >= 1 and type(row[2]) is int and type(row[3]) is str and type(row[4]) is str
+                and type(row[5]) is str):
+            raise PayloadError(f"run {index}, row {number}: expected [op_id, device_seq (1 or more), hlc, pk,"
+                               f" actor, at] and {len(names)} values")
+        parsed.append((Op(row[0], row[1], row[2], table, row[3], "create", dict(zip(names, row[6:], strict=True)), 0,
+                          row[4], row[5]), _NOTHING_OLD))
     return parsed
 
 

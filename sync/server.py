@@ -44,7 +44,7 @@ from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
 )
-from sync.push import PayloadError
+from sync.push import PayloadError, op_count
 from sync.store import DistrictStore
 
 log = logging.getLogger("safecity.server")
@@ -103,7 +103,7 @@ def create_app(store: DistrictStore) -> Starlette:
     async def push_ops(request: Request) -> Response:
         auth = await authorize(request)
         body = await _read_json(request)
-        if isinstance(body, dict) and isinstance(body.get("ops"), list) and len(body["ops"]) > MAX_OPS_PER_PUSH:
+        if op_count(body) > MAX_OPS_PER_PUSH:
             raise HTTPError(413, f"at most {MAX_OPS_PER_PUSH} ops per push")
         compact = int(request.headers[PROTOCOL_HEADER]) >= COMPACT_RESULTS_SINCE
         try:
@@ -233,7 +233,8 @@ OPENAPI: dict[str, Any] = {
         "/v1/me": {"get": {"summary": "The device's user, role, areas and scope key", "security": _AUTH,
                            "responses": {"200": {"description": "who this token is"}, "401": {"description": "bad token"}}}},
         "/v1/push": {"post": {
-            "summary": "Apply a batch of field-level ops; one result per op (applied, superseded, conflict, rejected)",
+            "summary": "Apply a batch of field-level ops; one result per op (applied, superseded, conflict, rejected),"
+                       " new rows applied as sent as runs of sequence numbers (protocol 2)",
             "security": _AUTH,
             "requestBody": {"content": {"application/json": {"schema": {
                 "type": "object", "required": ["ops"],
@@ -243,7 +244,14 @@ OPENAPI: dict[str, Any] = {
                     "properties": {"op_id": {"type": "string"}, "device_seq": {"type": "integer", "minimum": 1},
                                    "hlc": {"type": "integer"}, "table": {"type": "string"}, "pk": {"type": "string"},
                                    "action": {"type": "string"}, "fields": {"type": "object"},
-                                   "old": {"type": "object"}, "base_version": {"type": "integer"}}}}}}}}},
+                                   "old": {"type": "object"}, "base_version": {"type": "integer"}}}},
+                               "runs": {"type": "array", "items": {
+                                   "type": "object", "required": ["table", "fields", "rows"],
+                                   "description": "new rows of one table as columns (protocol 2): each row is"
+                                                  " [op_id, device_seq, hlc, pk, actor, at, *values of fields]",
+                                   "properties": {"table": {"type": "string"},
+                                                  "fields": {"type": "array", "items": {"type": "string"}},
+                                                  "rows": {"type": "array", "items": {"type": "array"}}}}}}}}}},
             "responses": {"200": {"description": "results, server clock, clamped skew"},
                           "400": {"description": "malformed body"}, "401": {"description": "bad token"},
                           "413": {"description": "too large"}, "426": {"description": "protocol too old or new"}}}},
