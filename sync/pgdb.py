@@ -124,8 +124,13 @@ class PgServerDb:
     def many(self, sql: str, seq: Sequence[Sequence[Any]]) -> None:
         """Run `sql` once per parameter row. An INSERT whose values are all parameters (and at
         most ON CONFLICT DO NOTHING) of COPY_FROM rows or more goes through COPY, PostgreSQL's
-        bulk path: one stream for the lot instead of one statement per row. With ON CONFLICT,
-        inside a transaction, the rows are copied into a staging table and inserted from there."""
+        bulk path: one stream for the lot instead of one statement per row.
+
+        With ON CONFLICT DO NOTHING, inside a transaction, the rows are first copied straight in
+        behind a savepoint: a conflict is rare (a push's events have new ids), and the staging
+        table every push went through cost a tenth of a 100,000-hazard push. Only when the copy
+        meets a row that exists is it rolled back to the savepoint and the rows copied into a
+        staging table, then inserted from there with the conflict clause."""
         if not seq:
             return
         target = _copy_target(sql)
@@ -135,12 +140,21 @@ class PgServerDb:
                 cur.executemany(_pg(sql), seq)
                 return
             table, columns, tail = target
-            if not tail:
+            if tail:
+                cur.execute("SAVEPOINT copy_straight")
+            try:
                 with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in seq:
                         copy.write_row(row)
+            except psycopg.errors.UniqueViolation:
+                if not tail:
+                    raise
+                cur.execute("ROLLBACK TO SAVEPOINT copy_straight")
+            else:
+                if tail:
+                    cur.execute("RELEASE SAVEPOINT copy_straight")
                 return
-            # ON CONFLICT ...: copy into a staging table of this transaction, then one INSERT.
+            # A row exists: copy into a staging table of this transaction, then one INSERT.
             stage = f"stage_{table}"
             cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
             cur.execute(f"TRUNCATE {stage}")

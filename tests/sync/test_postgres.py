@@ -158,8 +158,9 @@ def test_a_version_1_postgres_district_is_migrated_in_place(pg_url, monkeypatch)
 
 
 def test_a_large_batch_is_copied_in_and_an_existing_event_is_left_alone(district):
-    """Batches of COPY_FROM rows or more go through COPY (events through a staging table, so ON
-    CONFLICT DO NOTHING still holds): every row once, a duplicated request doubles nothing."""
+    """Batches of COPY_FROM rows or more go through COPY (events straight in behind a savepoint,
+    and through a staging table when one of them exists, so ON CONFLICT DO NOTHING still holds):
+    every row once, a duplicated request doubles nothing, an existing event is left alone."""
     from sync.pgdb import COPY_FROM
 
     a = district.laptop("insp.a")
