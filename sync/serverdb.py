@@ -75,11 +75,12 @@ LAPTOP_ONLY = {
                 "unit_fts_insert", "unit_fts_update", "unit_fts_delete"),
     "table": ("hazard_fts", "unit_fts"),
     "index": ("event_pending", "event_by_row", "hazard_by_status_grade_deadline", "hazard_by_grade_deadline",
-              "hazard_by_area_status_deadline", "hazard_by_status_deadline"),
+              "hazard_by_area_status_deadline", "hazard_by_status_deadline", "hazard_by_unit"),
 }
 """What only laptops read: the search index (kept up by a Python function per row), the outbox
-and history indexes of the event log, and the hazard lists' orders. The server's rows are the
-same without them, and every one of them would slow each push."""
+and history indexes of the event log, and the hazard lists' orders and a unit's hazards. The
+server's rows are the same without them (it finds rows by id and by change-log position, and
+units are never deleted), and every one of them would slow each push."""
 
 DATABASE_FILE = "district.db"
 

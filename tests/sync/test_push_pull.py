@@ -123,6 +123,18 @@ def _indexes(conn) -> set[str]:  # type: ignore[no-untyped-def]
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
 
 
+def test_the_server_keeps_none_of_the_laptops_own_indexes(tmp_path):
+    # Each of them would be written by every push and read by nothing on the server.
+    from sync.serverdb import LAPTOP_ONLY, SQLiteBackend
+
+    backend = SQLiteBackend(tmp_path)
+    try:
+        assert not _indexes(backend.db().conn) & set(LAPTOP_ONLY["index"])
+        assert "hazard_by_unit" in _indexes(connect(":memory:"))  # a laptop has it
+    finally:
+        backend.close()
+
+
 def test_a_large_snapshot_ends_with_every_index(district):
     office = district.laptop("office", role="supervisor", areas=())
     assert district.server_count("SELECT count(*) FROM row_meta") >= replica.BULK_ROWS  # the bulk path was taken
