@@ -14,25 +14,31 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import cache
 
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F), (0xFF00, 0xFFEF))
-_SPACED = [chr(cp) for cp in range(max(hi for _lo, hi in _CJK_RANGES) + 1)]
-"""str.translate table: every CJK character (and CJK punctuation) gets spaces around it.
+@cache
+def _spaced() -> list[str]:
+    """str.translate table: every CJK character (and CJK punctuation) gets spaces around it.
 
-A list indexed by code point, every other character mapped to itself: translate then never
-looks a character up and misses (with a dict, each Latin letter or digit raised and caught a
-KeyError inside translate; indexing 100,000 hazards took 0.25 s instead of 0.16 s). A code
-point past the end raises IndexError, which translate also takes as "leave it"."""
-for _lo, _hi in _CJK_RANGES:
-    for _cp in range(_lo, _hi + 1):
-        _SPACED[_cp] = f" {chr(_cp)} "
+    A list indexed by code point, every other character mapped to itself: translate then never
+    looks a character up and misses (with a dict, each Latin letter or digit raised and caught a
+    KeyError inside translate; indexing 100,000 hazards took 0.25 s instead of 0.16 s). A code
+    point past the end raises IndexError, which translate also takes as "leave it". Built on
+    first use (13 ms): most commands never index text."""
+    table = list(map(chr, range(max(hi for _lo, hi in _CJK_RANGES) + 1)))
+    for lo, hi in _CJK_RANGES:
+        table[lo:hi + 1] = [f" {c} " for c in map(chr, range(lo, hi + 1))]
+    return table
+
+
 _CJK = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])")
 _WORD = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def fts_text(*parts: str | None) -> str:
     """The text to index for a row: its parts joined, each CJK character spaced apart."""
-    return " ".join(filter(None, parts)).translate(_SPACED)
+    return " ".join(filter(None, parts)).translate(_spaced())
 
 
 def match_expression(query: str) -> str | None:

@@ -14,6 +14,7 @@ Conventions every command follows (docs/cli.md is the contract):
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import os
 import sqlite3
@@ -84,8 +85,31 @@ def emit(value: Any, as_json: bool, text: str | None = None) -> None:
         click.echo(text)
 
 
+COMMAND_MODULES = {
+    "hazard": "tui.cli_hazard", "unit": "tui.cli_hazard", "task": "tui.cli_hazard",
+    "order": "tui.cli_office", "extension": "tui.cli_office", "escalation": "tui.cli_office",
+    "listing": "tui.cli_office", "lookback": "tui.cli_office",
+    "report": "tui.cli_report", "assessment": "tui.cli_report", "import": "tui.cli_report",
+    "init": "tui.cli_sync", "sync": "tui.cli_sync", "status": "tui.cli_sync", "conflicts": "tui.cli_sync",
+    "serve": "tui.cli_sync", "admin": "tui.cli_sync",
+}
+"""Command -> the module that defines it (and registers it on `main` when imported). A command
+imports only its own module: a sync does not load the office's reports (a test checks that
+this table names every command)."""
+
+
 class SafeCityGroup(click.Group):
-    """Turns every refusal into one clear line and an exit code, never a traceback."""
+    """Turns every refusal into one clear line and an exit code, never a traceback; loads a
+    command's module when the command is used (`COMMAND_MODULES`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(COMMAND_MODULES[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        register()
+        return super().list_commands(ctx)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
@@ -157,8 +181,6 @@ def seed(ctx: click.Context, scale: int, as_json: bool) -> None:
 
 
 def register() -> None:
-    """Attach the command modules (kept apart so each stays readable in one sitting)."""
-    from tui import cli_hazard, cli_office, cli_report, cli_sync  # noqa: F401  (they register on import)
-
-
-register()
+    """Attach every command module (kept apart so each stays readable in one sitting)."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(module)

@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tui.cli import main
+from tui.cli import COMMAND_MODULES, main, register
 
 HAZARD_KEYS = {"id", "unit_id", "area", "description", "grade", "status", "deadline", "rectifier", "overdue"}
 
@@ -27,6 +27,22 @@ def run(*args: str, ok: bool = True):
 
 def data(*args: str):
     return json.loads(run(*args, "--json").stdout)
+
+
+register()  # every command module, so the tests below see every command
+
+
+def test_every_command_is_found_where_its_module_is_named():
+    assert set(main.commands) - {"seed"} == set(COMMAND_MODULES)
+    for name, module in COMMAND_MODULES.items():
+        assert main.commands[name].callback.__module__ == module
+
+
+def test_a_command_loads_only_its_own_module():
+    probe = ("import sys; from tui.cli import main; main.get_command(None, 'sync');"
+             " print(sorted(m for m in sys.modules if m.startswith('tui.cli_')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['tui.cli_sync']"
 
 
 def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()):
