@@ -29,7 +29,7 @@ from schema.db import get_meta, set_meta, transaction
 from schema.errors import DomainError
 from schema.writes import utc_now
 from sync import numbers, replica
-from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, run_length
 
 
 class SyncError(DomainError):
@@ -176,7 +176,7 @@ class SyncClient:
             if sent.get(result.get("device_seq")) != result.get("op_id"):
                 raise SyncError("the server answered a push with results for other changes; try again")
             covered.add(result["device_seq"])
-        answered = len(results) + sum(last - first + 1 for first, last in runs)  # more than covered: overlaps
+        answered = len(results) + run_length(runs)  # more than covered: an op answered twice
         if covered != sent.keys() or answered != len(ops):
             raise SyncError("the server answered a push with the wrong number of results; try again")
         counts = replica.record_results(self.conn, ops, results, int(answer.get("hlc") or 0), applied=runs)

@@ -5,6 +5,8 @@ A client sends its protocol version in every request; a server that cannot serve
 426 with a message, and the client keeps its outbox until the person updates SafeCity.
 """
 
+from collections.abc import Iterable, Sequence
+
 PROTOCOL_VERSION = 2
 """The protocol this code speaks."""
 COMPACT_RESULTS_SINCE = 2
@@ -19,3 +21,8 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_INFLATED_BYTES = 512 * 1024 * 1024
 """The largest a gzip body may inflate to (guards against compression bombs)."""
 MAX_OPS_PER_PUSH = 10_000
+
+
+def run_length(runs: Iterable[Sequence[int]]) -> int:
+    """How many ops the runs `[[first, last], ...]` of an `applied` answer stand for."""
+    return sum(last - first + 1 for first, last in runs)

@@ -38,17 +38,15 @@ def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: 
     this only once it holds a complete snapshot: its push results already told it the version
     (or the whole row) its ops produced, so sending those rows again would only cost time.
     """
-    hlc_row = db.one("SELECT value FROM meta WHERE key = 'hlc'")
-    hlc = int(hlc_row["value"]) if hlc_row else 0
+    # The counter with the clock, before any entry: every position up to it is committed (a push
+    # holds the counter until it commits), so a page that ends before `limit` has seen all of it.
+    meta = {key: int(value) for key, value in db.rows("SELECT key, value FROM meta WHERE key IN ('hlc', 'pos')")}
+    hlc, top = meta.get("hlc", 0), meta.get("pos", 0)
     scope = {"key": auth.scope_key(), "areas": list(auth.areas) if auth.areas is not None else None}
     if scope_key != scope["key"]:
         return {"reset": True, "scope": scope, "cursor": 0, "more": True, "hlc": hlc, "tables": {}, "deleted": []}
 
     limit = max(1, min(limit, MAX_PAGE))
-    # The counter first: every position up to it is committed (a push holds the counter until it
-    # commits), so a page that ends before `limit` has seen everything up to there.
-    counter = db.one("SELECT value FROM meta WHERE key = 'pos'")
-    top = int(counter["value"]) if counter else 0
     # A device's own changes are left out by the query, not after it: right after a large push
     # they are the whole log, and paging through them only to drop them took a request per page.
     # Its own edit events never come back (it wrote them); with `skip_own`, nor its own rows.

@@ -25,6 +25,7 @@ import orjson
 from schema import bulk, clock, search
 from schema.db import get_meta, set_meta, transaction
 from schema.tables import POLICIES
+from sync.protocol import run_length
 
 BULK_ROWS = 1000
 """A page this large is written without per-row search indexing (and, while the snapshot is
@@ -65,8 +66,7 @@ def record_results(conn: sqlite3.Connection, ops: list[dict[str, Any]], results:
     the server's row where it did not apply. `applied`: runs [first, last] of sequence numbers
     of new rows the server applied as sent (version 1, as written here)."""
     sent = {op["op_id"]: op for op in ops}
-    counts = {"applied": sum(last - first + 1 for first, last in applied), "superseded": 0, "conflict": 0,
-              "rejected": 0}
+    counts = {"applied": run_length(applied), "superseded": 0, "conflict": 0, "rejected": 0}
     rows_to_apply: dict[str, list[dict[str, Any]]] = {}
     versions: list[tuple[dict[str, Any], int]] = []
     for result in results:

@@ -43,6 +43,7 @@ from sync.protocol import (
     OLDEST_SUPPORTED,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
+    run_length,
 )
 from sync.push import PayloadError, op_count
 from sync.store import DistrictStore
@@ -86,6 +87,7 @@ def create_app(store: DistrictStore) -> Starlette:
         if auth is None:
             raise HTTPError(401, "the server did not accept this laptop's token (missing, wrong or revoked)")
         request.state.auth = auth
+        request.state.protocol = int(version)
         return auth
 
     async def health(request: Request) -> Response:
@@ -105,12 +107,12 @@ def create_app(store: DistrictStore) -> Starlette:
         body = await _read_json(request)
         if op_count(body) > MAX_OPS_PER_PUSH:
             raise HTTPError(413, f"at most {MAX_OPS_PER_PUSH} ops per push")
-        compact = int(request.headers[PROTOCOL_HEADER]) >= COMPACT_RESULTS_SINCE
+        compact = request.state.protocol >= COMPACT_RESULTS_SINCE
         try:
             answer = await run_in_threadpool(store.push, auth, body, compact=compact)
         except PayloadError as err:
             raise HTTPError(400, str(err)) from None
-        request.state.ops = len(answer["results"]) + sum(last - first + 1 for first, last in answer.get("applied", ()))
+        request.state.ops = len(answer["results"]) + run_length(answer.get("applied", ()))
         return _Fast(answer)
 
     async def pull_page(request: Request) -> Response:

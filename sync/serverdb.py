@@ -241,4 +241,3 @@ class Checkpointer:
         self._stopping = True
         self.wake.set()
         self._thread.join()
-
