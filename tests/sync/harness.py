@@ -22,6 +22,7 @@ from schema.writes import Writer, local_actor
 from sync import laptop
 from sync.accounts import add_user, set_areas
 from sync.client import SyncClient, SyncSummary
+from sync.protocol import PROTOCOL_VERSION
 from sync.server import create_app
 from sync.store import DistrictStore
 
@@ -93,6 +94,7 @@ class Laptop:
     """One inspector's laptop: a real SQLite file and a sync client with a faulty link."""
 
     def __init__(self, district: District, name: str, token: str):
+        self.district = district
         self.path = district.root / f"{name}.db"
         self.conn = connect(self.path)
         self.transport = FaultyTransport(district.app_transport)
@@ -120,6 +122,20 @@ class Laptop:
 
     def act(self, hazard_id: str, action: str, **params: Any) -> str:
         return act(self.writer, hazard_id, action, params, today=TODAY)
+
+    def copy_unit_from(self, area: str) -> str:
+        """Put a copy of a unit of `area` on this laptop (as if from before a reassignment)."""
+        unit = self.district.store.db().one("SELECT * FROM unit WHERE id = ?", (self.district.unit_in(area),))
+        assert unit is not None
+        self.conn.execute(f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})",
+                          list(unit.values()))
+        return unit["id"]
+
+    def push_raw(self, body: dict[str, Any], protocol: int = PROTOCOL_VERSION) -> httpx.Response:
+        """POST `body` to /v1/push as this laptop, past the sync client."""
+        client = httpx.Client(base_url="http://testserver", transport=self.district.app_transport)
+        return client.post("/v1/push", json=body, headers={
+            "SafeCity-Protocol": str(protocol), "Authorization": f"Bearer {self.client.token}"})
 
     def statuses(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT status, count(*) FROM event WHERE device_id = ? GROUP BY status",

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import gzip
 
-import httpx
 import orjson
 import pytest
 
 from sync import replica
 from sync.client import SyncClient
-from sync.protocol import MAX_OPS_PER_PUSH, PROTOCOL_VERSION
-
-
-def _post(district, laptop, body: dict) -> httpx.Response:  # type: ignore[no-untyped-def]
-    client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
-    return client.post("/v1/push", json=body, headers={
-        "SafeCity-Protocol": str(PROTOCOL_VERSION), "Authorization": f"Bearer {laptop.client.token}"})
+from sync.protocol import MAX_OPS_PER_PUSH
 
 
 def test_the_laptop_sends_new_rows_as_runs_and_edits_one_by_one(district):
@@ -47,7 +40,7 @@ def test_the_laptop_sends_new_rows_as_runs_and_edits_one_by_one(district):
 def test_a_malformed_run_is_refused_and_nothing_applies(district, runs, message):
     a = district.laptop("insp.a")
     before = district.server_count("SELECT count(*) FROM event")
-    response = _post(district, a, {"ops": [], "runs": runs})
+    response = a.push_raw({"ops": [], "runs": runs})
     assert (response.status_code, response.json()["error"]) == (400, message)
     assert district.server_count("SELECT count(*) FROM event") == before
 
@@ -55,5 +48,5 @@ def test_a_malformed_run_is_refused_and_nothing_applies(district, runs, message)
 def test_the_op_limit_counts_the_rows_of_runs(district):
     a = district.laptop("insp.a")
     rows = [[f"op{n}", n + 1, 1, f"pk{n}", "a", "t"] for n in range(MAX_OPS_PER_PUSH + 1)]
-    response = _post(district, a, {"ops": [], "runs": [{"table": "hazard", "fields": [], "rows": rows}]})
+    response = a.push_raw({"ops": [], "runs": [{"table": "hazard", "fields": [], "rows": rows}]})
     assert response.status_code == 413

@@ -29,10 +29,7 @@ def test_a_supervisor_receives_the_district(district):
 
 def test_a_change_outside_the_inspectors_areas_is_rejected_and_kept_visible(district):
     a = district.laptop("insp.a", areas=("xinhe",))
-    # The laptop holds an old copy of a unit of another town (say, from before a reassignment).
-    foreign_unit = district.unit_in("dagang")
-    unit = district.store.db().one("SELECT * FROM unit WHERE id = ?", (foreign_unit,))
-    a.conn.execute(f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})", list(unit.values()))
+    foreign_unit = a.copy_unit_from("dagang")  # an old copy, say from before a reassignment
     hazard_id = a.add(foreign_unit, "x")
     summary = a.sync()
     assert summary.rejected == 1
@@ -125,9 +122,7 @@ def test_an_oversized_body_is_refused(district):
 def test_a_refused_op_between_applied_ones_gets_its_own_result(district):
     """Push results are recorded as runs of applied ops; a refusal in the middle breaks the run."""
     a = district.laptop("insp.a", areas=("xinhe",))
-    foreign_unit = district.unit_in("dagang")
-    unit = district.store.db().one("SELECT * FROM unit WHERE id = ?", (foreign_unit,))
-    a.conn.execute(f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})", list(unit.values()))
+    foreign_unit = a.copy_unit_from("dagang")
     home = district.unit_in("xinhe")
     ids = [a.add(home, "first"), a.add(home, "second"), a.add(foreign_unit, "refused"), a.add(home, "fourth")]
     summary = a.sync()
@@ -156,20 +151,15 @@ def test_a_retried_push_of_a_refused_edit_brings_no_row_from_outside_the_areas(d
     assert district.server_hazard(hazard_id)["location"] != "西门"
 
 
-def _push_as(district, laptop, protocol: int) -> dict:
-    client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
-    body = {"ops": replica.pending_ops(laptop.conn, 100)}
-    response = client.post("/v1/push", json=body, headers={
-        "SafeCity-Protocol": str(protocol), "Authorization": f"Bearer {laptop.client.token}"})
+def _push_as(laptop, protocol: int) -> dict:  # type: ignore[no-untyped-def]
+    response = laptop.push_raw({"ops": replica.pending_ops(laptop.conn, 100)}, protocol)
     assert response.status_code == 200
     return response.json()
 
 
 def _laptop_with_a_refusal_among_new_hazards(district):  # type: ignore[no-untyped-def]
     a = district.laptop("insp.a", areas=("xinhe",))
-    foreign_unit = district.unit_in("dagang")
-    unit = district.store.db().one("SELECT * FROM unit WHERE id = ?", (foreign_unit,))
-    a.conn.execute(f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})", list(unit.values()))
+    foreign_unit = a.copy_unit_from("dagang")
     home = district.unit_in("xinhe")
     for description in ("first", "second"):
         a.add(home, description)
@@ -181,14 +171,14 @@ def _laptop_with_a_refusal_among_new_hazards(district):  # type: ignore[no-untyp
 def test_new_rows_applied_as_sent_are_answered_as_runs_of_sequence_numbers(district):
     a, _refused = _laptop_with_a_refusal_among_new_hazards(district)
     seqs = [r[0] for r in a.conn.execute("SELECT device_seq FROM event WHERE status = 'pending' ORDER BY device_seq")]
-    answer = _push_as(district, a, PROTOCOL_VERSION)
+    answer = _push_as(a, PROTOCOL_VERSION)
     assert answer["applied"] == [[seqs[0], seqs[1]], [seqs[3], seqs[3]]]
     assert [(r["device_seq"], r["status"]) for r in answer["results"]] == [(seqs[2], "rejected")]
 
 
 def test_a_client_of_protocol_1_still_gets_one_result_per_op(district):
     a, _refused = _laptop_with_a_refusal_among_new_hazards(district)
-    answer = _push_as(district, a, 1)
+    answer = _push_as(a, 1)
     assert "applied" not in answer
     assert [r["status"] for r in answer["results"]] == ["applied", "applied", "rejected", "applied"]
     assert [r.get("version") for r in answer["results"]] == [1, 1, None, 1]
