@@ -15,6 +15,7 @@ visible. Results: applied | superseded | conflict | rejected.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -339,16 +340,25 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
 def _create_rule(b: _Batch, key: tuple[str, tuple[str, ...]]) -> _CreateRule:
     table, names = key
     policy = POLICIES[table]
-    refusal = None
-    if policy.office_only and not b.auth.is_office:
-        refusal = f"only the district office may change {table}"
-    elif policy.office_fields & set(names) and not b.auth.is_office:
-        refusal = f"only the district office may decide {table} ({', '.join(sorted(policy.office_fields & set(names)))})"
-    elif table == "conflict":
+    refusal = _office_refusal(b.auth, policy, names)
+    if refusal is None and table == "conflict":
         refusal = "conflicts are recorded by the server, not created by devices"
     columns = (*(n for n in names if n != "area"), "area") if policy.area_from else names
     b.rules[key] = rule = _CreateRule(policy, refusal, columns)
     return rule
+
+
+def _office_refusal(auth: DeviceAuth, policy: Policy, names: Iterable[str]) -> str | None:
+    """Why this device may not write these fields of the table, if it may not: reference data
+    and decisions are the district office's."""
+    if auth.is_office:
+        return None
+    if policy.office_only:
+        return f"only the district office may change {policy.name}"
+    decided = policy.office_fields.intersection(names)
+    if decided:
+        return f"only the district office may decide {policy.name} ({', '.join(sorted(decided))})"
+    return None
 
 
 def _outside(auth: DeviceAuth, op: Op, area: str | None) -> Refused:
@@ -402,11 +412,9 @@ def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -
     """The area of the row an edit or delete changes, as the server derives it; Refused if this
     device may not make the change."""
     auth = b.auth
-    if policy.office_only and not auth.is_office:
-        raise Refused(f"only the district office may change {op.table}")
-    if policy.office_fields & op.fields.keys() and not auth.is_office:
-        raise Refused(f"only the district office may decide {op.table} "
-                      f"({', '.join(sorted(policy.office_fields & op.fields.keys()))})")
+    refusal = _office_refusal(auth, policy, op.fields)
+    if refusal:
+        raise Refused(refusal)
     if op.table == "conflict" and set(op.fields) - CONFLICT_RESOLUTION_FIELDS:
         raise Refused("a conflict can only be resolved (status, kept, reason)")
     if policy.area_from:  # the area is derived from the parent below, whatever the device sent
