@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, wait_healthy  # noqa: E402
-from schema.db import connect  # noqa: E402
-from schema.demo_data import AREAS  # noqa: E402
+from schema.demo.data import AREAS  # noqa: E402
+from schema.store.connection import connect  # noqa: E402
 from schema.writes import Writer, local_actor  # noqa: E402
-from sync import laptop  # noqa: E402
-from sync.accounts import add_user  # noqa: E402
-from sync.client import SyncSummary  # noqa: E402
-from sync.store import DistrictStore  # noqa: E402
+from sync.laptop import enrolment as laptop  # noqa: E402
+from sync.laptop.client import SyncSummary  # noqa: E402
+from sync.server.accounts import add_user  # noqa: E402
+from sync.server.store import DistrictStore  # noqa: E402
 
 SAFECITY = [sys.executable, "-m", "tui"]
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import sync_bench, tui_bench  # noqa: E402
 from schema.ids import uuid7  # noqa: E402
-from sync.serverdb import SQLiteBackend  # noqa: E402
+from sync.server.backends.sqlite import SQLiteBackend  # noqa: E402
 
 PEER = ROOT / "bench" / "peers" / "pouchdb"
 

@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, wait_healthy  # noqa: E402
-from schema.db import connect  # noqa: E402
 from schema.hazards import edit_hazard  # noqa: E402
+from schema.store.connection import connect  # noqa: E402
 from schema.writes import Writer, local_actor  # noqa: E402
-from sync import laptop  # noqa: E402
+from sync.laptop import enrolment as laptop  # noqa: E402
 
 SAFECITY = [sys.executable, "-m", "tui"]
 ENV = {**os.environ, "SAFECITY_TODAY": "2026-11-29"}

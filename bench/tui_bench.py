@@ -36,7 +36,7 @@ from datetime import date
 from pathlib import Path
 from tui.app import SafeCityApp
 from tui.config import Settings
-from tui.hazard_list import HazardList
+from tui.widgets.hazard_list import HazardList
 
 class Probe(SafeCityApp):
     def on_ready(self):
@@ -65,7 +65,7 @@ def seeded(size: int, folder: Path) -> Path:
     """A seeded laptop database, kept between runs, named after the schema it was made with."""
     import hashlib
 
-    from schema.migrations import MIGRATIONS
+    from schema.store.migrations import MIGRATIONS
 
     schema = hashlib.sha256("".join(MIGRATIONS).encode()).hexdigest()[:10]
     path = folder / f"laptop-{size}-{schema}.db"
@@ -84,10 +84,10 @@ def start_time(path: Path) -> tuple[float, float]:
 
 
 async def keystrokes(path: Path) -> list[float]:
-    from tui import screens
     from tui.app import SafeCityApp
     from tui.config import Settings
-    from tui.hazard_list import HazardList
+    from tui.screens import triage as screens
+    from tui.widgets.hazard_list import HazardList
 
     marks = {"changed": 0.0, "drawn": 0.0}
     changed, render_line = screens.TriageScreen.refresh_data, HazardList.render_line

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from schema.db import get_meta, set_meta
+from schema.store.transactions import get_meta, set_meta
 
 LOGICAL_BITS = 16
 MAX_SKEW_MS = 5 * 60 * 1000

@@ -14,9 +14,9 @@ import sqlite3
 from datetime import date
 
 from schema.calendar import Calendar
-from schema.db import get_meta
 from schema.errors import DomainError
 from schema.rules import EDITABLE_FIELDS, LocalRules, check_action, check_editable
+from schema.store.transactions import get_meta
 from schema.tables import parse_date
 from schema.writes import Writer, utc_now
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from schema.errors import DomainError, NotFound
 from schema.rules import OPEN_STATUSES, STATUSES, LocalRules, days_overdue, escalation_level
-from schema.search import match_expression
+from schema.store.search import match_expression
 
 HAZARD_COLUMNS = (
     "h.id, h.unit_id, u.name AS unit_name, h.area, h.description, h.location, h.grade,"

@@ -6,7 +6,7 @@ them is a conflict for a person, never last-writer-wins), which tables are appen
 never conflict), how a row's area is derived from its parent (so a device cannot claim a row
 for an area it does not have), and who may write the reference tables.
 
-Who calls this: `schema.writes` (validate before writing), `sync.merge` and the district
+Who calls this: `schema.writes` (validate before writing), `sync.server.merge` and the district
 server (validate and decide what an incoming op does).
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
 
-from schema.db import connect
 from schema.errors import DomainError
+from schema.store.connection import connect
 
 
 @dataclass(frozen=True)

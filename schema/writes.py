@@ -8,7 +8,7 @@ the district server, and a crash leaves either both or neither.
 
 Who calls this: `schema.hazards` (the lifecycle), the CLI and the TUI for other records, and
 the sync client when a person resolves a conflict. The district server does not: it applies
-ops it received through `sync.merge`, which keeps the author's event.
+ops it received through `sync.server.merge`, which keeps the author's event.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schema import clock
-from schema.db import get_meta, set_meta, transaction
 from schema.errors import DomainError, NotFound
 from schema.ids import uuid7
+from schema.store.transactions import get_meta, set_meta, transaction
 from schema.tables import Policy, policy, reference_info, validate_fields
 
 
@@ -86,7 +86,7 @@ class Writer:
             marks = ", ".join("?" * (len(fields) + 1))
             try:
                 # Version 1: what the server makes of every new row, so its acknowledgement
-                # changes nothing here (`sync.replica.record_results`).
+                # changes nothing here (`sync.laptop.replica.record_results`).
                 self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks}, 1)", [row_id, *fields.values()])
             except sqlite3.IntegrityError as err:
                 raise DomainError(f"cannot add {table}: {_integrity_message(err)}") from None

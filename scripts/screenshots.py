@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schema.db import connect  # noqa: E402
-from schema.demo import seed  # noqa: E402
+from schema.demo.district import seed  # noqa: E402
+from schema.store.connection import connect  # noqa: E402
 from tui.app import SafeCityApp  # noqa: E402
 from tui.config import Settings  # noqa: E402
 

@@ -15,6 +15,8 @@ sequence numbers (`applied`), not one result each (1: every op has its result)."
 OLDEST_SUPPORTED = 1
 """The oldest client protocol the server still up-converts and serves."""
 PROTOCOL_HEADER = "SafeCity-Protocol"
+ROW = "__row__"
+"""The pseudo-field of a delete-versus-edit conflict, in the conflicts both sides exchange."""
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 """The largest request body the server reads (compressed size)."""

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from schema.db import connect
-from schema.demo import seed
+from schema.demo.district import seed
+from schema.store.connection import connect
 from schema.writes import Actor, Writer
 
 settings.register_profile("dev", max_examples=10, stateful_step_count=25, deadline=None)
@@ -122,9 +122,10 @@ def database_at_version(path: Path, version: int, *rows: str) -> None:
     what a migration test opens with today's code."""
     import sqlite3
 
-    from schema.db import APPLICATION_ID, _statements
-    from schema.migrations import MIGRATIONS
-    from schema.search import fts_text
+    from schema.store.connection import APPLICATION_ID
+    from schema.store.migrations import MIGRATIONS
+    from schema.store.search import fts_text
+    from schema.store.connection import _statements
 
     old = sqlite3.connect(path)
     old.create_function("fts_text", -1, fts_text, deterministic=True)

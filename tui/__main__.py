@@ -1,5 +1,5 @@
 """`python -m tui` runs the `safecity` command (used by tests to run the CLI as a process)."""
 
-from tui.cli import main
+from tui.cli.main import main
 
 main()

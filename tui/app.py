@@ -10,6 +10,7 @@ outbox op before the form closes.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
@@ -17,21 +18,24 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
 
-from schema.db import connect, get_meta
 from schema.errors import DomainError
 from schema.hazards import local_rules
 from schema.rules import LocalRules
+from schema.store.connection import connect
+from schema.store.transactions import get_meta
 from schema.writes import Writer, local_actor
-from sync import laptop
-from sync.client import SyncSummary
+from sync.laptop import enrolment as laptop
+from sync.laptop.client import SyncSummary
 from tui.config import Settings, check_keymap
+from tui.context import RecordChanged, Session
 from tui.i18n import set_language, t
+from tui.navigation import SCREENS, all_binding_ids
 
 
 @dataclass
@@ -41,19 +45,7 @@ class SyncFinished(Message):
     summary: SyncSummary | None
     error: str | None
 
-
-class StatusLine(Static):
-    """Always visible: online/offline, pending changes, last sync, conflicts, rejected."""
-
-    def on_mount(self) -> None:
-        self.update(getattr(self.app, "status_text", ""))
-
-
-def chrome() -> ComposeResult:
-    """What every screen shows at the bottom: the sync status line and the keys."""
-    with Vertical(classes="chrome"):
-        yield StatusLine()
-        yield Footer()
+log = logging.getLogger(__name__)
 
 
 class SafeCityApp(App[None]):
@@ -78,6 +70,8 @@ class SafeCityApp(App[None]):
     #evidence-pane { width: 1fr; padding: 0 1; }
     """
     TITLE = "SafeCity"
+    status_text: reactive[str] = reactive("")
+    """The status line's text; every `StatusLine` watches it, so all screens show the same figures."""
     BINDINGS: ClassVar = [
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "command_palette", "Commands", id="app.commands", show=False),
@@ -107,12 +101,9 @@ class SafeCityApp(App[None]):
         self.writer = Writer(self.conn, local_actor(self.conn))
         self.rules: LocalRules = local_rules(self.conn)
         self.online: bool | None = None
-        self.status_text = ""
         self.syncing = False
         self.sync_error: str | None = None
-        from tui.screens import SCREENS, all_binding_ids
-
-        check_keymap(self.settings.keymap, all_binding_ids())
+        check_keymap(self.settings.keymap, all_binding_ids(type(self)))
         self.set_keymap(self.settings.keymap)
         self._screens = SCREENS
 
@@ -134,10 +125,16 @@ class SafeCityApp(App[None]):
         if name != "triage":
             self.push_screen(self._screens[name]())
         else:
-            self.screen.refresh_data()  # type: ignore[attr-defined]
+            self._refresh_screen()
+
+    def _refresh_screen(self) -> None:
+        """Show the current screen's records again, if it lists any (after a sync, say)."""
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh):
+            refresh()
 
     def action_help(self) -> None:
-        from tui.screens_misc import HelpScreen
+        from tui.screens.misc import HelpScreen
 
         self.push_screen(HelpScreen(self.screen))
 
@@ -155,8 +152,6 @@ class SafeCityApp(App[None]):
         if self.sync_error:
             parts.append(self.sync_error)
         self.status_text = "  │  ".join(parts)
-        for line in self.screen.query(StatusLine):
-            line.update(self.status_text)
 
     def action_sync_now(self) -> None:
         if not self.enrolled or self.syncing:
@@ -165,7 +160,7 @@ class SafeCityApp(App[None]):
         self.refresh_status()
         self.run_sync()
 
-    @work(thread=True, exclusive=True, group="sync")
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def run_sync(self) -> None:
         """Push and pull on a connection of its own, off the UI thread."""
         conn = connect(self.db_path)
@@ -182,12 +177,30 @@ class SafeCityApp(App[None]):
         self.online = message.error is None or "cannot reach" not in message.error
         self.sync_error = message.error
         self.refresh_status()
-        refresh = getattr(self.screen, "refresh_data", None)
-        if refresh:
-            refresh()
+        self._refresh_screen()
         if message.summary and (message.summary.conflicts or message.summary.rejected):
             self.notify(f"{t('conflicts')} {message.summary.conflicts}, {t('rejected')} {message.summary.rejected}",
                         severity="warning")
+
+    def on_record_changed(self, _message: RecordChanged) -> None:
+        self.refresh_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's unexpected failure, in one place: a notification and a log line, never a
+        closed app (what the user typed is already committed, or still in its form)."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        log.error("background work %r failed", event.worker.name, exc_info=error)
+        if event.worker.group == "sync":
+            self.syncing = False
+            self.sync_error = f"sync failed: {error}"
+            self.refresh_status()
+        self.notify(f"{event.worker.name or 'background work'} failed: {error}", severity="error", timeout=10)
+
+    def session(self) -> Session:
+        """This app as the screens see it (mypy checks here that the app satisfies `Session`)."""
+        return self
 
     def on_unmount(self) -> None:
         self.conn.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schema.calendar import local_today
 from schema.errors import DomainError
 from tui import config
 
@@ -13,7 +14,6 @@ def run_app(db_path: Path) -> None:
     if not db_path.exists():
         raise DomainError(f"no database at {db_path}; run 'safecity seed' or 'safecity init' first")
     from tui.app import SafeCityApp
-    from tui.cli import today
 
     settings = config.load()
-    SafeCityApp(db_path, settings, today=today()).run()
+    SafeCityApp(db_path, settings, today=local_today()).run()

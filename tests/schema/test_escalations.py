@@ -7,10 +7,16 @@ from datetime import date
 
 import pytest
 
-from schema.db import set_meta, transaction
 from schema.errors import DomainError
-from schema.escalations import decide_escalation, list_escalations, list_listings, overdue_days, propose_escalations
+from schema.office.escalations import (
+    decide_escalation,
+    list_escalations,
+    list_listings,
+    overdue_days,
+    propose_escalations,
+)
 from schema.rules import LocalRules
+from schema.store.transactions import set_meta, transaction
 from tests.conftest import TODAY
 from tests.schema.test_lifecycle import FIVE, PARAMS, hazard_in
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from schema.db import set_meta, transaction
 from schema.errors import DomainError
-from schema.extensions import decide_extension, request_extension
+from schema.office.extensions import decide_extension, request_extension
 from schema.rules import LocalRules
+from schema.store.transactions import set_meta, transaction
 from tests.conftest import TODAY
 from tests.schema.test_lifecycle import hazard_in
 

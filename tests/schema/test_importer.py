@@ -10,9 +10,9 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook
 
-from schema.db import set_meta, transaction
 from schema.errors import DomainError
-from schema.importer import _USCC_CHARS, _USCC_WEIGHTS, import_file, read_rows, uscc_problem
+from schema.office.importer import _USCC_CHARS, _USCC_WEIGHTS, import_file, read_rows, uscc_problem
+from schema.store.transactions import set_meta, transaction
 
 
 def uscc(body: str) -> str:

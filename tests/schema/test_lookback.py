@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schema.errors import DomainError
-from schema.lookback import add_item, add_review, show_review, update_item
+from schema.office.lookback import add_item, add_review, show_review, update_item
 from tests.conftest import TODAY
 from tests.schema.test_lifecycle import hazard_in
 

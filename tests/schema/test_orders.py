@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from schema.db import set_meta, transaction
 from schema.errors import DomainError
-from schema.orders import (
+from schema.office.orders import (
     add_number_block,
     issue_order,
     order_document,
@@ -17,6 +16,7 @@ from schema.orders import (
     render_html,
     render_text,
 )
+from schema.store.transactions import set_meta, transaction
 from schema.writes import Actor, Writer
 from tests.conftest import TODAY
 from tests.schema.test_lifecycle import FIVE, hazard_in
@@ -91,7 +91,7 @@ def test_an_enrolled_laptop_numbers_from_its_blocks_only_and_says_when_they_run_
 
 
 def test_two_laptops_with_disjoint_blocks_never_issue_the_same_number(district_path, tmp_path, unit_id):
-    from schema.db import connect
+    from schema.store.connection import connect
 
     numbers = []
     for n, (first, last) in enumerate([(1, 3), (4, 6)]):

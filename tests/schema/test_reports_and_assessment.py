@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from schema import assessment, reports
-from schema.db import transaction
 from schema.errors import DomainError
-from schema.escalations import decide_escalation
 from schema.hazards import act
+from schema.office import assessment, reports
+from schema.office.escalations import decide_escalation
 from schema.periods import parse_period
+from schema.store.transactions import transaction
 from schema.writes import Writer
 from tests.conftest import TODAY
 from tests.schema.test_lifecycle import PARAMS, hazard_in

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from schema.db import connect
 from schema.hazards import add_hazard, local_rules
 from schema.queries import HazardFilter, list_hazards, list_units
-from schema.search import defer_indexing, fts_text, match_expression, rebuild_index
+from schema.store.connection import connect
+from schema.store.search import defer_indexing, fts_text, match_expression, rebuild_index
 from schema.writes import Writer, local_actor
 from tests.conftest import TODAY, database_at_version
 

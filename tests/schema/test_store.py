@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-from schema import migrations
-from schema.db import connect
 from schema.errors import DomainError, StoreError
 from schema.ids import uuid7
+from schema.store import migrations
+from schema.store.connection import connect
 from schema.tables import table_info
 from schema.writes import Actor, Writer
 from tests.conftest import database_at_version
@@ -25,7 +25,7 @@ def test_new_database_is_wal_with_foreign_keys(fresh_db):
 
 
 def test_a_missing_value_is_stored_as_null(fresh_db):
-    # Regression guard for the None adapter in schema.db (it must keep binding None as NULL).
+    # Regression guard for the None adapter in schema.store.connection (it must keep binding None as NULL).
     fresh_db.execute("CREATE TEMP TABLE probe (value)")
     fresh_db.executemany("INSERT INTO probe VALUES (?)", [(None,), ("",), (0,)])
     assert [r[0] for r in fresh_db.execute("SELECT typeof(value) FROM probe ORDER BY rowid")] == ["null", "text", "integer"]
@@ -42,13 +42,13 @@ def test_every_domain_entity_has_a_table(fresh_db):
 def test_older_database_is_migrated(tmp_path, monkeypatch):
     path = tmp_path / "old.db"
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-    monkeypatch.setattr("schema.db.MIGRATIONS", migrations.MIGRATIONS[:1])
-    monkeypatch.setattr("schema.db.SCHEMA_VERSION", 1)
+    monkeypatch.setattr("schema.store.connection.MIGRATIONS", migrations.MIGRATIONS[:1])
+    monkeypatch.setattr("schema.store.connection.SCHEMA_VERSION", 1)
     connect(path).close()
     # A later release adds a migration: opening the old file runs it.
     newer = [*migrations.MIGRATIONS[:1], "CREATE TABLE photo (id TEXT PRIMARY KEY, hazard_id TEXT)"]
-    monkeypatch.setattr("schema.db.MIGRATIONS", newer)
-    monkeypatch.setattr("schema.db.SCHEMA_VERSION", 2)
+    monkeypatch.setattr("schema.store.connection.MIGRATIONS", newer)
+    monkeypatch.setattr("schema.store.connection.SCHEMA_VERSION", 2)
     conn = connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert conn.execute("SELECT count(*) FROM photo").fetchone()[0] == 0
@@ -58,8 +58,8 @@ def test_failed_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "old.db"
     connect(path).close()
     broken = [*migrations.MIGRATIONS, "CREATE TABLE ok_table (id TEXT);\nTHIS IS NOT SQL;"]
-    monkeypatch.setattr("schema.db.MIGRATIONS", broken)
-    monkeypatch.setattr("schema.db.SCHEMA_VERSION", len(broken))
+    monkeypatch.setattr("schema.store.connection.MIGRATIONS", broken)
+    monkeypatch.setattr("schema.store.connection.SCHEMA_VERSION", len(broken))
     with pytest.raises(StoreError):
         connect(path)
     conn = sqlite3.connect(path)

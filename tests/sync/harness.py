@@ -16,15 +16,16 @@ from typing import Any
 
 import httpx
 
-from schema.db import connect, get_meta
 from schema.hazards import act, add_hazard, edit_hazard
+from schema.store.connection import connect
+from schema.store.transactions import get_meta
 from schema.writes import Writer, local_actor
-from sync import laptop
-from sync.accounts import add_user, set_areas
-from sync.client import SyncClient, SyncSummary
+from sync.laptop import enrolment as laptop
+from sync.laptop.client import SyncClient, SyncSummary
 from sync.protocol import PROTOCOL_VERSION
-from sync.server import create_app
-from sync.store import DistrictStore
+from sync.server.accounts import add_user, set_areas
+from sync.server.app import create_app
+from sync.server.store import DistrictStore
 
 TODAY = date(2026, 11, 29)
 

@@ -1,11 +1,11 @@
 """The embedded server copies its write-ahead log back into the database file when writes
-pause, and at the latest after a while of continuous writes (sync.serverdb.Checkpointer)."""
+pause, and at the latest after a while of continuous writes (sync.server.backends.sqlite.Checkpointer)."""
 
 from __future__ import annotations
 
 import time
 
-from sync.serverdb import SQLiteBackend
+from sync.server.backends.sqlite import SQLiteBackend
 
 
 def _write(backend: SQLiteBackend, rows: int = 200) -> None:

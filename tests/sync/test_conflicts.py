@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schema.errors import DomainError
-from sync.conflicts import list_conflicts, resolve
+from sync.laptop.conflicts import list_conflicts, resolve
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from schema.db import connect
+from schema.store.connection import connect
 from schema.writes import Writer, local_actor
-from sync.store import DistrictStore
+from sync.server.store import DistrictStore
 
 pytestmark = pytest.mark.slow
 SAFECITY = [sys.executable, "-m", "tui"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from schema import escalations, extensions, lookback, orders
-from schema.db import set_meta, transaction
+from schema.office import escalations, extensions, lookback, orders
+from schema.store.transactions import set_meta, transaction
 from tests.conftest import TODAY
 from tests.schema.test_lifecycle import FIVE
 
@@ -135,6 +135,6 @@ def test_a_reservation_needs_a_token_and_a_year(district):
 def test_every_synced_table_is_pulled():
     """Regression: a table missing from the pull order was silently never sent to laptops."""
     from schema.tables import POLICIES
-    from sync.pull import TABLE_ORDER
+    from sync.server.pull import TABLE_ORDER
 
     assert set(POLICIES) <= set(TABLE_ORDER)

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from sync import push as push_module
-from sync.client import SyncSummary
-from sync.store import DistrictStore
-from sync.transfer import TABLES, checksum
+from sync.laptop.client import SyncSummary
+from sync.server import push as push_module
+from sync.server.store import DistrictStore
+from sync.server.transfer import TABLES, checksum
 from tests.conftest import drop_postgres_schema, postgres_schema_url
 from tests.sync.test_end_to_end import Server, cli, cli_json, enroll, free_port, server_rows
 
@@ -80,7 +80,8 @@ def test_two_server_processes_on_one_database_converge_and_retries_are_not_doubl
             cli("--db", str(a), "hazard", "add", "--unit", unit_id, "--description", f"two-process {n}")
         cli("--db", str(a), "sync")
         # The laptop never heard back (say the answer was lost) and retries against the other process.
-        from schema.db import connect, set_meta
+        from schema.store.connection import connect
+        from schema.store.transactions import set_meta
         conn = connect(a)
         conn.execute("UPDATE event SET status = 'pending' WHERE status = 'applied'")
         set_meta(conn, "server_url", two.url)
@@ -135,8 +136,8 @@ def test_migrating_the_demo_district_to_postgres_keeps_every_row_and_token(tmp_p
 
 def test_a_version_1_postgres_district_is_migrated_in_place(pg_url, monkeypatch):
     """Migration 2 on PostgreSQL: `ADD COLUMN IF NOT EXISTS`, new tables, rows kept."""
-    from schema import migrations
-    from sync import pgdb
+    from schema.store import migrations
+    from sync.server.backends import postgres as pgdb
 
     monkeypatch.setattr(pgdb, "MIGRATIONS", migrations.MIGRATIONS[:1])
     monkeypatch.setattr(pgdb, "SCHEMA_VERSION", 1)
@@ -161,7 +162,7 @@ def test_a_large_batch_is_copied_in_and_an_existing_event_is_left_alone(district
     """Batches of COPY_FROM rows or more go through COPY (events straight in behind a savepoint,
     and through a staging table when one of them exists, so ON CONFLICT DO NOTHING still holds):
     every row once, a duplicated request doubles nothing, an existing event is left alone."""
-    from sync.pgdb import COPY_FROM
+    from sync.server.backends.postgres import COPY_FROM
 
     a = district.laptop("insp.a")
     a.client.batch_size = 1000

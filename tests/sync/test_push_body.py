@@ -8,8 +8,8 @@ import gzip
 import orjson
 import pytest
 
-from sync import replica
-from sync.client import SyncClient
+from sync.laptop import replica
+from sync.laptop.client import SyncClient
 from sync.protocol import MAX_OPS_PER_PUSH
 
 

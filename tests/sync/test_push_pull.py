@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from schema.db import connect, get_meta, set_meta, transaction
-from sync import replica
-from sync.client import ServerUnreachable, SyncSummary
+from schema.store.connection import connect
+from schema.store.transactions import get_meta, set_meta, transaction
+from sync.laptop import replica
+from sync.laptop.client import ServerUnreachable, SyncSummary
 
 
 def test_an_offline_edit_reaches_the_other_laptop(district):
@@ -125,7 +126,7 @@ def _indexes(conn) -> set[str]:  # type: ignore[no-untyped-def]
 
 def test_the_server_keeps_none_of_the_laptops_own_indexes(tmp_path):
     # Each of them would be written by every push and read by nothing on the server.
-    from sync.serverdb import LAPTOP_ONLY, SQLiteBackend
+    from sync.server.backends.sqlite import LAPTOP_ONLY, SQLiteBackend
 
     backend = SQLiteBackend(tmp_path)
     try:
@@ -186,7 +187,7 @@ def test_a_page_from_a_newer_server_applies_without_the_columns_this_version_lac
 def test_an_answer_that_is_not_about_the_ops_sent_records_nothing(district, tamper):
     import httpx
 
-    from sync.client import SyncClient, SyncError
+    from sync.laptop.client import SyncClient, SyncError
 
     a = district.laptop("insp.a")
     a.sync()

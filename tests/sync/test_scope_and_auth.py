@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from sync import replica
-from sync.accounts import revoke
-from sync.client import SyncRefused
+from sync.laptop import replica
+from sync.laptop.client import SyncRefused
 from sync.protocol import PROTOCOL_VERSION
+from sync.server.accounts import revoke
 
 
 def test_an_inspector_receives_only_their_areas_and_the_reference_data(district):

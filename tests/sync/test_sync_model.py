@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from schema import clock
-from schema.db import get_meta, set_meta
 from schema.errors import DomainError
+from schema.store.transactions import get_meta, set_meta
 from schema.tables import POLICIES
-from sync.client import SyncError
-from sync.conflicts import list_conflicts, resolve
+from sync.laptop.client import SyncError
+from sync.laptop.conflicts import list_conflicts, resolve
 from tests.conftest import PG_REQUIRED, PG_URL, drop_postgres_schema, postgres_schema_url
 from tests.sync.harness import District
 

@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tui.cli import COMMAND_MODULES, main, register
+from tui.cli.main import COMMAND_MODULES, main, register
 
 HAZARD_KEYS = {"id", "unit_id", "area", "description", "grade", "status", "deadline", "rectifier", "overdue"}
 
@@ -39,10 +39,10 @@ def test_every_command_is_found_where_its_module_is_named():
 
 
 def test_a_command_loads_only_its_own_module():
-    probe = ("import sys; from tui.cli import main; main.get_command(None, 'sync');"
-             " print(sorted(m for m in sys.modules if m.startswith('tui.cli_')))")
+    probe = ("import sys; from tui.cli.main import main; main.get_command(None, 'sync');"
+             " print(sorted(m for m in sys.modules if m.startswith(('tui.cli.', 'sync.server')) and m != 'tui.cli.main'))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "['tui.cli_sync']"
+    assert loaded.strip() == "['tui.cli.sync']"  # neither the office's commands nor the server's code
 
 
 def all_commands(group: click.Group = main, prefix: tuple[str, ...] = ()):

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Sparkline, Static, Tree
 
-from schema import escalations, extensions, orders
-from schema.db import set_meta, transaction
+from schema.office import escalations, extensions, orders
+from schema.office.reports import summary, totals
 from schema.periods import current_quarter
-from schema.reports import summary, totals
+from schema.store.transactions import set_meta, transaction
 from tests.conftest import TODAY
 from tests.tui.test_app import SIZE, make_app
-from tui.screens_detail import DocumentScreen, HazardScreen
-from tui.screens_office import AssessmentScreen, DashboardScreen, EscalationsScreen, ExtensionsScreen, ListingsScreen
+from tui.screens.detail import DocumentScreen, HazardScreen
+from tui.screens.office.work import (
+    AssessmentScreen,
+    DashboardScreen,
+    EscalationsScreen,
+    ExtensionsScreen,
+    ListingsScreen,
+)
 
 
 async def test_the_dashboard_shows_this_quarters_figures_bars_and_trends(district_path):
@@ -139,8 +145,8 @@ async def test_the_dashboard_exports_this_quarters_html_report_beside_the_databa
 
 
 async def test_looking_back_records_a_review_items_and_a_recurrence(district_path):
-    from schema.lookback import show_review
-    from tui.screens_lookback import LookbackScreen, ReviewScreen
+    from schema.office.lookback import show_review
+    from tui.screens.office.lookback import LookbackScreen, ReviewScreen
 
     app = make_app(district_path, sync_interval=0)
     closed = app.conn.execute("SELECT id, unit_id FROM hazard WHERE status = 'closed' AND area = 'xinhe' LIMIT 1").fetchone()

@@ -1,0 +1,259 @@
+"""The sync client: push the outbox, pull the changes, over an injected `httpx.Client`.
+
+Who calls this: `safecity init/sync/status` and the TUI's background sync worker. Tests
+pass an `httpx.Client` whose transport is the ASGI app, or a fault-injecting one (dropped
+requests, lost responses, duplicates, truncated pages); nothing here opens sockets itself.
+
+Retries: network errors and 5xx are retried with exponential backoff and full jitter (the
+request is safe to repeat: pushes are idempotent by device sequence, pulls are reads). A 4xx
+is never retried: it is the server's answer, and it is shown to the person as it is.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from schema.calendar import local_today
+from schema.errors import DomainError
+from schema.store.transactions import get_meta, set_meta, transaction
+from schema.writes import utc_now
+from sync.laptop import numbers, replica
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, run_length
+
+
+class SyncError(DomainError):
+    """Sync could not finish; the message is one line for the person. Nothing local is lost."""
+
+    exit_code = 1
+
+
+class ServerUnreachable(SyncError):
+    exit_code = 3
+
+
+class SyncRefused(SyncError):
+    """The server answered 4xx: a bad token, a payload it will not take, an old client."""
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did (the CLI prints it; `--json` gives these keys)."""
+
+    pushed: int = 0
+    """Ops the server applied."""
+    pulled: int = 0
+    """Rows received and applied locally."""
+    conflicts: int = 0
+    """Ops that ended in a conflict for a person to resolve."""
+    rejected: int = 0
+    """Ops the server refused (kept on this laptop with the reason)."""
+    superseded: int = 0
+    """Ops that lost a last-writer-wins race (kept in the history)."""
+    skew_ms: int = 0
+    """How far ahead of the server this laptop's clock was (clamped, reported)."""
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class SyncClient:
+    """Pushes and pulls one laptop database against one district server."""
+
+    def __init__(self, conn: sqlite3.Connection, http: httpx.Client, *, token: str, batch_size: int = 2000,
+                 page_size: int = 10000, attempts: int = 5, base_delay: float = 0.2,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.conn = conn
+        self.http = http
+        self.token = token
+        self.batch_size = batch_size
+        """Ops per push request (one server transaction each)."""
+        self.page_size = page_size
+        """Rows per pull page (one local transaction each)."""
+        self.attempts = attempts
+        """Tries per request on network errors and 5xx before giving up."""
+        self.base_delay = base_delay
+        self.sleep = sleep
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, body: Any = None, content: bytes | None = None,
+                params: dict[str, Any] | None = None,
+                complete: Callable[[Any], bool] = lambda _answer: True) -> Any:
+        """One request, retried on network errors, 5xx and answers that arrive incomplete.
+        `body` is sent as gzipped JSON; `content` is a body already so encoded."""
+        headers = {"Authorization": f"Bearer {self.token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+                   "Accept-Encoding": "gzip"}
+        if body is not None:
+            content = gzip.compress(orjson.dumps(body), 1)
+        if content is not None:
+            headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        last_error = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(random.uniform(0, self.base_delay * 2 ** (attempt - 1)))
+            try:
+                response = self.http.request(method, path, content=content, params=params, headers=headers)
+            except httpx.TransportError as err:
+                last_error = _describe(err)
+                continue
+            if response.status_code >= 500:
+                last_error = f"the server failed ({response.status_code})"
+                continue
+            if response.status_code >= 400:
+                raise SyncRefused(_server_message(response))
+            try:
+                answer = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                answer = None
+            if answer is None or not complete(answer):
+                last_error = "the server's answer was cut short"
+                continue
+            return answer
+        raise ServerUnreachable(f"cannot reach the district server at {self.http.base_url}: {last_error}")
+
+    # -- the two halves -------------------------------------------------------------------
+
+    def push(self, summary: SyncSummary) -> None:
+        """Send the outbox in batches until it is empty.
+
+        Pipelined, in order: while the server works on batch N, this thread records N-1's
+        results and reads and encodes N+1, which leaves as soon as N is answered (never before:
+        the server takes a device's sequence numbers in order, and a later batch that committed
+        first would make an earlier one look like a retry). Only this thread touches the
+        database; the sender thread only talks HTTP. A failure leaves the unanswered ops pending.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safecity-push") as sender:
+            ops = replica.pending_ops(self.conn, self.batch_size)
+            in_flight = sender.submit(self._send, self._encode(ops)) if ops else None
+            while in_flight is not None:
+                following = replica.pending_ops(self.conn, self.batch_size, after_seq=ops[-1]["device_seq"])
+                body = self._encode(following) if following else b""
+                answer = in_flight.result()
+                in_flight = sender.submit(self._send, body) if following else None
+                self._record(ops, answer, summary)
+                ops = following
+
+    @staticmethod
+    def _encode(ops: list[dict[str, Any]]) -> bytes:
+        """A push body: new rows as runs of columns per table and field names (protocol 2),
+        every other op as an object. The server takes them in sequence order either way."""
+        singles: list[dict[str, Any]] = []
+        runs: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
+        for op in ops:
+            if op["action"] == "create" and not op["old"] and op["base_version"] == 0:
+                runs.setdefault((op["table"], tuple(op["fields"])), []).append(
+                    [op["op_id"], op["device_seq"], op["hlc"], op["pk"], op["actor"], op["at"], *op["fields"].values()])
+            else:
+                singles.append(op)
+        body = {"ops": singles, "runs": [{"table": table, "fields": names, "rows": rows}
+                                         for (table, names), rows in runs.items()]}
+        return gzip.compress(orjson.dumps(body), 1)
+
+    def _send(self, body: bytes) -> Any:
+        return self.request("POST", "/v1/push", content=body)
+
+    def _record(self, ops: list[dict[str, Any]], answer: Any, summary: SyncSummary) -> None:
+        """Check that the answer is about exactly the ops sent, then record it. New rows applied
+        as sent come as runs of sequence numbers (`applied`, protocol 2), the rest one by one."""
+        results = answer.get("results", [])
+        runs = answer.get("applied") or []
+        sent = {op["device_seq"]: op["op_id"] for op in ops}
+        covered: set[int] = set()
+        for first, last in runs:
+            covered.update(range(first, last + 1))
+        for result in results:
+            if sent.get(result.get("device_seq")) != result.get("op_id"):
+                raise SyncError("the server answered a push with results for other changes; try again")
+            covered.add(result["device_seq"])
+        answered = len(results) + run_length(runs)  # more than covered: an op answered twice
+        if covered != sent.keys() or answered != len(ops):
+            raise SyncError("the server answered a push with the wrong number of results; try again")
+        counts = replica.record_results(self.conn, ops, results, int(answer.get("hlc") or 0), applied=runs)
+        summary.pushed += counts["applied"]
+        summary.conflicts += counts["conflict"]
+        summary.rejected += counts["rejected"]
+        summary.superseded += counts["superseded"]
+        summary.skew_ms = max(summary.skew_ms, int(answer.get("skew_ms") or 0))
+
+    def pull(self, summary: SyncSummary) -> None:
+        """Fetch pages after the local cursor until the server has no more.
+
+        Pipelined: page N+1 is fetched (by the fetcher thread, HTTP only) while this thread
+        applies page N; each page carries the cursor the next one starts from. The local cursor
+        only moves as a page is applied, so stopping anywhere resumes from the last one applied.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safecity-pull") as fetcher:
+            next_page = fetcher.submit(self._fetch, self._pull_params(int(get_meta(self.conn, "cursor", "0") or 0)))
+            while True:
+                page = next_page.result()
+                if page.get("reset"):
+                    replica.reset_scope(self.conn, page["scope"])
+                    next_page = fetcher.submit(self._fetch, self._pull_params(0))
+                    continue
+                if page.get("more"):
+                    next_page = fetcher.submit(self._fetch, self._pull_params(int(page["cursor"])))
+                summary.pulled += replica.apply_page(self.conn, page)
+                if not page.get("more"):
+                    replica.finish_pull(self.conn)
+                    return
+
+    def _pull_params(self, cursor: int) -> dict[str, Any]:
+        params = {"cursor": cursor, "limit": self.page_size, "scope": get_meta(self.conn, "scope_key", "")}
+        if get_meta(self.conn, "snapshot_complete") == "1":
+            params["own"] = "skip"  # our own changes came back in the push results
+        return params
+
+    def _fetch(self, params: dict[str, Any]) -> Any:
+        return self.request("GET", "/v1/pull", complete=_page_is_whole, params=params)
+
+    def sync(self) -> SyncSummary:
+        """Push then pull once; records when it last succeeded."""
+        summary = SyncSummary()
+        self.push(summary)
+        self.pull(summary)
+        numbers.keep_numbers_in_stock(self.conn, self.request, local_today())
+        with transaction(self.conn):
+            set_meta(self.conn, "last_sync", utc_now())
+        return summary
+
+    def whoami(self) -> dict[str, Any]:
+        return self.request("GET", "/v1/me")
+
+
+def _page_is_whole(page: Any) -> bool:
+    """A page holds as many rows as the server counted (a proxy may cut a body short)."""
+    if not isinstance(page, dict):
+        return False
+    if page.get("reset"):
+        return True
+    received = sum(len(t["rows"]) for t in page.get("tables", {}).values()) + len(page.get("deleted", []))
+    return received == page.get("count")
+
+
+def _describe(err: httpx.TransportError) -> str:
+    if isinstance(err, httpx.ConnectError):
+        return "connection refused or no network"
+    if isinstance(err, httpx.TimeoutException):
+        return "no answer in time"
+    return f"the connection broke ({type(err).__name__})"
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        message = response.json().get("error")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        message = None
+    if response.status_code == 401:
+        return message or "the server did not accept this laptop's token"
+    return message or f"the server refused the request ({response.status_code})"

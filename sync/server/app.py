@@ -1,0 +1,275 @@
+"""The district server's HTTP face: an ASGI app (Starlette) served by uvicorn.
+
+Who calls this: `safecity serve` (uvicorn on a real port) and tests (the same app behind
+`httpx.ASGITransport`, or a fault-injecting transport). Endpoints:
+
+    GET  /health         liveness and protocol version (no token)
+    GET  /openapi.json   this API, described (no token)
+    GET  /v1/me          the device's user, role and areas
+    POST /v1/push        apply a batch of ops (gzip JSON body); answers one result per op
+    GET  /v1/pull        a page of changes after ?cursor=N within the device's scope
+    POST /v1/numbers     reserve a block of rectification-order numbers for the device
+
+Every /v1 request needs `Authorization: Bearer <device token>` (401 otherwise, nothing
+changes) and the `SafeCity-Protocol` header (426 if this server cannot serve it). Bodies are
+size-limited before and after inflating. Each request is logged as one JSON line.
+Database work runs in the thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import zlib
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sync.protocol import (
+    COMPACT_RESULTS_SINCE,
+    MAX_BODY_BYTES,
+    MAX_INFLATED_BYTES,
+    MAX_OPS_PER_PUSH,
+    OLDEST_SUPPORTED,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    run_length,
+)
+from sync.server.accounts import DeviceAuth
+from sync.server.push import PayloadError, op_count
+from sync.server.store import DistrictStore
+
+log = logging.getLogger("safecity.server")
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class _Fast(JSONResponse):
+    """JSON without spaces or ASCII escaping: pages are large, Chinese is common."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def create_app(store: DistrictStore) -> Starlette:
+    """The server app over `store`. The caller owns the store and closes it."""
+
+    async def authorize(request: Request) -> DeviceAuth:
+        version = request.headers.get(PROTOCOL_HEADER, "")
+        if not version.isdigit():
+            raise HTTPError(400, f"missing {PROTOCOL_HEADER} header")
+        if int(version) > PROTOCOL_VERSION:
+            raise HTTPError(426, f"this server speaks sync protocol {PROTOCOL_VERSION}; update the district server")
+        if int(version) < OLDEST_SUPPORTED:
+            raise HTTPError(426, "this SafeCity is too old for the district server; please update SafeCity "
+                                 "(your pending changes are kept)")
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else None
+        auth = await run_in_threadpool(store.authenticate, token)
+        if auth is None:
+            raise HTTPError(401, "the server did not accept this laptop's token (missing, wrong or revoked)")
+        request.state.auth = auth
+        request.state.protocol = int(version)
+        return auth
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "protocol": PROTOCOL_VERSION})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    async def me(request: Request) -> Response:
+        auth = await authorize(request)
+        return JSONResponse({"device_id": auth.device_id, "login": auth.login, "role": auth.role,
+                             "areas": list(auth.areas) if auth.areas is not None else None,
+                             "scope_key": auth.scope_key(), "protocol": PROTOCOL_VERSION})
+
+    async def push_ops(request: Request) -> Response:
+        auth = await authorize(request)
+        body = await _read_json(request)
+        if op_count(body) > MAX_OPS_PER_PUSH:
+            raise HTTPError(413, f"at most {MAX_OPS_PER_PUSH} ops per push")
+        compact = request.state.protocol >= COMPACT_RESULTS_SINCE
+        try:
+            answer = await run_in_threadpool(store.push, auth, body, compact=compact)
+        except PayloadError as err:
+            raise HTTPError(400, str(err)) from None
+        request.state.ops = len(answer["results"]) + run_length(answer.get("applied", ()))
+        return _Fast(answer)
+
+    async def pull_page(request: Request) -> Response:
+        auth = await authorize(request)
+        try:
+            cursor = int(request.query_params.get("cursor", "0"))
+            limit = int(request.query_params.get("limit", "5000"))
+        except ValueError:
+            raise HTTPError(400, "cursor and limit must be whole numbers") from None
+        if cursor < 0 or limit < 1:
+            raise HTTPError(400, "cursor must be 0 or more and limit 1 or more")
+        page = await run_in_threadpool(store.pull, auth, cursor=cursor, limit=limit,
+                                       scope_key=request.query_params.get("scope"),
+                                       skip_own=request.query_params.get("own") == "skip")
+        return _Fast(page)
+
+    async def reserve_numbers(request: Request) -> Response:
+        auth = await authorize(request)
+        body = await _read_json(request)
+        year = body.get("year") if isinstance(body, dict) else None
+        if not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise HTTPError(400, "give the year to reserve order numbers for, e.g. {\"year\": 2026}")
+        block = await run_in_threadpool(store.reserve_numbers, auth, year)
+        return JSONResponse(block)
+
+    def guarded(endpoint: Any) -> Any:
+        async def handler(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            except HTTPError as err:
+                return _error(err.status, err.message)
+        return handler
+
+    routes = [
+        Route("/health", guarded(health)),
+        Route("/openapi.json", guarded(openapi)),
+        Route("/v1/me", guarded(me)),
+        Route("/v1/push", guarded(push_ops), methods=["POST"]),
+        Route("/v1/pull", guarded(pull_page)),
+        Route("/v1/numbers", guarded(reserve_numbers), methods=["POST"]),
+    ]
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("request failed", exc_info=exc)
+        return _error(500, "the district server failed; the request can be retried")
+
+    # Level 1: pages are megabytes of repetitive JSON; level 9 (the default) costs the server
+    # several times the CPU for a few percent less on the wire.
+    app = Starlette(routes=routes, middleware=[Middleware(RequestLog), Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)],
+                    exception_handlers={500: server_error})
+    app.state.store = store
+    return app
+
+
+async def _read_json(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPError(413, f"the request is larger than {MAX_BODY_BYTES // 2**20} MiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPError(413, f"the request is larger than {MAX_BODY_BYTES // 2**20} MiB")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            raw = inflater.decompress(raw, MAX_INFLATED_BYTES)
+        except zlib.error:
+            raise HTTPError(400, "the request body is not valid gzip") from None
+        if inflater.unconsumed_tail:
+            raise HTTPError(413, "the request inflates to more than the server accepts")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise HTTPError(400, "the request body is not valid JSON") from None
+
+
+class RequestLog:
+    """One structured log line per request: method, path, status, duration, who, how much."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            state = scope.get("state", {})
+            auth = state.get("auth")
+            log.info(json.dumps({
+                "method": scope["method"], "path": scope["path"], "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "login": auth.login if auth else None, "device": auth.device_id if auth else None,
+                "ops": state.get("ops"),
+            }))
+
+
+_AUTH = [{"device_token": []}]
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "SafeCity district server", "version": str(PROTOCOL_VERSION),
+             "description": "Offline-first sync for urban-safety inspections. See docs/sync-protocol.md."},
+    "components": {"securitySchemes": {"device_token": {"type": "http", "scheme": "bearer"}}},
+    "paths": {
+        "/health": {"get": {"summary": "Liveness and protocol version", "responses": {"200": {"description": "ok"}}}},
+        "/v1/me": {"get": {"summary": "The device's user, role, areas and scope key", "security": _AUTH,
+                           "responses": {"200": {"description": "who this token is"}, "401": {"description": "bad token"}}}},
+        "/v1/push": {"post": {
+            "summary": "Apply a batch of field-level ops; one result per op (applied, superseded, conflict, rejected),"
+                       " new rows applied as sent as runs of sequence numbers (protocol 2)",
+            "security": _AUTH,
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "required": ["ops"],
+                "properties": {"ops": {"type": "array", "maxItems": MAX_OPS_PER_PUSH, "items": {
+                    "type": "object",
+                    "required": ["op_id", "device_seq", "hlc", "table", "pk", "action", "fields", "base_version"],
+                    "properties": {"op_id": {"type": "string"}, "device_seq": {"type": "integer", "minimum": 1},
+                                   "hlc": {"type": "integer"}, "table": {"type": "string"}, "pk": {"type": "string"},
+                                   "action": {"type": "string"}, "fields": {"type": "object"},
+                                   "old": {"type": "object"}, "base_version": {"type": "integer"}}}},
+                               "runs": {"type": "array", "items": {
+                                   "type": "object", "required": ["table", "fields", "rows"],
+                                   "description": "new rows of one table as columns (protocol 2): each row is"
+                                                  " [op_id, device_seq, hlc, pk, actor, at, *values of fields]",
+                                   "properties": {"table": {"type": "string"},
+                                                  "fields": {"type": "array", "items": {"type": "string"}},
+                                                  "rows": {"type": "array", "items": {"type": "array"}}}}}}}}}},
+            "responses": {"200": {"description": "results, server clock, clamped skew"},
+                          "400": {"description": "malformed body"}, "401": {"description": "bad token"},
+                          "413": {"description": "too large"}, "426": {"description": "protocol too old or new"}}}},
+        "/v1/pull": {"get": {
+            "summary": "A page of changes after the cursor, within the device's scope", "security": _AUTH,
+            "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in
+                           (("cursor", "integer"), ("limit", "integer"), ("scope", "string"),
+                                                   ("own", "string"))],
+            "responses": {"200": {"description": "tables, deleted, cursor, more, hlc, scope (or reset)"},
+                          "401": {"description": "bad token"}}}},
+        "/v1/numbers": {"post": {
+            "summary": "Reserve a block of rectification-order numbers of a year for this device", "security": _AUTH,
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "required": ["year"],
+                "properties": {"year": {"type": "integer", "minimum": 2000, "maximum": 2100}}}}}},
+            "responses": {"200": {"description": "{year, first, last}"}, "400": {"description": "no valid year"},
+                          "401": {"description": "bad token"}}}},
+    },
+}

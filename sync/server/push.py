@@ -1,0 +1,534 @@
+"""Applying a device's pushed ops on the district server, in one transaction per batch.
+
+Who calls this: the server's `/v1/push` endpoint. For each op, in device-sequence order:
+1. An op at or below the device's `last_seq` was applied before (the response was lost and
+   the device retried): its *stored* result is returned and nothing is applied again.
+2. Authorization and scope, row by row: an inspector may only touch rows of their areas, and
+   a row's area is derived here from its parent, never taken from the device.
+3. The values are validated against the schema (unknown fields, enums, dates).
+4. `sync.server.merge.decide` says what the op does; the row, its field stamps, its change-log
+   position and the op itself (the audit trail, with its result) are written.
+A refused op is stored too, with its reason, and answered `rejected`: the device keeps it
+visible. Results: applied | superseded | conflict | rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from schema import clock
+from schema.errors import DomainError
+from schema.ids import uuid7
+from schema.tables import POLICIES, Policy, reference_info, valid_rows, validate_fields
+from schema.writes import utc_now
+from sync.server.accounts import DeviceAuth
+from sync.server.backends.base import ServerDb
+from sync.server.merge import Decision, FieldStamp, Op, decide
+
+CONFLICT_RESOLUTION_FIELDS = frozenset({"status", "kept", "reason", "resolved_by", "resolved_at"})
+
+
+class PayloadError(Exception):
+    """The request body is not a valid push (answered 400; nothing is applied)."""
+
+
+class Refused(DomainError):
+    """One op is refused (answered `rejected` with this reason)."""
+
+
+_OP_FIELDS = {"op_id": str, "device_seq": int, "hlc": int, "table": str, "pk": str, "action": str,
+              "fields": dict, "base_version": int}
+
+
+def parse_ops(body: Any) -> list[tuple[Op, dict[str, Any]]]:
+    """The ops of a push body with their `old` values; PayloadError names what is malformed.
+
+    A body holds `ops`, one object each, and (protocol 2) `runs`: new rows of one table with the
+    same fields, sent as columns, `{"table", "fields": [names], "rows": [[op_id, device_seq,
+    hlc, pk, actor, at, *values]]}`. A run is the bulk of a large push, a third of its bytes.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("ops"), list):
+        raise PayloadError("a push is a JSON object with a list 'ops'")
+    parsed = []
+    for index, raw in enumerate(body["ops"]):
+        if type(raw) is not dict:
+            raise PayloadError(f"op {index} is not an object")
+        get = raw.get
+        old = get("old") or {}
+        # One test for the usual, well-formed op; `_malformed` says what is wrong with another.
+        if not (type(get("op_id")) is str and type(get("device_seq")) is int and type(get("hlc")) is int
+                and type(get("table")) is str and type(get("pk")) is str and type(get("action")) is str
+                and type(get("fields")) is dict and type(get("base_version")) is int
+                and raw["device_seq"] >= 1 and type(old) is dict):
+            _malformed(index, raw)
+        op = Op(raw["op_id"], raw["device_seq"], raw["hlc"], raw["table"], raw["pk"], raw["action"],
+                raw["fields"], raw["base_version"], str(get("actor") or ""), str(get("at") or ""))
+        parsed.append((op, old))
+    runs = body.get("runs", [])
+    if not isinstance(runs, list):
+        raise PayloadError("'runs' must be a list")
+    for index, run in enumerate(runs):
+        parsed.extend(_parse_run(index, run))
+    return parsed
+
+
+def op_count(body: Any) -> int:
+    """How many ops a push body carries (for the size limit, before anything is parsed)."""
+    if not isinstance(body, dict):
+        return 0
+    ops = body.get("ops")
+    runs = body.get("runs")
+    count = len(ops) if isinstance(ops, list) else 0
+    if isinstance(runs, list):
+        count += sum(len(run["rows"]) for run in runs if isinstance(run, dict) and isinstance(run.get("rows"), list))
+    return count
+
+
+_NOTHING_OLD: dict[str, Any] = {}
+"""The `old` of every op of a run (a new row had no values before); never modified."""
+
+
+def _parse_run(index: int, run: Any) -> list[tuple[Op, dict[str, Any]]]:
+    if not (type(run) is dict and type(run.get("table")) is str and type(run.get("fields")) is list
+            and type(run.get("rows")) is list and all(type(n) is str for n in run["fields"])):
+        raise PayloadError(f"run {index} needs 'table', 'fields' (names) and 'rows'")
+    table, names, width = run["table"], run["fields"], 6 + len(run["fields"])
+    if len(set(names)) != len(names):
+        raise PayloadError(f"run {index}: a field is named twice")
+    parsed = []
+    for number, row in enumerate(run["rows"]):
+        if not (type(row) is list and len(row) == width and type(row[0]) is str and type(row[1]) is int
+                and row[1] >= 1 and type(row[2]) is int and type(row[3]) is str and type(row[4]) is str
+                and type(row[5]) is str):
+            raise PayloadError(f"run {index}, row {number}: expected [op_id, device_seq (1 or more), hlc, pk,"
+                               f" actor, at] and {len(names)} values")
+        parsed.append((Op(row[0], row[1], row[2], table, row[3], "create", dict(zip(names, row[6:], strict=True)), 0,
+                          row[4], row[5]), _NOTHING_OLD))
+    return parsed
+
+
+def _malformed(index: int, raw: dict[str, Any]) -> None:
+    for name, kind in _OP_FIELDS.items():
+        value = raw.get(name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise PayloadError(f"op {index}: '{name}' must be {kind.__name__}")
+    if raw["device_seq"] < 1:
+        raise PayloadError(f"op {index}: device_seq starts at 1")
+    raise PayloadError(f"op {index}: 'old' must be an object")
+
+
+@dataclass(frozen=True)
+class _CreateRule:
+    """What a new row of one table with one set of field names needs, worked out once per
+    batch: a push is mostly thousands of new rows alike."""
+
+    policy: Policy
+    refusal: str | None
+    """Why every such row is refused (who may write the table or its fields), if it is."""
+    columns: tuple[str, ...]
+    """The row's columns as written: the fields sent, the area last where it is derived."""
+
+
+@dataclass
+class _Batch:
+    db: ServerDb
+    auth: DeviceAuth
+    pos: int
+    hlc: int
+    now: str
+    parent_areas: dict[tuple[str, str], str | None]
+    """(table, id) -> area of the rows new rows may name as parents, this batch's own included."""
+    checked: set[str]
+    """Creates whose fields already passed `valid_rows` (op ids)."""
+    taken: set[tuple[str, str]]
+    """(table, id) of the rows that exist: on the server, or created earlier in this batch."""
+    rules: dict[tuple[str, tuple[str, ...]], _CreateRule] = field(default_factory=dict)
+    areas: set[str] = field(default_factory=set)
+    """Area codes known to exist (checked once each)."""
+    rows: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = field(default_factory=dict)
+    """New rows waiting to be written, per table and column set."""
+    metas: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def position(self) -> int:
+        self.pos += 1
+        return self.pos
+
+    def flush(self) -> None:
+        """Write the buffered new rows, their change-log entries and the buffered events with
+        one statement per table and column set.
+
+        Called before anything that may read them (an edit, a stored result) and at the end.
+        """
+        for (table, columns), values in self.rows.items():
+            names = ["id", *columns, "row_version"]
+            self.db.many(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
+        if self.metas:
+            # A field set at creation has no stamp: nobody else can have seen the row before it existed.
+            self.db.many("INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)", self.metas)
+        if self.events:
+            self.db.many(_EVENT_INSERT, self.events)
+        self.rows, self.metas, self.events = {}, [], []
+
+
+def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None,
+         compact: bool = False) -> dict[str, Any]:
+    """Apply a push body; returns {results, hlc, skew_ms}. Raises PayloadError for a bad body.
+
+    `compact` (clients of protocol 2 and later): the new rows applied as sent, the bulk of a
+    push, are answered as runs of sequence numbers, `applied: [[first, last], ...]`, instead of
+    one result each; every other op still gets its own result. The device knows which op has
+    which number, and a new row is version 1 on both sides.
+    """
+    ops = sorted(parse_ops(body), key=lambda pair: pair[0].device_seq)
+    now_ms = now_ms if now_ms is not None else clock.wall_ms()
+    results: list[dict[str, Any]] = []
+    applied: list[list[int]] = []
+    skew = 0
+    with db.transaction():
+        # The counter first: it serializes pushes (across server processes too), so the device's
+        # last_seq read next cannot be stale and positions are handed out in commit order.
+        counter = db.read_counter()
+        device = db.one("SELECT last_seq FROM device WHERE id = ?", (auth.device_id,))
+        last_seq = device["last_seq"] if device else 0
+        batch = _Batch(db, auth, counter, _server_hlc(db), utc_now(), _parent_areas(db, ops), _checked_creates(ops),
+                       _existing_rows(db, ops))
+        for op, old in ops:
+            if op.device_seq <= last_seq:
+                batch.flush()
+                results.append(_stored_result(db, auth, op))
+                continue
+            stamp, ahead = clock.clamp(op.hlc, now_ms)
+            skew = max(skew, ahead)
+            batch.hlc = clock.next_stamp(max(batch.hlc, stamp), now_ms)
+            if op.action != "create" or op.table not in POLICIES:
+                results.append(_apply(batch, op, old, stamp))
+            elif (refused := _create(batch, op, old, stamp)) is not None:
+                results.append(refused)
+            elif not compact:
+                results.append({"op_id": op.op_id, "device_seq": op.device_seq, "status": "applied", "version": 1})
+            elif applied and applied[-1][1] == op.device_seq - 1:
+                applied[-1][1] = op.device_seq
+            else:
+                applied.append([op.device_seq, op.device_seq])
+            last_seq = op.device_seq
+        batch.flush()
+        db.execute("UPDATE device SET last_seq = ?, last_seen = ? WHERE id = ?", (last_seq, batch.now, auth.device_id))
+        db.execute("UPDATE meta SET value = ? WHERE key = 'pos'", (str(batch.pos),))
+        db.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                   (str(batch.hlc),))
+    answer = {"results": results, "hlc": batch.hlc, "skew_ms": skew}
+    if compact:
+        answer["applied"] = applied
+    return answer
+
+
+def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tuple[str, str], str | None]:
+    """The areas of the parents new rows name, read once for the whole batch."""
+    wanted: dict[str, set[str]] = {}
+    for op, _old in ops:
+        policy = POLICIES.get(op.table)
+        if op.action == "create" and policy and policy.area_from:
+            parent_table, column = policy.area_from
+            wanted.setdefault(parent_table, set()).add(str(op.fields.get(column)))
+    found: dict[tuple[str, str], str | None] = {}
+    for table, ids in wanted.items():
+        for row_id, area in db.rows_by_id(table, ["id", "area"], sorted(ids)):
+            found[(table, row_id)] = area
+    return found
+
+
+def _existing_rows(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> set[tuple[str, str]]:
+    """Of the rows this batch creates, those that already exist, read once for the batch."""
+    wanted: dict[str, list[str]] = {}
+    for op, _old in ops:
+        if op.action == "create" and op.table in POLICIES:
+            wanted.setdefault(op.table, []).append(op.pk)
+    return {(table, row[0]) for table, pks in wanted.items() for row in db.rows_by_id(table, ["id"], pks)}
+
+
+def _checked_creates(ops: list[tuple[Op, dict[str, Any]]]) -> set[str]:
+    """The creates of this batch whose fields pass the table's rules, checked a column at a
+    time per table and field set (the area of a child row is derived later, not checked here)."""
+    groups: dict[tuple[str, frozenset[str]], list[Op]] = {}
+    for op, _old in ops:
+        policy = POLICIES.get(op.table)
+        if op.action == "create" and policy is not None:
+            names = op.fields.keys() - {"area"} if policy.area_from else op.fields.keys()
+            groups.setdefault((op.table, frozenset(names)), []).append(op)
+    checked: set[str] = set()
+    for (table, names), group in groups.items():
+        derived = frozenset({"area"}) if POLICIES[table].area_from else frozenset()
+        if valid_rows(reference_info(table), names, [op.fields for op in group], derived=derived):
+            checked.update(op.op_id for op in group)
+    return checked
+
+
+def _server_hlc(db: ServerDb) -> int:
+    row = db.one("SELECT value FROM meta WHERE key = 'hlc'")
+    return int(row["value"]) if row else 0
+
+
+def _stored_result(db: ServerDb, auth: DeviceAuth, op: Op) -> dict[str, Any]:
+    event = db.one("SELECT id, status, reason, area, row_version FROM event WHERE device_id = ? AND device_seq = ?",
+                   (auth.device_id, op.device_seq))
+    if event is None or event["id"] != op.op_id:
+        return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected",
+                "reason": "this sequence number was already used by another op of this device"}
+    result = {"op_id": op.op_id, "device_seq": op.device_seq, "status": event["status"], "reason": event["reason"]}
+    conflicts = [r["id"] for r in db.all("SELECT id FROM conflict WHERE op_id = ?", (op.op_id,))]
+    if conflicts:
+        result["conflicts"] = conflicts
+    if event["status"] == "rejected":
+        return result  # as first answered: a refused op gets no row (it may be outside the device's areas)
+    meta = db.one("SELECT area FROM row_meta WHERE table_name = ? AND row_id = ?", (op.table, op.pk))
+    if meta is not None and auth.may_see(meta["area"]):
+        _describe_row(db, result, op, event["row_version"])
+    return result
+
+
+def _row(db: ServerDb, table: str, pk: str) -> dict[str, Any] | None:
+    return db.one(f"SELECT * FROM {table} WHERE id = ?", (pk,)) if table in POLICIES else None
+
+
+def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any] | None:
+    """A new row: the same rules as an edit's (`_authorize`, `validate_fields`), with what
+    depends only on the table and the field names decided once per batch, and the row written
+    with the batch's other new rows (`_Batch.flush`). None when applied as sent (version 1),
+    else the refusal to answer."""
+    key = (op.table, tuple(op.fields))
+    rule = b.rules.get(key) or _create_rule(b, key)
+    policy, fields = rule.policy, op.fields
+    try:
+        if rule.refusal:
+            raise Refused(rule.refusal)
+        if op.table == "rectification_order":
+            _check_order_number(b, op)
+        if policy.area_from:  # the parent's area, whatever the device sent
+            fields.pop("area", None)
+            fields["area"] = area = _derived_area(b, policy, op)
+        else:
+            area = fields.get("area")
+            if policy.scoped and area not in b.areas:
+                if not b.db.one("SELECT 1 AS x FROM area WHERE code = ?", (area,)):
+                    raise Refused(f"no area with code {area!r}")
+                b.areas.add(area)
+        if policy.scoped and not b.auth.may_see(area):
+            raise _outside(b.auth, op, area)
+        if op.op_id not in b.checked:
+            validate_fields(reference_info(op.table), op.table, fields, creating=True,
+                            derived=frozenset({"area"}) if policy.area_from else frozenset())
+        if (op.table, op.pk) in b.taken:
+            raise Refused(f"{op.table} {op.pk} already exists")
+    except DomainError as refusal:
+        b.events.append(_event_row(b, op, old, stamp, None, "rejected", str(refusal), 0))
+        return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
+    b.taken.add((op.table, op.pk))
+    b.parent_areas[(op.table, op.pk)] = area  # a child later in this batch may name it
+    b.rows.setdefault((op.table, rule.columns), []).append([op.pk, *fields.values(), 1])
+    b.metas.append((op.table, op.pk, b.position(), area, 0, "{}", b.auth.device_id))
+    b.events.append(_event_row(b, op, old, stamp, area, "applied", None, 1))
+    return None
+
+
+def _create_rule(b: _Batch, key: tuple[str, tuple[str, ...]]) -> _CreateRule:
+    table, names = key
+    policy = POLICIES[table]
+    refusal = _office_refusal(b.auth, policy, names)
+    if refusal is None and table == "conflict":
+        refusal = "conflicts are recorded by the server, not created by devices"
+    columns = (*(n for n in names if n != "area"), "area") if policy.area_from else names
+    b.rules[key] = rule = _CreateRule(policy, refusal, columns)
+    return rule
+
+
+def _office_refusal(auth: DeviceAuth, policy: Policy, names: Iterable[str]) -> str | None:
+    """Why this device may not write these fields of the table, if it may not: reference data
+    and decisions are the district office's."""
+    if auth.is_office:
+        return None
+    if policy.office_only:
+        return f"only the district office may change {policy.name}"
+    decided = policy.office_fields.intersection(names)
+    if decided:
+        return f"only the district office may decide {policy.name} ({', '.join(sorted(decided))})"
+    return None
+
+
+def _outside(auth: DeviceAuth, op: Op, area: str | None) -> Refused:
+    return Refused(f"{op.table} {op.pk} is in area {area}, outside your areas ({', '.join(auth.areas or ())})")
+
+
+def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]:
+    """An edit, a delete or a resolution (and the refusal of a row of an unknown table)."""
+    policy = POLICIES.get(op.table)
+    try:
+        if policy is None:
+            raise Refused(f"unknown table {op.table!r}")
+        b.flush()
+        meta = b.db.one("SELECT area, deleted, stamps FROM row_meta WHERE table_name = ? AND row_id = ?",
+                        (op.table, op.pk))
+        area = _authorize(b, policy, op, meta)
+        if op.action != "delete":
+            validate_fields(reference_info(op.table), op.table, op.fields, creating=False,
+                            derived=frozenset({"area"}) if policy.area_from else frozenset())
+    except DomainError as refusal:
+        _record_event(b, op, old, stamp, None, "rejected", str(refusal))
+        return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
+
+    current = _row(b.db, op.table, op.pk)
+    stamps = {k: FieldStamp(*v) for k, v in json.loads(meta["stamps"]).items()} if meta else {}
+    decision = decide(op, b.auth.device_id, policy, current, stamps, bool(meta and meta["deleted"]), hlc=stamp)
+    if decision.status != "rejected":
+        _write(b, op, current, stamps, decision, area, stamp)
+    conflict_ids = [_record_conflict(b, op, old, area, stamps, *c) for c in decision.conflicts]
+    version = (current or {}).get("row_version", 0) + bool(decision.apply)
+    _record_event(b, op, old, stamp, area, decision.status, decision.reason, version)
+    result: dict[str, Any] = {"op_id": op.op_id, "device_seq": op.device_seq, "status": decision.status}
+    if decision.reason:
+        result["reason"] = decision.reason
+    if conflict_ids:
+        result["conflicts"] = conflict_ids
+    _describe_row(b.db, result, op, version)
+    return result
+
+
+def _describe_row(db: ServerDb, result: dict[str, Any], op: Op, version: int) -> None:
+    """Tell the device the row's state after its op: the version when its copy is now exactly
+    the server's (the op applied straight on top of what it had), else the whole row."""
+    if result["status"] == "applied" and (op.action == "delete" or version == op.base_version + 1):
+        result["version"] = version
+    else:
+        result["row"] = _row(db, op.table, op.pk)
+
+
+def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -> str | None:
+    """The area of the row an edit or delete changes, as the server derives it; Refused if this
+    device may not make the change."""
+    auth = b.auth
+    refusal = _office_refusal(auth, policy, op.fields)
+    if refusal:
+        raise Refused(refusal)
+    if op.table == "conflict" and set(op.fields) - CONFLICT_RESOLUTION_FIELDS:
+        raise Refused("a conflict can only be resolved (status, kept, reason)")
+    if policy.area_from:  # the area is derived from the parent below, whatever the device sent
+        op.fields.pop("area", None)
+    if meta is None or not auth.may_see(meta["area"]):
+        raise Refused(f"no {op.table} with id {op.pk} on the server")
+    area = meta["area"]
+    if policy.area_from and policy.area_from[1] in op.fields:
+        new_area = _derived_area(b, policy, op)
+        if not auth.may_see(new_area):
+            raise Refused(f"{op.table} {op.pk} cannot move to area {new_area}, outside your areas")
+        op.fields["area"] = area = new_area
+    if policy.scoped and not auth.may_see(area):
+        raise _outside(auth, op, area)
+    return area
+
+
+def _check_order_number(b: _Batch, op: Op) -> None:
+    """An order's number must come from a block reserved for this device (`sync.numbers`)."""
+    year, seq = op.fields.get("doc_year"), op.fields.get("doc_seq")
+    if not isinstance(year, int) or not isinstance(seq, int):
+        raise Refused("a rectification order needs its number (doc_year, doc_seq)")
+    if not b.db.one("SELECT 1 AS x FROM number_block WHERE device_id = ? AND year = ? AND first <= ? AND last >= ?",
+                    (b.auth.device_id, year, seq, seq)):
+        raise Refused(f"order number {seq} of {year} was not reserved for this device")
+    b.flush()
+    if b.db.one("SELECT 1 AS x FROM rectification_order WHERE doc_year = ? AND doc_seq = ?", (year, seq)):
+        raise Refused(f"order number {seq} of {year} is already used")
+
+
+def _derived_area(b: _Batch, policy: Policy, op: Op) -> str:
+    parent_table, column = policy.area_from  # type: ignore[misc]
+    parent_id = op.fields.get(column)
+    key = (parent_table, str(parent_id))
+    if key not in b.parent_areas:
+        b.flush()  # the parent may be a new row of this same batch
+        row = b.db.one(f"SELECT area FROM {parent_table} WHERE id = ?", (parent_id,))
+        b.parent_areas[key] = row["area"] if row else None
+    area = b.parent_areas[key]
+    if area is None or not b.auth.may_see(area):
+        raise Refused(f"no {parent_table} with id {parent_id} on the server")
+    return area
+
+
+def _write(b: _Batch, op: Op, current: dict[str, Any] | None, stamps: dict[str, FieldStamp],
+           decision: Decision, area: str | None, stamp: int) -> None:
+    if decision.delete:
+        b.db.execute(f"DELETE FROM {op.table} WHERE id = ?", (op.pk,))
+        b.taken.discard((op.table, op.pk))
+        b.db.execute("UPDATE row_meta SET pos = ?, deleted = 1, origin = ? WHERE table_name = ? AND row_id = ?",
+                     (b.position(), b.auth.device_id, op.table, op.pk))
+        return
+    if not decision.apply or current is None:
+        return
+    version = current["row_version"] + 1
+    assignments = ", ".join(f"{name} = ?" for name in decision.apply)
+    b.db.execute(f"UPDATE {op.table} SET {assignments}, row_version = ? WHERE id = ?",
+                 [*decision.apply.values(), version, op.pk])
+    for name in decision.apply:
+        stamps[name] = FieldStamp(version, stamp, b.auth.device_id)
+    b.db.execute(
+        "UPDATE row_meta SET pos = ?, area = ?, stamps = ?, origin = ? WHERE table_name = ? AND row_id = ?",
+        (b.position(), area, json.dumps({k: s.as_list() for k, s in stamps.items()}), b.auth.device_id,
+         op.table, op.pk),
+    )
+
+
+def _record_conflict(b: _Batch, op: Op, old: dict[str, Any], area: str | None, stamps: dict[str, FieldStamp],
+                     name: str, server_value: Any, incoming_value: Any) -> str:
+    stamp = stamps.get(name)
+    server_device = stamp.device if stamp else None
+    author = b.db.one("SELECT login FROM device WHERE id = ?", (server_device,)) if server_device else None
+    conflict_id = uuid7()
+    b.db.execute(
+        "INSERT INTO conflict (id, table_name, row_id, area, field, base_value, server_value, server_by,"
+        " server_device, incoming_value, incoming_by, incoming_device, op_id, created_at, status, row_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', 1)",
+        (conflict_id, op.table, op.pk, area, name, json.dumps(old.get(name), ensure_ascii=False),
+         json.dumps(server_value, ensure_ascii=False), author["login"] if author else "the district office",
+         server_device, json.dumps(incoming_value, ensure_ascii=False), b.auth.login, b.auth.device_id,
+         op.op_id, b.now),
+    )
+    b.db.execute(
+        "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin) VALUES (?, ?, ?, ?, 0, '{}', NULL)",
+        ("conflict", conflict_id, b.position(), area),
+    )
+    return conflict_id
+
+
+_EVENT_INSERT = (
+    "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area, action, fields,"
+    " old, base_version, status, reason, row_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def _event_row(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str,
+               reason: str | None, version: int) -> tuple[Any, ...]:
+    return (op.op_id, b.auth.device_id, op.device_seq, stamp, b.auth.login, op.at or b.now, op.table, op.pk, area,
+            op.action, orjson.dumps(op.fields).decode(), orjson.dumps(old).decode(),
+            op.base_version, status, reason, version)
+
+
+def _record_event(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str,
+                  reason: str | None, version: int = 0) -> None:
+    """Store the op with its result: the audit trail, and what a retry is answered from.
+
+    `row_version` of a server event is the row's version after the op, so the log alone shows
+    which version each edit was based on and which it produced.
+    """
+    b.db.execute(_EVENT_INSERT, _event_row(b, op, old, stamp, area, status, reason, version))
+    if status != "rejected" and op.action != "create":  # others see edits in the row's history
+        b.db.execute(
+            "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
+            " VALUES ('event', ?, ?, ?, 0, '{}', ?) ON CONFLICT DO NOTHING",
+            (op.op_id, b.position(), area, b.auth.device_id),
+        )

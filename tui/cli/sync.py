@@ -1,0 +1,119 @@
+"""`safecity init/sync/status/conflicts`: the laptop's side of sync.
+
+The district server's commands (`serve`, `admin`) live in `tui.cli.server`.
+
+Sync failures are one line: an unreachable server exits 3 and says the pending edits are
+kept; a server refusal (bad token, old client) exits 1 with the server's words.
+"""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from sync.laptop import enrolment as laptop
+from sync.laptop.client import ServerUnreachable
+from sync.laptop.conflicts import list_conflicts, resolve
+from tui.cli.main import db_option, db_path, emit, json_option, main, open_db
+
+
+@main.command()
+@db_option
+@click.option("--server", "url", required=True, metavar="URL", help="The district server, e.g. http://127.0.0.1:8765.")
+@click.option("--token", required=True, help="This laptop's device token (from 'safecity admin user add').")
+@json_option
+@click.pass_context
+def init(ctx: click.Context, url: str, token: str, as_json: bool) -> None:
+    """Enroll this laptop with the district server and download its areas."""
+    path = db_path(ctx)
+    conn = open_db(ctx, create=True)
+    me, summary = laptop.enroll(conn, path, url, token)
+    emit({**me, "pulled": summary.pulled, "db": str(path)}, as_json,
+         f"enrolled {path} as {me['login']} ({me['role']}, areas: {', '.join(me['areas'] or ['whole district'])}); "
+         f"pulled {summary.pulled:,} rows")
+
+
+@main.command("sync")
+@db_option
+@click.option("--every", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Keep syncing at this interval until interrupted (survives the server being away).")
+@json_option
+@click.pass_context
+def sync_command(ctx: click.Context, every: float | None, as_json: bool) -> None:
+    """Push local changes and pull the office's, once (or every SECONDS)."""
+    path = db_path(ctx)
+    conn = open_db(ctx)
+    client = laptop.client_for(conn, path)
+    while True:
+        try:
+            summary = client.sync()
+        except ServerUnreachable as err:
+            if every is None:
+                raise ServerUnreachable(f"{err}; {laptop.status(conn)['pending']} change(s) kept, not sent") from None
+            click.echo(f"offline: {err}; retrying in {every:g}s", err=True)
+        else:
+            result = summary.as_dict()
+            rejected = laptop.rejected_ops(conn) if summary.rejected else []
+            text = (f"pushed {summary.pushed}, pulled {summary.pulled}, conflicts {summary.conflicts}, "
+                    f"rejected {summary.rejected}")
+            if summary.skew_ms:
+                text += f" (this laptop's clock is {summary.skew_ms / 1000:.0f}s ahead of the server)"
+            for op in rejected[-summary.rejected:]:
+                text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
+            emit(result, as_json, text)
+        if every is None:
+            return
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:
+            return
+
+
+@main.command()
+@db_option
+@json_option
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Pending changes, last sync, open conflicts and rejected changes."""
+    conn = open_db(ctx)
+    state = laptop.status(conn)
+    state["rejected_changes"] = laptop.rejected_ops(conn)
+    text = (f"server {state['server'] or '(not enrolled)'} as {state['login'] or '-'}\n"
+            f"pending {state['pending']}, last sync {state['last_sync'] or 'never'}, "
+            f"conflicts {state['conflicts']}, rejected {state['rejected']}")
+    for op in state["rejected_changes"]:
+        text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
+    emit(state, as_json, text)
+
+
+@main.group(invoke_without_command=True)
+@db_option
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved conflicts.")
+@json_option
+@click.pass_context
+def conflicts(ctx: click.Context, include_resolved: bool, as_json: bool) -> None:
+    """List concurrent edits kept for a person to resolve (base / mine / theirs)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = list_conflicts(open_db(ctx), include_resolved=include_resolved)
+    lines = [f"{c['id']}  {c['table']} {c['record']} {c['field']}: base {c['base']!r}, mine {c['mine']!r} "
+             f"({c['mine_by']}), theirs {c['theirs']!r} ({c['theirs_by']}) [{c['status']}]" for c in rows]
+    emit(rows, as_json, "\n".join(lines + [f"{len(rows)} conflict(s)"]))
+
+
+@conflicts.command("resolve")
+@db_option
+@click.argument("conflict_id")
+@click.option("--keep", type=click.Choice(["mine", "theirs"]), required=True, help="Which value to keep.")
+@click.option("--reason", help="Why (kept in the history).")
+@json_option
+@click.pass_context
+def conflicts_resolve(ctx: click.Context, conflict_id: str, keep: str, reason: str | None, as_json: bool) -> None:
+    """Resolve a conflict; the resolution goes out with the next sync."""
+    from schema.writes import Writer, local_actor
+
+    conn = open_db(ctx)
+    result = resolve(Writer(conn, local_actor(conn)), conflict_id, keep, reason)
+    emit(result, as_json, f"kept {keep} ({result[keep]!r}) for {result['table']} {result['record']} "
+                          f"{result['field']}; it syncs with the next 'safecity sync'")

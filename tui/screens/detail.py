@@ -1,0 +1,292 @@
+"""A hazard in full, its lifecycle actions on single keys, and the forms they open.
+
+Every form is a `FormScreen`: it validates through the same rules as the CLI
+(`schema.hazards`), shows the refusal under the fields and keeps what was typed, so nothing is
+retyped after a mistake. A form closes only after its change is committed with its outbox op.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, Label, Static
+
+from schema.errors import DomainError
+from schema.hazards import act, add_hazard, edit_hazard
+from schema.office.extensions import request_extension
+from schema.office.orders import issue_order, order_document, render_text
+from schema.queries import show_hazard
+from schema.rules import ACTIONS, FIVE_IMPLEMENTATIONS, check_action
+from tui.context import RecordChanged, session
+from tui.i18n import grade_label, status_label, t
+from tui.widgets.chrome import chrome
+
+ACTION_KEYS = {"order": "o", "fix_on_spot": "f", "submit": "b", "pass": "p", "fail": "x", "void": "v"}
+FIELD_LABELS = {"deadline": "deadline (YYYY-MM-DD)", "rectifier": "rectifier", "note": "note", "opinion": "opinion",
+                "reason": "reason", **{k: f"五落实 {k.replace('_', ' ')}" for k in FIVE_IMPLEMENTATIONS}}
+
+
+class FormScreen(ModalScreen[Any]):
+    """Fields, a submit that may refuse, and the refusal shown inline."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Save", id="form.save"),
+    ]
+
+    def __init__(self, title: str, fields: list[tuple[str, str, str]], submit: Callable[[dict[str, str]], Any]):
+        super().__init__()
+        self.form_title, self.fields, self.submit_values = title, fields, submit
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Label(self.form_title, classes="title")
+            for name, label, value in self.fields:
+                yield Label(label, classes="muted")
+                yield Input(value=value, id=f"field-{name}")
+            yield Label("", id="form-error", classes="error")
+            yield Label("enter / ctrl+s: save   esc: cancel", classes="muted")
+
+    def on_mount(self) -> None:
+        inputs = self.query(Input)
+        if inputs:
+            inputs.first().focus()
+
+    def values(self) -> dict[str, str]:
+        return {name: self.query_one(f"#field-{name}", Input).value.strip() for name, _l, _v in self.fields}
+
+    @on(Input.Submitted)
+    def next_or_submit(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        try:
+            result = self.submit_values(self.values())
+        except DomainError as err:
+            self.query_one("#form-error", Label).update(str(err))
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ActionScreen(FormScreen):
+    """The fields one lifecycle action needs, for one hazard."""
+
+    def __init__(self, hazard: dict[str, Any], action: str):
+        spec = ACTIONS[action]
+        names = list(spec.requires)
+        if action == "order":
+            names = ["deadline", "rectifier"]
+            if hazard["grade"] == "major":
+                names += list(FIVE_IMPLEMENTATIONS)
+        fields = [(n, FIELD_LABELS.get(n, n), str(hazard.get(n) or "") if n in ("deadline", "rectifier") else "")
+                  for n in names]
+        super().__init__(f"{action.replace('_', ' ')}: {hazard['description']}", fields, self._apply)
+        self.hazard, self.action = hazard, action
+
+    def _apply(self, values: dict[str, str]) -> str:
+        params: dict[str, Any] = {k: v for k, v in values.items() if v and k not in FIVE_IMPLEMENTATIONS}
+        five = {k: values[k] for k in FIVE_IMPLEMENTATIONS if values.get(k)}
+        if five:
+            params["five_implementations"] = five
+        return act(session(self).writer, self.hazard["id"], self.action, params, today=session(self).today)
+
+
+class NewHazardScreen(FormScreen):
+    """Report a hazard; from an inspection the unit, criterion and text come pre-filled."""
+
+    def __init__(self, unit_id: str = "", description: str = "", *, inspection_id: str | None = None,
+                 criterion_id: str | None = None, grade: str = "general"):
+        fields = [("unit_id", "unit id", unit_id), ("description", "description", description),
+                  ("location", "location", ""), ("grade", "grade (general / major)", grade),
+                  ("deadline", "proposed deadline (YYYY-MM-DD, optional)", "")]
+        super().__init__(t("hazard"), fields, self._apply)
+        self.inspection_id, self.criterion_id = inspection_id, criterion_id
+
+    def _apply(self, values: dict[str, str]) -> str:
+        return add_hazard(session(self).writer, unit_id=values["unit_id"], description=values["description"],
+                          location=values["location"] or None, grade=values["grade"] or "general",
+                          deadline=values["deadline"] or None, today=session(self).today,
+                          inspection_id=self.inspection_id, criterion_id=self.criterion_id)
+
+
+class DocumentScreen(Screen[None]):
+    """A title and a scrolling body of text: a record shown in full."""
+
+    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="document.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        with VerticalScroll():
+            yield Static(id="body")
+        yield from chrome()
+
+    def show(self, title: str, lines: list[str]) -> None:
+        self.query_one("#title", Static).update(title)
+        self.query_one("#body", Static).update("\n".join(lines))
+
+
+class HazardScreen(DocumentScreen):
+    """Every field, the frozen responsibility persons, progress, verifications and history."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape", "app.pop_screen", "Back", id="hazard.back"),
+        Binding("e", "edit", "Edit", id="hazard.edit"),
+        *[Binding(key, f"act('{action}')", action.replace("_", " ").capitalize(), id=f"hazard.{action}")
+          for action, key in ACTION_KEYS.items()],
+        Binding("R", "request_extension", "Request extension", id="hazard.extension"),
+        Binding("O", "issue_order", "Order document", id="hazard.order_document"),
+    ]
+
+    def __init__(self, hazard_id: str):
+        super().__init__()
+        self.hazard_id = hazard_id
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        app = session(self)
+        h = self.hazard = show_hazard(app.conn, self.hazard_id, today=app.today, rules=app.rules)
+        overdue = f"  [b red]{t('overdue')} {h['days_overdue']}{t('days')} ({h['escalation_level']})[/]" if h["overdue"] else ""
+        lines = [
+            f"[b]{t('status')}[/] {status_label(h['status'])}   [b]{t('grade')}[/] {grade_label(h['grade'])}   "
+            f"[b]{t('deadline')}[/] {h['deadline'] or '-'}{overdue}",
+            f"[b]{t('unit')}[/] {h['unit_name']}   [b]{t('area')}[/] {h['area']}   [b]{t('location')}[/] {h['location'] or '-'}",
+            f"[b]{t('rectifier')}[/] {h['rectifier'] or '-'}   [b]{t('found')}[/] {h['found_at']} ({h['found_by']}, {h['source']})",
+        ]
+        if h["five_implementations"]:
+            lines.append("[b]五落实[/] " + "; ".join(f"{k}: {v}" for k, v in h["five_implementations"].items()))
+        if h["void_reason"]:
+            lines.append(f"[b]void[/] {h['void_reason']}")
+        lines += ["", f"[b]{t('responsibility')}[/]"]
+        lines += [f"  {r['kind']}: {r['person']} ({r.get('org') or ''})" for r in h["responsibility_snapshot"]] or ["  -"]
+        lines += ["", f"[b]{t('progress')}[/]"] + ([f"  {p['at']} {p['author']}: {p['note']}" for p in h["progress"]] or ["  -"])
+        lines += ["", f"[b]{t('verifications')}[/]"] + (
+            [f"  {v['at']} {v['author']}: {v['result']} — {v['opinion']}" for v in h["verifications"]] or ["  -"])
+        lines += ["", f"[b]{t('history')}[/]"]
+        for e in h["history"]:
+            changes = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)[:40]}" for k, v in e["fields"].items()
+                                if k not in ("responsibility_snapshot",))
+            lines.append(f"  {e['at']}  {e['actor']} @{(e['device_id'] or '')[:8]}  {e['action']}  [{e['sync_status']}]"
+                         f"{'  ' + e['reason'] if e['reason'] else ''}\n      {changes}")
+        allowed = [f"{ACTION_KEYS[a.name]}: {a.name.replace('_', ' ')}" for a in ACTIONS.values() if h["status"] in a.sources]
+        lines += ["", "[dim]" + ("   ".join(allowed + ["e: edit"]) if allowed else "final") + "[/]"]
+        self.show(f"{t('hazard')} — {h['description']}", lines)
+
+    def action_act(self, action: str) -> None:
+        try:
+            check_action(self.hazard["status"], self.hazard["grade"], action, {p: "x" for p in ACTIONS[action].requires}
+                         | {"five_implementations": dict.fromkeys(FIVE_IMPLEMENTATIONS, "x")})
+        except DomainError as err:
+            self.notify(str(err), severity="error")
+            return
+        self.app.push_screen(ActionScreen(self.hazard, action), self._changed)
+
+    def action_edit(self) -> None:
+        h = self.hazard
+        fields = [(k, FIELD_LABELS.get(k, k), str(h.get(k) or "")) for k in ("description", "location", "rectifier", "grade")]
+
+        def save(values: dict[str, str]) -> dict[str, Any]:
+            changes = {k: v for k, v in values.items() if v != str(h.get(k) or "")}
+            return edit_hazard(session(self).writer, self.hazard_id, changes)
+
+        self.app.push_screen(FormScreen(f"{t('hazard')}: edit", fields, save), self._changed)
+
+    def action_request_extension(self) -> None:
+        def save(values: dict[str, str]) -> str:
+            return request_extension(session(self).writer, self.hazard_id, reason=values["reason"],
+                                     proposed_deadline=values["deadline"], today=session(self).today)
+
+        fields = [("deadline", FIELD_LABELS["deadline"], ""), ("reason", FIELD_LABELS["reason"], "")]
+        self.app.push_screen(FormScreen(t("request_extension"), fields, save), self._changed)
+
+    def action_issue_order(self) -> None:
+        """Issue a numbered order for this hazard and show the document the unit receives."""
+        def save(values: dict[str, str]) -> str:
+            return issue_order(session(self).writer, [self.hazard_id], today=session(self).today,
+                               deadline=values["deadline"] or None, served_to=values["served_to"] or None)
+
+        fields = [("deadline", "deadline (YYYY-MM-DD; empty: the hazard's)", ""), ("served_to", "served to", "")]
+        self.app.push_screen(FormScreen(t("issue_order"), fields, save), self._ordered)
+
+    def _ordered(self, order_id: Any) -> None:
+        if order_id is None:
+            return
+        self._changed(order_id)
+        text = render_text(order_document(session(self).conn, order_id))
+        screen = DocumentScreen()
+        self.app.push_screen(screen)
+        screen.call_after_refresh(screen.show, t("issue_order"), [escape(line) for line in text.splitlines()])
+
+    def _changed(self, result: Any) -> None:
+        if result is not None:
+            self.refresh_data()
+            self.post_message(RecordChanged())
+
+
+class BulkActionScreen(FormScreen):
+    """One action for all marked hazards: a preview says which will apply, then apply."""
+
+    def __init__(self, hazard_ids: list[str]):
+        super().__init__(f"{len(hazard_ids)} {t('marked')}: action (order, submit, void, ...)",
+                         [("action", "action", "void"), ("deadline", "deadline", ""), ("note", "note", ""),
+                          ("opinion", "opinion", ""), ("reason", "reason", "")], self._apply)
+        self.hazard_ids = hazard_ids
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+
+    def on_mount(self) -> None:
+        self.query_one(".form").mount(Static(id="preview"))
+        super().on_mount()
+        self.preview()
+
+    @on(Input.Changed)
+    def preview(self) -> None:
+        values = self.values()
+        action = values["action"].replace("-", "_")
+        params = {k: v for k, v in values.items() if v and k != "action"}
+        lines = [f"[b]{t('preview')}[/]"]
+        for hazard_id in self.hazard_ids:
+            row = session(self).conn.execute("SELECT status, grade, description FROM hazard WHERE id = ?", (hazard_id,)).fetchone()
+            try:
+                check_action(row["status"], row["grade"], action, params)
+                verdict = f"[green]{t('allowed')}[/]"
+            except DomainError as err:
+                verdict = f"[red]{t('refused')}: {err}[/]"
+            lines.append(f"  {row['description'][:30]}  {verdict}")
+        self.query_one("#preview", Static).update("\n".join(lines))
+
+    def _apply(self, values: dict[str, str]) -> int:
+        action = values["action"].replace("-", "_")
+        params = {k: v for k, v in values.items() if v and k != "action"}
+        if action not in ACTIONS:
+            raise DomainError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
+        done = 0
+        with session(self).writer.transaction():
+            for hazard_id in self.hazard_ids:
+                row = session(self).conn.execute("SELECT status, grade FROM hazard WHERE id = ?", (hazard_id,)).fetchone()
+                try:
+                    check_action(row["status"], row["grade"], action, params)
+                except DomainError:
+                    continue  # the preview showed it would be refused
+                act(session(self).writer, hazard_id, action, params, today=session(self).today)
+                done += 1
+        self.notify(f"{action}: {done} of {len(self.hazard_ids)}")
+        return done

@@ -1,0 +1,201 @@
+"""The conflict inbox, rejected changes, the units directory, and help.
+
+Help lists the bindings in force on the screen it was opened from, with the keys the user's
+keymap gave them, so it can never disagree with what the keys do.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Input, Static
+
+from schema.queries import HazardFilter, list_hazards, list_units
+from sync.laptop import enrolment as laptop
+from sync.laptop.conflicts import list_conflicts, resolve
+from tui.context import RecordChanged, session
+from tui.i18n import grade_label, status_label, t
+from tui.screens.detail import DocumentScreen, FormScreen
+from tui.widgets.chrome import chrome
+
+
+def _short(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+class ConflictsScreen(Screen[None]):
+    """Each open conflict as base / mine / theirs; `m` or `t` keeps one, with a reason."""
+
+    BINDINGS: ClassVar = [
+        Binding("m", "keep('mine')", "Keep mine", id="conflicts.keep_mine"),
+        Binding("T", "keep('theirs')", "Keep theirs", id="conflicts.keep_theirs"),
+        Binding("escape", "app.pop_screen", "Back", id="conflicts.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("conflicts"), classes="title")
+        yield DataTable(id="conflicts", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(t("record"), t("field"), t("base"), t("mine"), t("theirs"))
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def refresh_data(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.conflicts = list_conflicts(session(self).conn)
+        for c in self.conflicts:
+            record = session(self).conn.execute(
+                f"SELECT description FROM {c['table']} WHERE id = ?", (c["record"],)).fetchone() if c["table"] == "hazard" else None
+            table.add_row(record[0][:24] if record else f"{c['table']} {c['record'][:8]}", c["field"], _short(c["base"]),
+                          f"{_short(c['mine'])} ({c['mine_by']})", f"{_short(c['theirs'])} ({c['theirs_by']})", key=c["id"])
+
+    def action_keep(self, side: str) -> None:
+        table = self.query_one(DataTable)
+        if not self.conflicts:
+            return
+        conflict = self.conflicts[table.cursor_row]
+
+        def save(values: dict[str, str]) -> Any:
+            return resolve(session(self).writer, conflict["id"], side, values["reason"] or None)
+
+        title = f"{t(side)}: {conflict['field']} = {_short(conflict[side])}"
+        self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self._resolved)
+
+    def _resolved(self, result: Any) -> None:
+        if result is not None:
+            self.refresh_data()
+            self.post_message(RecordChanged())
+            self.notify("resolved; it goes out with the next sync")
+
+
+class RejectedScreen(Screen[None]):
+    """This laptop's changes the server refused, with its reasons. They are never dropped."""
+
+    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="rejected.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("rejected"), classes="title")
+        yield DataTable(id="rejected", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("at", "record", "action", t("reason"))
+        for op in laptop.rejected_ops(session(self).conn):
+            table.add_row(op["at"], f"{op['table_name']} {op['row_id'][:8]}", op["action"], op["reason"] or "")
+        table.focus()
+
+
+class UnitsScreen(Screen[None]):
+    """Search units (name, address, credit code; Chinese included) and open one."""
+
+    BINDINGS: ClassVar = [
+        Binding("slash", "search", "Search", id="units.search"),
+        Binding("escape", "app.pop_screen", "Back", id="units.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("units"), classes="title")
+        yield Input(placeholder=t("search_units"), id="unit-search")
+        yield DataTable(id="units", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(t("risk"), t("area"), t("open_hazards"), t("unit"))
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def refresh_data(self, search: str | None = None) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for u in list_units(session(self).conn, search=search, limit=200):
+            table.add_row(u["risk_colour"], u["area"], str(u["open_hazards"]), u["name"], key=u["id"])
+
+    def action_search(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Changed, "#unit-search")
+    def searched(self, event: Input.Changed) -> None:
+        self.refresh_data(event.value or None)
+
+    @on(Input.Submitted, "#unit-search")
+    def searched_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    @on(DataTable.RowSelected, "#units")
+    def open_unit(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(UnitScreen(str(event.row_key.value)))
+
+
+class UnitScreen(DocumentScreen):
+    """A unit: risk colour, responsibility persons, open hazards, past inspections."""
+
+    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="unit.back")]
+
+    def __init__(self, unit_id: str):
+        super().__init__()
+        self.unit_id = unit_id
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        unit = app.writer.get("unit", self.unit_id)
+        people = app.conn.execute("SELECT kind, person, org, phone FROM responsibility WHERE unit_id = ? ORDER BY kind",
+                                  (self.unit_id,)).fetchall()
+        hazards = list_hazards(app.conn, HazardFilter(status="open", unit_id=self.unit_id), today=app.today, rules=app.rules)
+        inspections = app.conn.execute(
+            "SELECT started_at, status, summary FROM inspection WHERE unit_id = ? ORDER BY started_at DESC LIMIT 20",
+            (self.unit_id,)).fetchall()
+        lines = [f"[b]{t('risk')}[/] {unit['risk_colour']}   [b]{t('area')}[/] {unit['area']}   {unit['industry']}",
+                 f"{unit['address'] or ''}   USCC {unit['uscc'] or '-'}", "", f"[b]{t('responsibility')}[/]"]
+        lines += [f"  {p['kind']}: {p['person']} {p['org'] or ''} {p['phone'] or ''}" for p in people] or ["  -"]
+        lines += ["", f"[b]{t('open_hazards')}[/] ({len(hazards)})"]
+        lines += [f"  {status_label(h['status'])}  {grade_label(h['grade'])}  {h['deadline'] or '-'}"
+                  f"{'  +' + str(h['days_overdue']) + t('days') if h['overdue'] else ''}  {h['description']}"
+                  for h in hazards] or ["  -"]
+        lines += ["", f"[b]{t('past_inspections')}[/]"]
+        lines += [f"  {i['started_at']}  {i['status']}  {i['summary'] or ''}" for i in inspections] or ["  -"]
+        self.show(f"{t('unit')} — {unit['name']}", lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen underneath, as the keymap has them now."""
+
+    BINDINGS: ClassVar = [Binding("escape,question_mark", "dismiss", "Close help", id="help.close")]
+
+    def __init__(self, screen: Screen[Any]):
+        super().__init__()
+        self.under = screen
+
+    def compose(self) -> ComposeResult:
+        rows = help_rows(self.under)
+        text = "\n".join(f"  [b]{key:<14}[/] {description}  [dim]{binding_id}[/]" for key, description, binding_id in rows)
+        with VerticalScroll(classes="form"):
+            yield Static(f"[b]{t('help')}[/]\n\n{text}\n\n[dim]{t('help')}: config.toml \\[keymap] binding-id = \"key\"[/]")
+
+
+def help_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
+    """(keys, description, binding id) for every binding active on `screen`.
+
+    Textual's own bindings (focus, copy, scrolling) have no id: they are listed by action.
+    """
+    seen: dict[str, tuple[str, str, str]] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        name = binding.id or binding.action
+        display = screen.app.get_key_display(binding) if binding.id else key
+        if name in seen:
+            keys, description, _ = seen[name]
+            if display not in keys.split(","):
+                seen[name] = (f"{keys},{display}", description, name)
+        else:
+            seen[name] = (display, binding.description, name)
+    return sorted(seen.values(), key=lambda r: ("." not in r[2], r[2]))

@@ -1,0 +1,2 @@
+"""The district office's screens: dashboard, escalations, extensions, listings, assessment,
+looking back."""

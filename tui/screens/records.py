@@ -1,0 +1,63 @@
+"""A screen that is one table of records under a title: the skeleton the office's lists share.
+
+Who uses this: the escalation, extension, listing and look-back screens. A subclass says what
+its records are (`load`), how one is shown (`COLUMNS`, `cells`) and what a key does; this class
+composes the screen, fills and refills the table, finds the record under the cursor, and
+refreshes after a form changed something.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from tui.context import RecordChanged
+from tui.i18n import t
+from tui.widgets.chrome import chrome
+
+
+class RecordsScreen(Screen[None]):
+    TITLE_KEY: ClassVar[str] = ""
+    """Label key of the screen's title."""
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+    """Label keys of the columns."""
+    LIMIT: ClassVar[int | None] = None
+    """Show at most this many rows (the rest are reachable from the CLI)."""
+
+    records: list[dict[str, Any]]
+
+    def compose(self) -> ComposeResult:
+        yield Static(t(self.TITLE_KEY), classes="title")
+        yield DataTable(classes="records", cursor_type="row")
+        yield from chrome()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(*(t(key) for key in self.COLUMNS))
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def load(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def cells(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def refresh_data(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.records = self.load()
+        for record in self.records[:self.LIMIT]:
+            table.add_row(*self.cells(record))
+
+    def current(self) -> dict[str, Any] | None:
+        """The record under the cursor, if there is one."""
+        return self.records[self.query_one(DataTable).cursor_row] if self.records else None
+
+    def changed(self, result: Any) -> None:
+        """After a form: show the new state and the new pending count."""
+        if result is not None:
+            self.refresh_data()
+            self.post_message(RecordChanged())
