@@ -289,3 +289,31 @@ def list_tasks(conn: sqlite3.Connection, *, area: str | None = None, status: str
         sql += " LIMIT ?"
         params.append(limit)
     return [{**dict(r), "assignees": json.loads(r["assignees"])} for r in conn.execute(sql, params)]
+
+
+def show_unit(conn: sqlite3.Connection, unit_id: str, *, today: date, rules: LocalRules) -> dict[str, Any]:
+    """A unit as its card shows it: the unit, its responsibility persons, open hazards, past inspections."""
+    row = conn.execute("SELECT * FROM unit WHERE id = ?", (unit_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no unit {unit_id}")
+    return {
+        **dict(row),
+        "responsibility": _rows(
+            conn, "SELECT kind, person, org, phone FROM responsibility WHERE unit_id = ? ORDER BY kind", unit_id
+        ),
+        "open_hazards": list_hazards(conn, HazardFilter(status="open", unit_id=unit_id), today=today, rules=rules),
+        "inspections": _rows(
+            conn,
+            "SELECT id, started_at, status, summary FROM inspection WHERE unit_id = ? ORDER BY started_at DESC LIMIT 20",
+            unit_id,
+        ),
+    }
+
+
+def record_label(conn: sqlite3.Connection, table: str, row_id: str) -> str | None:
+    """A few words that name a record for a person (a hazard's description, a unit's name)."""
+    column = {"hazard": "description", "unit": "name"}.get(table)
+    if column is None:
+        return None
+    row = conn.execute(f"SELECT {column} FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return str(row[0]) if row else None

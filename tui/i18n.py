@@ -9,7 +9,8 @@ from __future__ import annotations
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
-        "app.title": "SafeCity", "triage": "Triage", "hazard": "Hazard", "units": "Units",
+        "app.title": "SafeCity", "note_needs_result": "give the item a result first (p, f or n); then add its note",
+        "items_unanswered": "items have no result yet", "triage": "Triage", "hazard": "Hazard", "units": "Units",
         "inspections": "Inspections", "conflicts": "Conflicts", "rejected": "Rejected changes", "help": "Help",
         "status": "Status", "grade": "Grade", "unit": "Unit", "area": "Area", "deadline": "Deadline",
         "overdue": "Overdue", "description": "Description", "location": "Location", "rectifier": "Rectifier",
@@ -41,6 +42,7 @@ LABELS: dict[str, dict[str, str]] = {
         "measure": "measure", "owner": "owner", "by": "by", "title": "Title", "report_written": "report written to",
     },
     "zh": {
+        "note_needs_result": "请先给出该项结果（p、f 或 n），再添加备注", "items_unanswered": "项尚无结果",
         "app.title": "安全城市", "triage": "隐患分诊", "hazard": "隐患", "units": "责任单位",
         "inspections": "检查", "conflicts": "冲突", "rejected": "被拒绝的修改", "help": "帮助",
         "status": "状态", "grade": "等级", "unit": "单位", "area": "区域", "deadline": "整改期限",

@@ -14,6 +14,7 @@ from typing import Any
 
 from schema.errors import DomainError
 from schema.tables import POLICIES
+from sync.server.backends.base import ServerDb
 
 KEYS: dict[str, tuple[str, ...]] = {"row_meta": ("table_name", "row_id"), "account": ("login",), "meta": ("key",),
                                    "number_block": ("year", "first")}
@@ -61,6 +62,11 @@ def checksum(db: Any, table: str) -> tuple[int, str]:
 
 def _normal(value: Any) -> Any:
     return float(value) if isinstance(value, float) else value
+
+
+def holds_a_district(db: ServerDb) -> bool:
+    """Whether `db` already has areas or accounts (a migration copies only into an empty one)."""
+    return bool(db.one("SELECT 1 AS x FROM area LIMIT 1") or db.one("SELECT 1 AS x FROM account LIMIT 1"))
 
 
 def copy_store(source: Any, target: Any, *, tables: tuple[str, ...] = TABLES) -> dict[str, int]:

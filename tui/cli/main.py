@@ -87,6 +87,7 @@ def emit(value: Any, as_json: bool, text: str | None = None) -> None:
 
 COMMAND_MODULES = {
     "hazard": "tui.cli.hazard", "unit": "tui.cli.hazard", "task": "tui.cli.hazard",
+    "inspection": "tui.cli.inspection",
     "order": "tui.cli.office", "extension": "tui.cli.office", "escalation": "tui.cli.office",
     "listing": "tui.cli.office", "lookback": "tui.cli.office",
     "report": "tui.cli.report", "assessment": "tui.cli.report", "import": "tui.cli.report",

@@ -141,7 +141,7 @@ def extension_decide(ctx: click.Context, extension_id: str, decision: str, note:
     """Approve (the deadline moves) or refuse an extension request (supervisors)."""
     w = _writer(ctx)
     status = extensions.decide_extension(w, extension_id, approve=decision == "approve", note=note)
-    row = w.conn.execute("SELECT * FROM extension WHERE id = ?", (extension_id,)).fetchone()
+    row = w.get("extension", extension_id)
     emit(dict(row), as_json, f"extension {extension_id} {status}"
          + (f": the deadline is now {row['proposed_deadline']}" if status == "approved" else ""))
 

@@ -173,14 +173,14 @@ def admin_token_revoke(ctx: click.Context, login: str, as_json: bool) -> None:
 def admin_migrate_to(ctx: click.Context, target_url: str, as_json: bool) -> None:
     """Copy this district (users, tokens, every record, the sync log) to PostgreSQL and verify it."""
     from sync.server.store import DistrictStore
-    from sync.server.transfer import copy_store, verify
+    from sync.server.transfer import copy_store, holds_a_district, verify
 
     source = _store(ctx)
     if not target_url.startswith(("postgresql://", "postgres://")):
         raise click.UsageError("--database-url must start with postgresql://")
     target = DistrictStore.open(target_url)
     try:
-        if target.db().one("SELECT 1 AS x FROM area LIMIT 1") or target.db().one("SELECT 1 AS x FROM account LIMIT 1"):
+        if holds_a_district(target.db()):
             raise DomainError("the target database already holds a district; migrate into an empty one")
         copied = copy_store(source.db(), target.db())
         report = verify(source.db(), target.db())

@@ -264,7 +264,7 @@ class BulkActionScreen(FormScreen):
         params = {k: v for k, v in values.items() if v and k != "action"}
         lines = [f"[b]{t('preview')}[/]"]
         for hazard_id in self.hazard_ids:
-            row = session(self).conn.execute("SELECT status, grade, description FROM hazard WHERE id = ?", (hazard_id,)).fetchone()
+            row = session(self).writer.get("hazard", hazard_id)
             try:
                 check_action(row["status"], row["grade"], action, params)
                 verdict = f"[green]{t('allowed')}[/]"
@@ -281,7 +281,7 @@ class BulkActionScreen(FormScreen):
         done = 0
         with session(self).writer.transaction():
             for hazard_id in self.hazard_ids:
-                row = session(self).conn.execute("SELECT status, grade FROM hazard WHERE id = ?", (hazard_id,)).fetchone()
+                row = session(self).writer.get("hazard", hazard_id)
                 try:
                     check_action(row["status"], row["grade"], action, params)
                 except DomainError:

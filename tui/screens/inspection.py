@@ -8,7 +8,6 @@ hazard form pre-filled with the unit, the criterion and its text.
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from textual import on
@@ -17,8 +16,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from schema.errors import DomainError
-from schema.writes import utc_now
+from schema.inspections import (
+    checklist_items,
+    due_tasks,
+    finish_inspection,
+    hazard_draft,
+    progress,
+    record_result,
+    start_inspection,
+)
 from tui.context import RecordChanged, session
 from tui.i18n import language, t
 from tui.screens.detail import FormScreen, NewHazardScreen
@@ -44,38 +50,16 @@ class InspectionsScreen(Screen[None]):
     def refresh_data(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        rows = session(self).conn.execute(
-            "SELECT t.id, t.due_on, t.status, t.area, u.name, p.title FROM task t JOIN unit u ON u.id = t.unit_id"
-            " LEFT JOIN plan p ON p.id = t.plan_id WHERE t.status IN ('planned', 'in_progress') AND t.due_on <= ?"
-            " ORDER BY t.status = 'in_progress' DESC, t.due_on, u.name LIMIT 500",
-            (session(self).today.isoformat(),),
-        ).fetchall()
-        for r in rows:
-            table.add_row(r["due_on"], r["status"], r["area"], r["name"], r["title"] or "", key=r["id"])
+        for task in due_tasks(session(self).conn, session(self).today):
+            due = f"{task['due_on']} ({t('overdue')})" if task["overdue"] else task["due_on"]
+            table.add_row(due, task["status"], task["area"], task["unit_name"], task["plan_title"] or "", key=task["id"])
 
     @on(DataTable.RowSelected, "#tasks")
     def start(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(InspectionRunScreen(start_or_resume(self.app, str(event.row_key.value))))
+        self.app.push_screen(InspectionRunScreen(start_inspection(session(self).writer, task_id=str(event.row_key.value))))
 
     def on_screen_resume(self) -> None:
         self.refresh_data()
-
-
-def start_or_resume(app: Any, task_id: str) -> str:
-    """The task's inspection in progress, or a new one pinned to the unit's newest checklist."""
-    found = app.conn.execute("SELECT id FROM inspection WHERE task_id = ? AND status = 'in_progress'", (task_id,)).fetchone()
-    if found:
-        return found["id"]
-    task = app.writer.get("task", task_id)
-    unit = app.writer.get("unit", task["unit_id"])
-    checklist = app.conn.execute("SELECT id FROM checklist WHERE industry = ? ORDER BY edition DESC LIMIT 1",
-                                 (unit["industry"],)).fetchone()
-    with app.writer.transaction():
-        inspection_id = app.writer.create("inspection", {
-            "task_id": task_id, "unit_id": unit["id"], "inspectors": json.dumps([app.writer.actor.login]),
-            "checklist_id": checklist["id"] if checklist else None, "started_at": utc_now(), "status": "in_progress"})
-        app.writer.update("task", task_id, {"status": "in_progress"})
-    return inspection_id
 
 
 class InspectionRunScreen(Screen[None]):
@@ -105,16 +89,8 @@ class InspectionRunScreen(Screen[None]):
         table.move_cursor(row=undone[0] if undone else 0)  # resume where the inspector stopped
         table.focus()
 
-    def items(self) -> list[Any]:
-        return session(self).conn.execute(
-            "SELECT c.id, c.code, c.text_zh, c.text_en, c.major_if_failed,"
-            " (SELECT r.result FROM inspection_result r WHERE r.inspection_id = :i AND r.criterion_id = c.id"
-            "  ORDER BY r.recorded_at DESC, r.rowid DESC LIMIT 1) AS result,"
-            " (SELECT r.note FROM inspection_result r WHERE r.inspection_id = :i AND r.criterion_id = c.id"
-            "  ORDER BY r.recorded_at DESC, r.rowid DESC LIMIT 1) AS note"
-            " FROM criterion c WHERE c.checklist_id = (SELECT checklist_id FROM inspection WHERE id = :i) ORDER BY c.code",
-            {"i": self.inspection_id},
-        ).fetchall()
+    def items(self) -> list[dict[str, Any]]:
+        return checklist_items(session(self).conn, self.inspection_id)
 
     def refresh_data(self) -> None:
         inspection = session(self).writer.get("inspection", self.inspection_id)
@@ -136,52 +112,48 @@ class InspectionRunScreen(Screen[None]):
         items = self.items()
         return items[table.cursor_row] if items else None
 
-    def action_record(self, result: str, note: str | None = None) -> None:
+    def action_record(self, result: str) -> None:
         item = self.current()
         if item is None:
             return
-        session(self).writer.create("inspection_result", {
-            "inspection_id": self.inspection_id, "criterion_id": item["id"], "result": result,
-            "note": note if note is not None else item["note"], "recorded_at": utc_now()})
+        record_result(session(self).writer, self.inspection_id, item["id"], result)
+        self.post_message(RecordChanged())
         self.refresh_data()
         if result == "fail":
-            inspection = session(self).writer.get("inspection", self.inspection_id)
-            self.app.push_screen(NewHazardScreen(
-                inspection["unit_id"], f"不符合：{item['text_zh']} / {item['text_en']}",
-                inspection_id=self.inspection_id, criterion_id=item["id"],
-                grade="major" if item["major_if_failed"] else "general"), lambda _id: self.post_message(RecordChanged()))
+            draft = hazard_draft(session(self).conn, self.inspection_id, item["id"])
+            self.app.push_screen(NewHazardScreen(draft["unit_id"], draft["description"], inspection_id=self.inspection_id,
+                                                 criterion_id=draft["criterion_id"], grade=draft["grade"]))
         else:
             self.query_one(DataTable).action_cursor_down()
-        self.post_message(RecordChanged())
 
     def action_note(self) -> None:
         item = self.current()
         if item is None:
             return
+        if not item["result"]:
+            self.notify(t("note_needs_result"), severity="warning")
+            return
 
         def save(values: dict[str, str]) -> bool:
-            self.action_record(item["result"] or "na", values["note"])
+            record_result(session(self).writer, self.inspection_id, item["id"], note=values["note"])
             return True
 
-        self.app.push_screen(FormScreen(f"{t('note')}: {item['code']}", [("note", t("note"), item["note"] or "")], save))
+        self.app.push_screen(FormScreen(f"{t('note')}: {item['code']}", [("note", t("note"), item["note"] or "")], save),
+                             lambda saved: self.refresh_data() if saved else None)
 
     def action_finish(self) -> None:
         items = self.items()
-        open_items = [i["code"] for i in items if not i["result"]]
-        fails = sum(1 for i in items if i["result"] == "fail")
+        done = progress(items)
+        unanswered = [i["code"] for i in items if not i["result"]]
+        if unanswered:
+            self.notify(f"{len(unanswered)} / {len(items)}: {t('items_unanswered')} ({', '.join(unanswered[:5])})",
+                        severity="warning")
+            return
 
         def finish(values: dict[str, str]) -> bool:
-            if open_items:
-                raise DomainError(f"{len(open_items)} item(s) have no result yet: {', '.join(open_items[:5])}")
-            writer = session(self).writer
-            with writer.transaction():
-                inspection = writer.get("inspection", self.inspection_id)
-                writer.update("inspection", self.inspection_id, {
-                    "status": "finished", "ended_at": utc_now(), "summary": values["summary"] or None})
-                if inspection["task_id"]:
-                    writer.update("task", inspection["task_id"], {"status": "done"})
+            finish_inspection(session(self).writer, self.inspection_id, values["summary"])
             return True
 
-        summary = f"{len(items) - len(open_items)}/{len(items)} checked, {fails} failed"
+        summary = f"{done['done']}/{done['items']} checked, {done['failed']} failed"
         self.app.push_screen(FormScreen(f"{t('summary')}: {summary}", [("summary", t("summary"), summary)], finish),
-                             lambda done: self.app.pop_screen() if done else None)
+                             lambda finished: self.app.pop_screen() if finished else None)

@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Static
 
-from schema.queries import HazardFilter, list_hazards, list_units
+from schema.queries import list_units, record_label, show_unit
 from sync.laptop import enrolment as laptop
 from sync.laptop.conflicts import list_conflicts, resolve
 from tui.context import RecordChanged, session
@@ -53,9 +53,8 @@ class ConflictsScreen(Screen[None]):
         table.clear()
         self.conflicts = list_conflicts(session(self).conn)
         for c in self.conflicts:
-            record = session(self).conn.execute(
-                f"SELECT description FROM {c['table']} WHERE id = ?", (c["record"],)).fetchone() if c["table"] == "hazard" else None
-            table.add_row(record[0][:24] if record else f"{c['table']} {c['record'][:8]}", c["field"], _short(c["base"]),
+            label = record_label(session(self).conn, c["table"], c["record"])
+            table.add_row(label[:24] if label else f"{c['table']} {c['record'][:8]}", c["field"], _short(c["base"]),
                           f"{_short(c['mine'])} ({c['mine_by']})", f"{_short(c['theirs'])} ({c['theirs_by']})", key=c["id"])
 
     def action_keep(self, side: str) -> None:
@@ -146,14 +145,9 @@ class UnitScreen(DocumentScreen):
         self.unit_id = unit_id
 
     def on_mount(self) -> None:
-        app: Any = self.app
-        unit = app.writer.get("unit", self.unit_id)
-        people = app.conn.execute("SELECT kind, person, org, phone FROM responsibility WHERE unit_id = ? ORDER BY kind",
-                                  (self.unit_id,)).fetchall()
-        hazards = list_hazards(app.conn, HazardFilter(status="open", unit_id=self.unit_id), today=app.today, rules=app.rules)
-        inspections = app.conn.execute(
-            "SELECT started_at, status, summary FROM inspection WHERE unit_id = ? ORDER BY started_at DESC LIMIT 20",
-            (self.unit_id,)).fetchall()
+        app = session(self)
+        unit = show_unit(app.conn, self.unit_id, today=app.today, rules=app.rules)
+        people, hazards, inspections = unit["responsibility"], unit["open_hazards"], unit["inspections"]
         lines = [f"[b]{t('risk')}[/] {unit['risk_colour']}   [b]{t('area')}[/] {unit['area']}   {unit['industry']}",
                  f"{unit['address'] or ''}   USCC {unit['uscc'] or '-'}", "", f"[b]{t('responsibility')}[/]"]
         lines += [f"  {p['kind']}: {p['person']} {p['org'] or ''} {p['phone'] or ''}" for p in people] or ["  -"]

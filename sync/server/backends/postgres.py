@@ -22,8 +22,8 @@ from functools import cache
 from typing import Any
 
 from schema.errors import StoreError
-from schema.store.migrations import MIGRATIONS, SCHEMA_VERSION, V1_SEARCH
 from schema.store.connection import _statements
+from schema.store.migrations import MIGRATIONS, SCHEMA_VERSION, V1_SEARCH
 from sync.server.backends.sqlite import LAPTOP_ONLY, SERVER_TABLES
 
 try:
