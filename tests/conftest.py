@@ -122,10 +122,9 @@ def database_at_version(path: Path, version: int, *rows: str) -> None:
     what a migration test opens with today's code."""
     import sqlite3
 
-    from schema.store.connection import APPLICATION_ID
+    from schema.store.connection import APPLICATION_ID, _statements
     from schema.store.migrations import MIGRATIONS
     from schema.store.search import fts_text
-    from schema.store.connection import _statements
 
     old = sqlite3.connect(path)
     old.create_function("fts_text", -1, fts_text, deterministic=True)

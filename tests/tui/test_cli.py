@@ -184,3 +184,22 @@ def test_the_console_script_runs(district_path):
     assert all(h["overdue"] for h in json.loads(out.stdout))
     bad = subprocess.run([exe, "hazard", "show", "missing"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and bad.stderr == "error: no hazard with id missing\n"
+
+
+def test_an_inspection_is_run_end_to_end_from_the_cli(district_path):
+    db = ("--db", str(district_path))
+    unit = data("unit", "list", "--area", "xinhe", "--limit", "1", *db)[0]
+    started = data("inspection", "start", unit["id"], *db)
+    codes = [item["code"] for item in started["checklist"]]
+    run("inspection", "record", started["id"], codes[0].lower(), "fail", "--note", "exit blocked", *db)
+    raised = data("inspection", "raise", started["id"], codes[0], *db)
+    refused = run("inspection", "finish", started["id"], *db, ok=False)
+    assert refused.exit_code == 1 and "have no result yet" in refused.stderr
+    for code in codes[1:]:
+        run("inspection", "record", started["id"], code, "pass", *db)
+    finished = data("inspection", "finish", started["id"], "--summary", "one failure", *db)
+    assert (finished["status"], finished["done"], finished["failed"]) == ("finished", len(codes), 1)
+    assert finished["hazards"] == [raised["hazard_id"]]
+    assert data("hazard", "show", raised["hazard_id"], *db)["unit_id"] == unit["id"]
+    listed = data("inspection", "list", "--status", "finished", "--unit", unit["id"], *db)
+    assert [i["id"] for i in listed] == [started["id"]]
