@@ -50,8 +50,12 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--database-url", help="PostgreSQL (a fresh schema is made and dropped); default SQLite")
-    parser.add_argument("--spread", type=float, default=0.0,
-                        help="seconds over which the laptops' syncs start, evenly (0: all in the same instant)")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="seconds over which the laptops' syncs start, evenly (0: all in the same instant)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="safecity-load-"))
     schema = None
@@ -65,14 +69,18 @@ def main() -> None:
         target = f"{args.database_url}{'&' if '?' in args.database_url else '?'}options=-csearch_path%3D{schema}"
     store = DistrictStore.open(target)
     store.seed(scale=0, today=__import__("datetime").date(2026, 11, 29))
-    tokens = [add_user(store.db(), f"insp{n:03d}", "inspector", [AREAS[n % len(AREAS)][0]])["token"]
-              for n in range(args.laptops)]
+    tokens = [
+        add_user(store.db(), f"insp{n:03d}", "inspector", [AREAS[n % len(AREAS)][0]])["token"]
+        for n in range(args.laptops)
+    ]
     store.close()
     where = ["--database-url", target] if args.database_url else ["--data", target]
     ports = [free_port() for _ in range(args.servers)]
     logs = [open(work / f"server{p}.log", "w") for p in ports]  # noqa: SIM115
-    servers = [subprocess.Popen([*SAFECITY, "serve", *where, "--port", str(p)], stdout=subprocess.DEVNULL,
-                                stderr=log) for p, log in zip(ports, logs, strict=True)]
+    servers = [
+        subprocess.Popen([*SAFECITY, "serve", *where, "--port", str(p)], stdout=subprocess.DEVNULL, stderr=log)
+        for p, log in zip(ports, logs, strict=True)
+    ]
     try:
         for port in ports:
             wait_healthy(port)
@@ -85,8 +93,10 @@ def main() -> None:
             unit_id = conn.execute("SELECT id FROM unit ORDER BY id LIMIT 1").fetchone()[0]
             with writer.transaction():
                 for e in range(args.edits):
-                    writer.create("hazard", {"unit_id": unit_id, "description": f"load {n}-{e}",
-                                             "found_at": "2026-11-29T08:00:00Z"})
+                    writer.create(
+                        "hazard",
+                        {"unit_id": unit_id, "description": f"load {n}-{e}", "found_at": "2026-11-29T08:00:00Z"},
+                    )
             clients.append(laptop.client_for(conn, path))
         print(f"{args.laptops} laptops enrolled, {args.laptops * args.edits} edits waiting", file=sys.stderr)
 
@@ -119,24 +129,40 @@ def main() -> None:
         result_spread = args.spread
         check = DistrictStore.open(target)
         total, distinct = check.db().rows(
-            "SELECT count(*), count(DISTINCT description) FROM hazard WHERE description LIKE 'load %'")[0]
+            "SELECT count(*), count(DISTINCT description) FROM hazard WHERE description LIKE 'load %'"
+        )[0]
         check.close()
         result = {
-            "laptops": args.laptops, "edits_each": args.edits, "servers": args.servers, "spread_s": result_spread,
-            "backend": "postgres" if args.database_url else "sqlite", "errors": len(errors),
-            "edits_on_server": total, "distinct": distinct, "wall_s": wall,
+            "laptops": args.laptops,
+            "edits_each": args.edits,
+            "servers": args.servers,
+            "spread_s": result_spread,
+            "backend": "postgres" if args.database_url else "sqlite",
+            "errors": len(errors),
+            "edits_on_server": total,
+            "distinct": distinct,
+            "wall_s": wall,
             "edits_per_s": args.laptops * args.edits / wall,
-            "p50_s": statistics.median(durations), "p99_s": durations[max(0, int(len(durations) * 0.99) - 1)],
+            "p50_s": statistics.median(durations),
+            "p99_s": durations[max(0, int(len(durations) * 0.99) - 1)],
             "push_p50_s": statistics.median(pushes),
         }
         for log in logs:
             log.flush()
-        served = sorted(json.loads(line)["ms"] for p in ports for line in (work / f"server{p}.log").read_text().splitlines()
-                        if line.startswith("{") and '"/v1/push"' in line)
+        served = sorted(
+            json.loads(line)["ms"]
+            for p in ports
+            for line in (work / f"server{p}.log").read_text().splitlines()
+            if line.startswith("{") and '"/v1/push"' in line
+        )
         result["server_push_ms_p50"] = statistics.median(served)
         result["server_push_ms_p99"] = served[max(0, int(len(served) * 0.99) - 1)]
-        pulls = sorted(json.loads(line)["ms"] for p in ports for line in (work / f"server{p}.log").read_text().splitlines()
-                       if line.startswith("{") and '"/v1/pull"' in line)
+        pulls = sorted(
+            json.loads(line)["ms"]
+            for p in ports
+            for line in (work / f"server{p}.log").read_text().splitlines()
+            if line.startswith("{") and '"/v1/pull"' in line
+        )
         result["server_pulls"] = len(pulls)
         result["server_pull_ms_p50"] = statistics.median(pulls)
         result["server_pull_ms_p99"] = pulls[max(0, int(len(pulls) * 0.99) - 1)]
@@ -145,8 +171,11 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         expected = args.laptops * args.edits
         if errors or total != expected or distinct != expected:
-            print(f"FAILED: {len(errors)} errors ({errors[:3]}), {total} edits on the server, {distinct} distinct,"
-                  f" {expected} expected", file=sys.stderr)
+            print(
+                f"FAILED: {len(errors)} errors ({errors[:3]}), {total} edits on the server, {distinct} distinct,"
+                f" {expected} expected",
+                file=sys.stderr,
+            )
             sys.exit(1)
     finally:
         for server in servers:

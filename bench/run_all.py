@@ -66,12 +66,28 @@ def floor(hazards: int) -> float:
     try:
         conn = SQLiteBackend(folder).db().conn
         conn.execute("PRAGMA foreign_keys = OFF")
-        rows = [(uuid7(), "unit", "xinhe", f"消防通道堵塞 fire lane blocked {n}", "北门", "2026-11-29T08:00:00Z",
-                 "general", "reported", "[]", 1) for n in range(hazards)]
+        rows = [
+            (
+                uuid7(),
+                "unit",
+                "xinhe",
+                f"消防通道堵塞 fire lane blocked {n}",
+                "北门",
+                "2026-11-29T08:00:00Z",
+                "general",
+                "reported",
+                "[]",
+                1,
+            )
+            for n in range(hazards)
+        ]
         started = time.perf_counter()
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO hazard (id, unit_id, area, description, location, found_at, grade, status,"
-                         " responsibility_snapshot, row_version) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany(
+            "INSERT INTO hazard (id, unit_id, area, description, location, found_at, grade, status,"
+            " responsibility_snapshot, row_version) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
         conn.execute("COMMIT")
         return time.perf_counter() - started
     finally:
@@ -79,21 +95,37 @@ def floor(hazards: int) -> float:
 
 
 def load(database_url: str | None) -> dict[str, float]:
-    args = [sys.executable, str(ROOT / "bench" / "load_bench.py"), "--laptops", "200", "--edits", "50",
-            "--servers", "2", "--spread", "5"]
+    args = [
+        sys.executable,
+        str(ROOT / "bench" / "load_bench.py"),
+        "--laptops",
+        "200",
+        "--edits",
+        "50",
+        "--servers",
+        "2",
+        "--spread",
+        "5",
+    ]
     if database_url:
         args += ["--database-url", database_url]
     out = subprocess.run(args, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"the load benchmark failed: {out.stderr.strip()[-500:]}")
-    return json.loads(out.stdout[out.stdout.index("{"):])
+    return json.loads(out.stdout[out.stdout.index("{") :])
 
 
 def machine() -> str:
-    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip() if shutil.which("node") else "-"
+    node = (
+        subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+        if shutil.which("node")
+        else "-"
+    )
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Node {node}")
+    return (
+        f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Node {node}"
+    )
 
 
 def main() -> None:
@@ -104,9 +136,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="also run the server-load benchmark on PostgreSQL")
     args = parser.parse_args()
     ensure_peer()
-    lines = [f"# SafeCity benchmarks\n\nMachine: {machine()}. Each figure: median (min-max) of {args.runs} runs.",
-             f"Reproduce: `bench/run-all --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}"
-             + (" --database-url postgresql://..." if args.database_url else "") + "`.\n"]
+    lines = [
+        f"# SafeCity benchmarks\n\nMachine: {machine()}. Each figure: median (min-max) of {args.runs} runs.",
+        f"Reproduce: `bench/run-all --sizes {' '.join(map(str, args.sizes))} --runs {args.runs}"
+        + (" --database-url postgresql://..." if args.database_url else "")
+        + "`.\n",
+    ]
 
     for size in args.sizes:
         ours, peer, raw = [], [], []
@@ -118,17 +153,22 @@ def main() -> None:
                 shutil.rmtree(work, ignore_errors=True)
             peer.append(pouchdb(size))
             raw.append(floor(size))
-            print(f"{size}: run {n + 1} SafeCity {ours[-1]['push_s']:.2f}/{ours[-1]['pull_s']:.2f}s, "
-                  f"PouchDB {peer[-1]['push_s']:.2f}/{peer[-1]['pull_s']:.2f}s, floor {raw[-1]:.2f}s", file=sys.stderr)
+            print(
+                f"{size}: run {n + 1} SafeCity {ours[-1]['push_s']:.2f}/{ours[-1]['pull_s']:.2f}s, "
+                f"PouchDB {peer[-1]['push_s']:.2f}/{peer[-1]['pull_s']:.2f}s, floor {raw[-1]:.2f}s",
+                file=sys.stderr,
+            )
 
         def col(rows: list[dict[str, float]], key: str) -> list[float]:
             return [r[key] for r in rows]
 
         def ratio(key: str, ours: list[dict[str, float]] = ours, peer: list[dict[str, float]] = peer) -> float:
             return statistics.median(col(ours, key)) / statistics.median(col(peer, key))
+
         lines += [
             f"## Sync, {size:,} new hazards\n",
-            "| measure | SafeCity | PouchDB | SafeCity / PouchDB |", "|---|---|---|---|",
+            "| measure | SafeCity | PouchDB | SafeCity / PouchDB |",
+            "|---|---|---|---|",
             f"| push (s) | {summary(col(ours, 'push_s'))} | {summary(col(peer, 'push_s'))} | {ratio('push_s'):.2f} |",
             f"| pull into a fresh laptop (s) | {summary(col(ours, 'pull_s'))} | {summary(col(peer, 'pull_s'))} "
             f"| {ratio('pull_s'):.2f} |",
@@ -158,17 +198,27 @@ def main() -> None:
             keys += asyncio.run(tui_bench.keystrokes(path))
         keys.sort()
         tui[size] = (starts, rss, statistics.median(keys) * 1000, keys[int(len(keys) * 0.95) - 1] * 1000)
-    lines += ["## Terminal app\n", "| hazards | first screen (s) | filter keystroke median / p95 (ms) | resident memory (MB) |",
-              "|---|---|---|---|"]
-    lines += [f"| {size:,} | {summary(s)} | {k50:.1f} / {k95:.1f} | {statistics.median(r):.0f} |"
-              for size, (s, r, k50, k95) in tui.items()]
+    lines += [
+        "## Terminal app\n",
+        "| hazards | first screen (s) | filter keystroke median / p95 (ms) | resident memory (MB) |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {size:,} | {summary(s)} | {k50:.1f} / {k95:.1f} | {statistics.median(r):.0f} |"
+        for size, (s, r, k50, k95) in tui.items()
+    ]
 
-    lines += ["\n## Server load: 200 laptops x 50 edits, two server processes, syncs starting over 5 s\n",
-              "| backend | errors | edits on the server | edits/s | laptop sync p50 / p99 (ms) |", "|---|---|---|---|---|"]
+    lines += [
+        "\n## Server load: 200 laptops x 50 edits, two server processes, syncs starting over 5 s\n",
+        "| backend | errors | edits on the server | edits/s | laptop sync p50 / p99 (ms) |",
+        "|---|---|---|---|---|",
+    ]
     for url in [None, args.database_url] if args.database_url else [None]:
         r = load(url)
-        lines.append(f"| {r['backend']} | {r['errors']} | {r['edits_on_server']:,} (distinct {r['distinct']:,}) | "
-                     f"{r['edits_per_s']:.0f} | {r['p50_s'] * 1000:.0f} / {r['p99_s'] * 1000:.0f} |")
+        lines.append(
+            f"| {r['backend']} | {r['errors']} | {r['edits_on_server']:,} (distinct {r['distinct']:,}) | "
+            f"{r['edits_per_s']:.0f} | {r['p50_s'] * 1000:.0f} / {r['p99_s'] * 1000:.0f} |"
+        )
 
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "results.md").write_text(text)

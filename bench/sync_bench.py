@@ -75,9 +75,15 @@ def make_hazards(db: Path, count: int) -> None:
     units = [r[0] for r in conn.execute("SELECT id FROM unit ORDER BY id")]
     with writer.transaction():
         for n in range(count):
-            writer.create("hazard", {"unit_id": units[n % len(units)], "location": "北门",
-                                     "description": f"消防通道堵塞 fire lane blocked {n}",
-                                     "found_at": "2026-11-29T08:00:00Z"})
+            writer.create(
+                "hazard",
+                {
+                    "unit_id": units[n % len(units)],
+                    "location": "北门",
+                    "description": f"消防通道堵塞 fire lane blocked {n}",
+                    "found_at": "2026-11-29T08:00:00Z",
+                },
+            )
     conn.close()
 
 
@@ -88,8 +94,9 @@ def one_run(work: Path, hazards: int, database_url: str | None = None) -> dict[s
     tokens += [run("admin", *where, "token", "add", "office")["token"] for _ in range(2)]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([*SAFECITY, "serve", *where, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    server = subprocess.Popen(
+        [*SAFECITY, "serve", *where, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+    )
     try:
         wait_healthy(port)
         a, b, c = work / "a.db", work / "b.db", work / "c.db"
@@ -98,7 +105,9 @@ def one_run(work: Path, hazards: int, database_url: str | None = None) -> dict[s
         push_s, push_mb = timed_process("--db", str(a), "sync")
         pull_s, pull_mb = timed_process("--db", str(b), "init", "--server", url, "--token", tokens[1])
         conn_b = connect(b)
-        got = conn_b.execute("SELECT count(*) FROM hazard WHERE description LIKE '消防通道堵塞 fire lane blocked %'").fetchone()[0]
+        got = conn_b.execute(
+            "SELECT count(*) FROM hazard WHERE description LIKE '消防通道堵塞 fire lane blocked %'"
+        ).fetchone()[0]
         if got != hazards:
             raise SystemExit(f"invariant failed: {got} of {hazards} hazards arrived")
         client = laptop.client_for(conn_b, b)
@@ -115,9 +124,16 @@ def one_run(work: Path, hazards: int, database_url: str | None = None) -> dict[s
         client.sync()
         if laptop.status(conn_b)["pending"]:
             raise SystemExit("invariant failed: edits still pending after sync")
-        return {"push_s": push_s, "push_mb": push_mb, "pull_s": pull_s, "pull_mb": pull_mb,
-                "server_mb": peak_rss_mb(server.pid), "idle_sync_ms": statistics.median(idle) * 1000,
-                "ten_edits_small_ms": edits_small * 1000, "ten_edits_big_ms": edits_big * 1000}
+        return {
+            "push_s": push_s,
+            "push_mb": push_mb,
+            "pull_s": pull_s,
+            "pull_mb": pull_mb,
+            "server_mb": peak_rss_mb(server.pid),
+            "idle_sync_ms": statistics.median(idle) * 1000,
+            "ten_edits_small_ms": edits_small * 1000,
+            "ten_edits_big_ms": edits_big * 1000,
+        }
     finally:
         server.kill()
         server.wait()
@@ -170,9 +186,12 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / ("sync-postgres.json" if args.database_url else "sync.json")).write_text(json.dumps(result, indent=2))
     labels = {
-        "push_s": f"push {args.hazards:,} new hazards (s)", "push_mb": "push: laptop peak RSS (MB)",
-        "pull_s": f"pull {args.hazards:,} into a fresh laptop (s)", "pull_mb": "pull: laptop peak RSS (MB)",
-        "server_mb": "server peak RSS (MB)", "idle_sync_ms": "sync with nothing to do (ms)",
+        "push_s": f"push {args.hazards:,} new hazards (s)",
+        "push_mb": "push: laptop peak RSS (MB)",
+        "pull_s": f"pull {args.hazards:,} into a fresh laptop (s)",
+        "pull_mb": "pull: laptop peak RSS (MB)",
+        "server_mb": "server peak RSS (MB)",
+        "idle_sync_ms": "sync with nothing to do (ms)",
         "ten_edits_small_ms": "10 edits, laptop with 1,000 hazards (ms)",
         "ten_edits_big_ms": f"10 edits, laptop with {args.hazards:,} hazards (ms)",
     }

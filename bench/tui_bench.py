@@ -57,8 +57,19 @@ class Probe(SafeCityApp):
 
 Probe(Path(sys.argv[1]), Settings(sync_interval=0), today=date(2026, 11, 29)).run(headless=True, size=(140, 40))
 """
-KEYS = ["slash", *"消防", "backspace", "backspace", *"fire", *["backspace"] * 4, *"status:rectifying",
-        *["backspace"] * 17, *"grade:major", *["backspace"] * 11, *"area:xinhe"]
+KEYS = [
+    "slash",
+    *"消防",
+    "backspace",
+    "backspace",
+    *"fire",
+    *["backspace"] * 4,
+    *"status:rectifying",
+    *["backspace"] * 17,
+    *"grade:major",
+    *["backspace"] * 11,
+    *"area:xinhe",
+]
 
 
 def seeded(size: int, folder: Path) -> Path:
@@ -70,8 +81,12 @@ def seeded(size: int, folder: Path) -> Path:
     schema = hashlib.sha256("".join(MIGRATIONS).encode()).hexdigest()[:10]
     path = folder / f"laptop-{size}-{schema}.db"
     if not path.exists():
-        subprocess.run([sys.executable, "-m", "tui", "--db", str(path), "seed", "--scale", str(size)], check=True,
-                       env={**os.environ, "SAFECITY_TODAY": TODAY.isoformat()}, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "tui", "--db", str(path), "seed", "--scale", str(size)],
+            check=True,
+            env={**os.environ, "SAFECITY_TODAY": TODAY.isoformat()},
+            capture_output=True,
+        )
     return path
 
 
@@ -124,8 +139,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "safecity-bench-tui",
-                        help="where the seeded databases are kept between runs")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "safecity-bench-tui",
+        help="where the seeded databases are kept between runs",
+    )
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -138,16 +157,24 @@ def main() -> None:
             rss.append(mb)
             keys += asyncio.run(keystrokes(path))
         keys.sort()
-        results[size] = {"start_s": starts, "rss_mb": rss, "key_median_ms": statistics.median(keys) * 1000,
-                         "key_p95_ms": keys[int(len(keys) * 0.95) - 1] * 1000}
+        results[size] = {
+            "start_s": starts,
+            "rss_mb": rss,
+            "key_median_ms": statistics.median(keys) * 1000,
+            "key_p95_ms": keys[int(len(keys) * 0.95) - 1] * 1000,
+        }
         print(f"{size}: {results[size]}", file=sys.stderr)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "tui.json").write_text(json.dumps(results, indent=2))
-    print("| hazards | first screen (s) | filter keystroke median / p95 (ms) | resident memory (MB) |\n|---|---|---|---|")
+    print(
+        "| hazards | first screen (s) | filter keystroke median / p95 (ms) | resident memory (MB) |\n|---|---|---|---|"
+    )
     for size, r in results.items():
-        print(f"| {size:,} | {statistics.median(r['start_s']):.2f} ({min(r['start_s']):.2f}-{max(r['start_s']):.2f}) "
-              f"| {r['key_median_ms']:.1f} / {r['key_p95_ms']:.1f} | {statistics.median(r['rss_mb']):.0f} |")
+        print(
+            f"| {size:,} | {statistics.median(r['start_s']):.2f} ({min(r['start_s']):.2f}-{max(r['start_s']):.2f}) "
+            f"| {r['key_median_ms']:.1f} / {r['key_p95_ms']:.1f} | {statistics.median(r['rss_mb']):.0f} |"
+        )
 
 
 if __name__ == "__main__":

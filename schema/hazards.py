@@ -42,11 +42,22 @@ def responsibility_snapshot(conn: sqlite3.Connection, unit_id: str, today: date)
     return [dict(r) for r in rows]
 
 
-def add_hazard(w: Writer, *, unit_id: str, description: str, today: date, grade: str = "general",
-               deadline: str | None = None, rectifier: str | None = None, location: str | None = None,
-               source: str = "inspection", inspection_id: str | None = None,
-               criterion_id: str | None = None, linked_hazard_id: str | None = None,
-               link_kind: str | None = None) -> str:
+def add_hazard(
+    w: Writer,
+    *,
+    unit_id: str,
+    description: str,
+    today: date,
+    grade: str = "general",
+    deadline: str | None = None,
+    rectifier: str | None = None,
+    location: str | None = None,
+    source: str = "inspection",
+    inspection_id: str | None = None,
+    criterion_id: str | None = None,
+    linked_hazard_id: str | None = None,
+    link_kind: str | None = None,
+) -> str:
     """Report a new hazard at a unit; returns its id (a recurrence links the closed one)."""
     if not description or not description.strip():
         raise DomainError("a hazard needs a description")
@@ -54,15 +65,28 @@ def add_hazard(w: Writer, *, unit_id: str, description: str, today: date, grade:
         _not_before(deadline, today, "deadline")
     with w.transaction():
         w.get("unit", unit_id)
-        return w.create("hazard", {
-            "unit_id": unit_id, "description": description.strip(), "grade": grade,
-            "deadline": deadline, "rectifier": rectifier, "location": location, "source": source,
-            "inspection_id": inspection_id, "criterion_id": criterion_id,
-            "linked_hazard_id": linked_hazard_id, "link_kind": link_kind,
-            "found_at": utc_now(), "found_by": w.actor.login, "status": "reported",
-            "responsibility_snapshot": json.dumps(
-                responsibility_snapshot(w.conn, unit_id, today), ensure_ascii=False),
-        })
+        return w.create(
+            "hazard",
+            {
+                "unit_id": unit_id,
+                "description": description.strip(),
+                "grade": grade,
+                "deadline": deadline,
+                "rectifier": rectifier,
+                "location": location,
+                "source": source,
+                "inspection_id": inspection_id,
+                "criterion_id": criterion_id,
+                "linked_hazard_id": linked_hazard_id,
+                "link_kind": link_kind,
+                "found_at": utc_now(),
+                "found_by": w.actor.login,
+                "status": "reported",
+                "responsibility_snapshot": json.dumps(
+                    responsibility_snapshot(w.conn, unit_id, today), ensure_ascii=False
+                ),
+            },
+        )
 
 
 def edit_hazard(w: Writer, hazard_id: str, changes: dict[str, object]) -> dict[str, object]:
@@ -83,8 +107,16 @@ def edit_hazard(w: Writer, hazard_id: str, changes: dict[str, object]) -> dict[s
         return w.update("hazard", hazard_id, changes)
 
 
-def act(w: Writer, hazard_id: str, action: str, params: dict[str, object], *, today: date,
-        rules: LocalRules | None = None, calendar: Calendar | None = None) -> str:
+def act(
+    w: Writer,
+    hazard_id: str,
+    action: str,
+    params: dict[str, object],
+    *,
+    today: date,
+    rules: LocalRules | None = None,
+    calendar: Calendar | None = None,
+) -> str:
     """Apply a lifecycle action to a hazard; returns its new status.
 
     `params` may hold: deadline, rectifier, note, opinion, reason, five_implementations (a
@@ -101,25 +133,37 @@ def act(w: Writer, hazard_id: str, action: str, params: dict[str, object], *, to
             deadline = params.get("deadline") or hazard["deadline"]
             if not deadline:
                 calendar = calendar or Calendar.from_db(w.conn)
-                deadline = calendar.deadline(today, rules.default_days(hazard["grade"]),
-                                             working_days=rules.working_days).isoformat()
+                deadline = calendar.deadline(
+                    today, rules.default_days(hazard["grade"]), working_days=rules.working_days
+                ).isoformat()
             _not_before(str(deadline), today, "deadline")
             changes["deadline"] = deadline
             if params.get("rectifier"):
                 changes["rectifier"] = params["rectifier"]
             if hazard["grade"] == "major":
                 changes["five_implementations"] = json.dumps(params["five_implementations"], ensure_ascii=False)
-                w.create("listing", {
-                    "hazard_id": hazard_id, "level": str(params.get("level") or "district"),
-                    "authority": str(params.get("authority") or rules.listing_authority),
-                    "published_on": today.isoformat(),
-                })
+                w.create(
+                    "listing",
+                    {
+                        "hazard_id": hazard_id,
+                        "level": str(params.get("level") or "district"),
+                        "authority": str(params.get("authority") or rules.listing_authority),
+                        "published_on": today.isoformat(),
+                    },
+                )
         elif action in ("fix_on_spot", "submit"):
-            w.create("progress", {"hazard_id": hazard_id, "note": params["note"], "at": now,
-                                  "author": w.actor.login})
+            w.create("progress", {"hazard_id": hazard_id, "note": params["note"], "at": now, "author": w.actor.login})
         elif action in ("pass", "fail"):
-            w.create("verification", {"hazard_id": hazard_id, "result": action,
-                                      "opinion": params["opinion"], "at": now, "author": w.actor.login})
+            w.create(
+                "verification",
+                {
+                    "hazard_id": hazard_id,
+                    "result": action,
+                    "opinion": params["opinion"],
+                    "at": now,
+                    "author": w.actor.login,
+                },
+            )
             if action == "pass":
                 changes["closed_at"] = now
                 for listing in w.conn.execute(

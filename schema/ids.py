@@ -23,4 +23,3 @@ def uuid7() -> str:
     value |= 0b10 << 62  # RFC 4122 variant
     value |= rand & 0x3FFF_FFFF_FFFF_FFFF  # rand_b, 62 bits
     return str(uuid.UUID(int=value))
-

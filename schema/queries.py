@@ -90,10 +90,14 @@ def _where(conn: sqlite3.Connection, f: HazardFilter, today: date) -> tuple[str,
 _URGENCY_SEGMENTS = (
     ("h.status = 'rectifying' AND h.deadline < :today AND h.grade = 'major'", "h.deadline, h.found_at"),
     ("h.status = 'rectifying' AND h.deadline < :today AND h.grade = 'general'", "h.deadline, h.found_at"),
-    ("NOT (h.status = 'rectifying' AND h.deadline < :today) AND h.grade = 'major' AND h.deadline IS NOT NULL",
-     "h.deadline, h.found_at"),
-    ("NOT (h.status = 'rectifying' AND h.deadline < :today) AND h.grade = 'general' AND h.deadline IS NOT NULL",
-     "h.deadline, h.found_at"),
+    (
+        "NOT (h.status = 'rectifying' AND h.deadline < :today) AND h.grade = 'major' AND h.deadline IS NOT NULL",
+        "h.deadline, h.found_at",
+    ),
+    (
+        "NOT (h.status = 'rectifying' AND h.deadline < :today) AND h.grade = 'general' AND h.deadline IS NOT NULL",
+        "h.deadline, h.found_at",
+    ),
     ("h.grade = 'major' AND h.deadline IS NULL", "h.found_at"),
     ("h.grade = 'general' AND h.deadline IS NULL", "h.found_at"),
 )
@@ -106,8 +110,12 @@ _SORT_AT_MOST = 2000
 def _matches(conn: sqlite3.Connection) -> int:
     """How many hazards the current search matched (`_where` has just filled the table)."""
     return conn.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0]
-_URGENCY_ORDER = ("(h.status = 'rectifying' AND h.deadline < :today) DESC, (h.grade = 'major') DESC,"
-                  " h.deadline IS NULL, h.deadline, h.found_at")
+
+
+_URGENCY_ORDER = (
+    "(h.status = 'rectifying' AND h.deadline < :today) DESC, (h.grade = 'major') DESC,"
+    " h.deadline IS NULL, h.deadline, h.found_at"
+)
 
 
 _HITS = "h.rowid IN (SELECT rowid FROM temp.search_hits)"
@@ -133,8 +141,15 @@ def _remember_hits(conn: sqlite3.Connection, expression: str) -> None:
     conn.execute("INSERT INTO temp.search_hits_of VALUES (?, ?, ?)", (expression, conn.total_changes, state[2]))
 
 
-def list_hazards(conn: sqlite3.Connection, f: HazardFilter, *, today: date, rules: LocalRules,
-                 limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+def list_hazards(
+    conn: sqlite3.Connection,
+    f: HazardFilter,
+    *,
+    today: date,
+    rules: LocalRules,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     """Hazards matching `f`, most urgent first, with the derived fields filled in.
 
     Urgency: overdue rectifications first (major, then oldest deadline), then major before
@@ -211,17 +226,28 @@ def show_hazard(conn: sqlite3.Connection, hazard_id: str, *, today: date, rules:
     if row is None:
         raise NotFound(f"no hazard with id {hazard_id}")
     result = hazard_dict(row, today, rules)
-    for key in ("inspection_id", "criterion_id", "rectifier_unit", "funds", "stop_production",
-                "void_reason", "linked_hazard_id", "link_kind", "closed_at"):
+    for key in (
+        "inspection_id",
+        "criterion_id",
+        "rectifier_unit",
+        "funds",
+        "stop_production",
+        "void_reason",
+        "linked_hazard_id",
+        "link_kind",
+        "closed_at",
+    ):
         result[key] = row[key]
     result["stop_production"] = bool(row["stop_production"])
     result["five_implementations"] = json.loads(row["five_implementations"]) if row["five_implementations"] else None
     result["responsibility_snapshot"] = json.loads(row["responsibility_snapshot"] or "[]")
     result["progress"] = _rows(conn, "SELECT note, at, author FROM progress WHERE hazard_id = ? ORDER BY at", hazard_id)
     result["verifications"] = _rows(
-        conn, "SELECT result, opinion, at, author FROM verification WHERE hazard_id = ? ORDER BY at", hazard_id)
+        conn, "SELECT result, opinion, at, author FROM verification WHERE hazard_id = ? ORDER BY at", hazard_id
+    )
     result["listings"] = _rows(
-        conn, "SELECT level, authority, published_on, delisted_on FROM listing WHERE hazard_id = ?", hazard_id)
+        conn, "SELECT level, authority, published_on, delisted_on FROM listing WHERE hazard_id = ?", hazard_id
+    )
     result["history"] = [
         {**r, "fields": json.loads(r["fields"]), "old": json.loads(r["old"])}
         for r in _rows(
@@ -238,8 +264,9 @@ def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, An
     return [dict(r) for r in conn.execute(sql, params)]
 
 
-def list_units(conn: sqlite3.Connection, *, area: str | None = None, search: str | None = None,
-               limit: int | None = None) -> list[dict[str, Any]]:
+def list_units(
+    conn: sqlite3.Connection, *, area: str | None = None, search: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     clauses, params = [], []
     if area:
         level = conn.execute("SELECT level FROM area WHERE code = ?", (area,)).fetchone()
@@ -269,8 +296,9 @@ def list_units(conn: sqlite3.Connection, *, area: str | None = None, search: str
     return [{**dict(r), "is_pilot": bool(r["is_pilot"])} for r in conn.execute(sql, params)]
 
 
-def list_tasks(conn: sqlite3.Connection, *, area: str | None = None, status: str | None = None,
-               limit: int | None = None) -> list[dict[str, Any]]:
+def list_tasks(
+    conn: sqlite3.Connection, *, area: str | None = None, status: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     clauses, params = [], []
     if area:
         clauses.append("t.area = ?")

@@ -47,23 +47,52 @@ class Action:
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in [
-        Action("order", ("reported",), "rectifying", (),
-               "order rectification within a time limit (major: the five implementations)"),
-        Action("fix_on_spot", ("reported",), "awaiting_verification", ("note",),
-               "the hazard was fixed on the spot; it waits for verification"),
-        Action("submit", ("rectifying",), "awaiting_verification", ("note",),
-               "the unit reports what it did; the hazard waits for verification"),
-        Action("pass", ("awaiting_verification",), "closed", ("opinion",),
-               "verification passed: the hazard is closed (销号)"),
-        Action("fail", ("awaiting_verification",), "rectifying", ("opinion", "deadline"),
-               "verification failed: back to rectification with a new deadline"),
-        Action("void", ("reported", "rectifying"), "void", ("reason",),
-               "not a hazard, or a duplicate: void it with a reason"),
+        Action(
+            "order",
+            ("reported",),
+            "rectifying",
+            (),
+            "order rectification within a time limit (major: the five implementations)",
+        ),
+        Action(
+            "fix_on_spot",
+            ("reported",),
+            "awaiting_verification",
+            ("note",),
+            "the hazard was fixed on the spot; it waits for verification",
+        ),
+        Action(
+            "submit",
+            ("rectifying",),
+            "awaiting_verification",
+            ("note",),
+            "the unit reports what it did; the hazard waits for verification",
+        ),
+        Action(
+            "pass",
+            ("awaiting_verification",),
+            "closed",
+            ("opinion",),
+            "verification passed: the hazard is closed (销号)",
+        ),
+        Action(
+            "fail",
+            ("awaiting_verification",),
+            "rectifying",
+            ("opinion", "deadline"),
+            "verification failed: back to rectification with a new deadline",
+        ),
+        Action(
+            "void",
+            ("reported", "rectifying"),
+            "void",
+            ("reason",),
+            "not a hazard, or a duplicate: void it with a reason",
+        ),
     ]
 }
 
-EDITABLE_FIELDS = ("description", "location", "rectifier", "rectifier_unit", "grade", "funds",
-                   "stop_production")
+EDITABLE_FIELDS = ("description", "location", "rectifier", "rectifier_unit", "grade", "funds", "stop_production")
 """What `hazard edit` may change. The deadline is not here on purpose: it moves only by an
 order, a failed verification or an approved extension."""
 
@@ -99,16 +128,12 @@ def check_action(status: str, grade: str, action_name: str, params: dict[str, ob
 
 def check_editable(status: str) -> None:
     if status in ("closed", "void"):
-        raise DomainError(
-            f"a {status} hazard is not edited; a recurrence is a new hazard linked to it"
-        )
+        raise DomainError(f"a {status} hazard is not edited; a recurrence is a new hazard linked to it")
 
 
 def allowed_transition(old_status: str, new_status: str) -> bool:
     """True if some action leads from `old_status` to `new_status` (used by the server)."""
-    return old_status == new_status or any(
-        old_status in a.sources and a.target == new_status for a in ACTIONS.values()
-    )
+    return old_status == new_status or any(old_status in a.sources and a.target == new_status for a in ACTIONS.values())
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,13 @@ POLICIES: dict[str, Policy] = {
         _p("rectification_order", "deadline", area_from=("unit", "unit_id")),
         _p("progress", area_from=("hazard", "hazard_id"), append_only=True),
         _p("verification", area_from=("hazard", "hazard_id"), append_only=True),
-        _p("extension", "status", "proposed_deadline", area_from=("hazard", "hazard_id"),
-           office_fields=frozenset({"status", "decided_by", "decided_at", "decision_note"})),
+        _p(
+            "extension",
+            "status",
+            "proposed_deadline",
+            area_from=("hazard", "hazard_id"),
+            office_fields=frozenset({"status", "decided_by", "decided_at", "decision_note"}),
+        ),
         _p("listing", "delisted_on", area_from=("hazard", "hazard_id")),
         _p("escalation", "status", area_from=("hazard", "hazard_id"), office_only=True),
         _p("lookback_review"),
@@ -134,8 +139,12 @@ class TableInfo:
     def rules(self) -> dict[str, FieldRule]:
         """Settable column -> its rule: one lookup per field on the write path (a push checks
         every field of every op)."""
-        return {name: FieldRule(name in self.required, self.numbers.get(name), self.enums.get(name) or None,
-                                name in self.dates) for name in self.settable}
+        return {
+            name: FieldRule(
+                name in self.required, self.numbers.get(name), self.enums.get(name) or None, name in self.dates
+            )
+            for name in self.settable
+        }
 
 
 def table_info(conn: sqlite3.Connection, table: str) -> TableInfo:
@@ -159,8 +168,9 @@ def _reference_db() -> sqlite3.Connection:
     return connect(":memory:")
 
 
-def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, creating: bool,
-                    derived: frozenset[str] = frozenset()) -> None:
+def validate_fields(
+    info: TableInfo, table: str, fields: dict[str, object], *, creating: bool, derived: frozenset[str] = frozenset()
+) -> None:
     """Refuse unknown columns, missing required ones, values outside a CHECK list, bad dates.
 
     Raises DomainError naming the table, the field and the rule.
@@ -177,8 +187,9 @@ def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, c
         if not isinstance(value, (str, int, float)):
             raise DomainError(f"{table}.{name} must be text or a number, not {type(value).__name__}")
         if rule.number and (isinstance(value, str) or (rule.number == "INTEGER" and isinstance(value, float))):
-            raise DomainError(f"{table}.{name} must be {'a whole number' if rule.number == 'INTEGER' else 'a number'}; "
-                              f"got {value!r}")
+            raise DomainError(
+                f"{table}.{name} must be {'a whole number' if rule.number == 'INTEGER' else 'a number'}; got {value!r}"
+            )
         if rule.allowed and value not in rule.allowed:
             raise DomainError(f"{table}.{name} must be one of {', '.join(rule.allowed)}; got {value!r}")
         if rule.date:
@@ -189,8 +200,9 @@ def validate_fields(info: TableInfo, table: str, fields: dict[str, object], *, c
             raise DomainError(f"a new {table} needs {', '.join(sorted(missing))}")
 
 
-def valid_rows(info: TableInfo, columns: frozenset[str], rows: list[dict[str, object]], *,
-               derived: frozenset[str] = frozenset()) -> bool:
+def valid_rows(
+    info: TableInfo, columns: frozenset[str], rows: list[dict[str, object]], *, derived: frozenset[str] = frozenset()
+) -> bool:
     """True when every one of `rows` (new rows of one table, all setting `columns`) passes
     `validate_fields`: the same rules, checked a column at a time over the whole set.
 

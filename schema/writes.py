@@ -80,8 +80,13 @@ class Writer:
         row_id = str(fields.pop("id", None) or uuid7())
         with self.transaction():
             self._derive_area(pol, fields)
-            validate_fields(reference_info(table), table, fields, creating=True,
-                            derived=frozenset({"area"}) if pol.area_from else frozenset())
+            validate_fields(
+                reference_info(table),
+                table,
+                fields,
+                creating=True,
+                derived=frozenset({"area"}) if pol.area_from else frozenset(),
+            )
             columns = ", ".join(["id", *fields, "row_version"])
             marks = ", ".join("?" * (len(fields) + 1))
             try:
@@ -93,7 +98,9 @@ class Writer:
             self._record(table, row_id, fields.get("area"), action, fields, {}, 0)
         return row_id
 
-    def update(self, table: str, row_id: str, changes: dict[str, object], *, action: str = "update") -> dict[str, object]:
+    def update(
+        self, table: str, row_id: str, changes: dict[str, object], *, action: str = "update"
+    ) -> dict[str, object]:
         """Change fields of a row; returns the fields that really changed (old values)."""
         pol = policy(table)
         if pol.append_only:
@@ -139,15 +146,36 @@ class Writer:
             raise NotFound(f"no {parent_table} with id {parent_id}")
         fields["area"] = parent[0]
 
-    def _record(self, table: str, row_id: str, area: object, action: str,
-                fields: dict[str, object], old: dict[str, object], base_version: int) -> None:
+    def _record(
+        self,
+        table: str,
+        row_id: str,
+        area: object,
+        action: str,
+        fields: dict[str, object],
+        old: dict[str, object],
+        base_version: int,
+    ) -> None:
         seq = int(get_meta(self.conn, "device_seq", "0") or 0) + 1
         set_meta(self.conn, "device_seq", str(seq))
         self.conn.execute(
             "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area,"
             " action, fields, old, base_version, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending')",
-            (uuid7(), self.actor.device_id, seq, clock.tick(self.conn), self.actor.login, utc_now(),
-             table, row_id, area, action, _json(fields), _json(old), base_version),
+            (
+                uuid7(),
+                self.actor.device_id,
+                seq,
+                clock.tick(self.conn),
+                self.actor.login,
+                utc_now(),
+                table,
+                row_id,
+                area,
+                action,
+                _json(fields),
+                _json(old),
+                base_version,
+            ),
         )
 
 

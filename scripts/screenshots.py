@@ -45,9 +45,21 @@ def chromium_png(source: Path, target: Path, size: str) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         sys.exit("error: headless Chromium is needed: apt install chromium")
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--window-size={size}", f"--screenshot={target}", source.as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size={size}",
+            f"--screenshot={target}",
+            source.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     print(f"wrote {target.relative_to(ROOT)}")
 
 
@@ -60,14 +72,20 @@ def main() -> None:
         conn = connect(db)
         seed(conn, scale=3000, today=TODAY)
         conn.close()
-        shots = [("dashboard", ["D"], "en"), ("dashboard-zh", ["D"], "zh"),
-                 ("escalations", ["E"], "en"), ("assessment", ["A", "down", "down", "down", "down", "down"], "zh")]
+        shots = [
+            ("dashboard", ["D"], "en"),
+            ("dashboard-zh", ["D"], "zh"),
+            ("escalations", ["E"], "en"),
+            ("assessment", ["A", "down", "down", "down", "down", "down"], "zh"),
+        ]
         for name, keys, language in shots:
             svg = asyncio.run(terminal(db, name, keys, language))
             chromium_png(svg, OUT / f"{name}.png", "1480,1000")
         report = Path(folder) / "report.html"
-        subprocess.run([sys.executable, "-m", "tui", "--db", str(db), "report", "html", "--period", "2026Q4",
-                        "-o", str(report)], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "tui", "--db", str(db), "report", "html", "--period", "2026Q4", "-o", str(report)],
+            check=True,
+        )
         chromium_png(report, OUT / "report.png", "1100,2400")
     shutil.rmtree(OUT.parent / "build", ignore_errors=True)
 

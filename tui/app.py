@@ -45,6 +45,7 @@ class SyncFinished(Message):
     summary: SyncSummary | None
     error: str | None
 
+
 log = logging.getLogger(__name__)
 
 
@@ -146,9 +147,13 @@ class SafeCityApp(App[None]):
             link = t("syncing")
         else:
             link = {None: "…", True: t("online"), False: t("offline")}[self.online]
-        parts = [f"● {link}", f"{t('pending')} {state['pending']}",
-                 f"{t('last_sync')} {(state['last_sync'] or t('never')).replace('T', ' ')[:16]}",
-                 f"{t('conflicts')} {state['conflicts']}", f"{t('rejected')} {state['rejected']}"]
+        parts = [
+            f"● {link}",
+            f"{t('pending')} {state['pending']}",
+            f"{t('last_sync')} {(state['last_sync'] or t('never')).replace('T', ' ')[:16]}",
+            f"{t('conflicts')} {state['conflicts']}",
+            f"{t('rejected')} {state['rejected']}",
+        ]
         if self.sync_error:
             parts.append(self.sync_error)
         self.status_text = "  │  ".join(parts)
@@ -179,8 +184,10 @@ class SafeCityApp(App[None]):
         self.refresh_status()
         self._refresh_screen()
         if message.summary and (message.summary.conflicts or message.summary.rejected):
-            self.notify(f"{t('conflicts')} {message.summary.conflicts}, {t('rejected')} {message.summary.rejected}",
-                        severity="warning")
+            self.notify(
+                f"{t('conflicts')} {message.summary.conflicts}, {t('rejected')} {message.summary.rejected}",
+                severity="warning",
+            )
 
     def on_record_changed(self, _message: RecordChanged) -> None:
         self.refresh_status()

@@ -57,7 +57,7 @@ def load(path: Path | None = None) -> Settings:
         raise ConfigError(f"{path}: unknown setting {', '.join(unknown)} (known: language, sync_interval, keymap)")
     language = data.get("language", "en")
     if language not in ("en", "zh"):
-        raise ConfigError(f"{path}: language must be \"en\" or \"zh\"; got {language!r}")
+        raise ConfigError(f'{path}: language must be "en" or "zh"; got {language!r}')
     interval = data.get("sync_interval", 60)
     if not isinstance(interval, (int, float)) or interval < 0:
         raise ConfigError(f"{path}: sync_interval must be a number of seconds, 0 or more")
@@ -70,5 +70,7 @@ def load(path: Path | None = None) -> Settings:
 def check_keymap(keymap: dict[str, str], known: set[str], path: Path | None = None) -> None:
     unknown = sorted(set(keymap) - known)
     if unknown:
-        raise ConfigError(f"{path or config_path()}: [keymap] names no binding {', '.join(unknown)}; "
-                          f"known ids: {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{path or config_path()}: [keymap] names no binding {', '.join(unknown)}; "
+            f"known ids: {', '.join(sorted(known))}"
+        )

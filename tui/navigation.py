@@ -25,10 +25,19 @@ def _screens() -> dict[str, type[Screen[None]]]:
         ListingsScreen,
     )
 
-    return {"triage": TriageScreen, "inspections": InspectionsScreen, "units": UnitsScreen,
-            "conflicts": ConflictsScreen, "rejected": RejectedScreen, "dashboard": DashboardScreen,
-            "escalations": EscalationsScreen, "extensions": ExtensionsScreen, "listings": ListingsScreen,
-            "assessment": AssessmentScreen, "lookback": LookbackScreen}
+    return {
+        "triage": TriageScreen,
+        "inspections": InspectionsScreen,
+        "units": UnitsScreen,
+        "conflicts": ConflictsScreen,
+        "rejected": RejectedScreen,
+        "dashboard": DashboardScreen,
+        "escalations": EscalationsScreen,
+        "extensions": ExtensionsScreen,
+        "listings": ListingsScreen,
+        "assessment": AssessmentScreen,
+        "lookback": LookbackScreen,
+    }
 
 
 class _Registry(dict[str, type[Screen[None]]]):
@@ -42,12 +51,24 @@ SCREENS = _Registry()
 
 def all_binding_ids(*more: type[object]) -> set[str]:
     """Every binding id a keymap may name: every screen's and widget's, and those of `more` (the app
-passes its own class, which this module cannot import: the app imports it)."""
+    passes its own class, which this module cannot import: the app imports it)."""
     from tui.screens.detail import ActionScreen, BulkActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
     from tui.screens.inspection import InspectionRunScreen
     from tui.screens.misc import HelpScreen, UnitScreen
     from tui.screens.office.lookback import ReviewScreen
 
-    classes = [*more, HazardList, DocumentScreen, HazardScreen, ActionScreen, BulkActionScreen, NewHazardScreen,
-               InspectionRunScreen, UnitScreen, HelpScreen, ReviewScreen, *_screens().values()]
+    classes = [
+        *more,
+        HazardList,
+        DocumentScreen,
+        HazardScreen,
+        ActionScreen,
+        BulkActionScreen,
+        NewHazardScreen,
+        InspectionRunScreen,
+        UnitScreen,
+        HelpScreen,
+        ReviewScreen,
+        *_screens().values(),
+    ]
     return {b.id for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}

@@ -25,8 +25,16 @@ from schema.office.roles import require_office
 from schema.periods import Period
 from schema.writes import Writer
 
-RULES = ("overdue_hazards", "unlisted_major", "rectification_rate", "escalations", "lookback_overdue",
-         "inspection_coverage", "pilot_lookback", "self_assessed")
+RULES = (
+    "overdue_hazards",
+    "unlisted_major",
+    "rectification_rate",
+    "escalations",
+    "lookback_overdue",
+    "inspection_coverage",
+    "pilot_lookback",
+    "self_assessed",
+)
 
 
 @dataclass
@@ -54,8 +62,11 @@ def load_indicators(path: str | Path | None = None) -> IndicatorTree:
     """The indicator tree from `path` (default: the shipped file); DomainError names what is wrong."""
     where = str(path) if path else "the default indicator file"
     try:
-        text = Path(path).read_text(encoding="utf-8") if path else \
-            resources.files("schema").joinpath("data/indicators.toml").read_text(encoding="utf-8")
+        text = (
+            Path(path).read_text(encoding="utf-8")
+            if path
+            else resources.files("schema").joinpath("data/indicators.toml").read_text(encoding="utf-8")
+        )
         data = tomllib.loads(text)
     except OSError as err:
         raise DomainError(f"cannot read {where}: {err.strerror}") from None
@@ -73,9 +84,17 @@ def load_indicators(path: str | Path | None = None) -> IndicatorTree:
             raise DomainError(f"{where}: indicator {code}: points must be a number of 0 or more")
         for d in raw.get("deduction", []):
             if d.get("rule") not in RULES:
-                raise DomainError(f"{where}: indicator {code}: unknown rule {d.get('rule')!r}; rules are {', '.join(RULES)}")
-        by_code[code] = Indicator(code, raw.get("name_zh", code), raw.get("name_en", code), raw.get("parent"),
-                                  points, list(raw.get("deduction", [])))
+                raise DomainError(
+                    f"{where}: indicator {code}: unknown rule {d.get('rule')!r}; rules are {', '.join(RULES)}"
+                )
+        by_code[code] = Indicator(
+            code,
+            raw.get("name_zh", code),
+            raw.get("name_en", code),
+            raw.get("parent"),
+            points,
+            list(raw.get("deduction", [])),
+        )
     roots = []
     for ind in by_code.values():
         if ind.parent is None:
@@ -87,8 +106,9 @@ def load_indicators(path: str | Path | None = None) -> IndicatorTree:
     if not roots:
         raise DomainError(f"{where} defines no indicators")
     standard = data.get("standard", {})
-    return IndicatorTree(standard.get("title_zh", "indicators"), bool(standard.get("illustrative")), roots, by_code,
-                         text)
+    return IndicatorTree(
+        standard.get("title_zh", "indicators"), bool(standard.get("illustrative")), roots, by_code, text
+    )
 
 
 class _Facts:
@@ -101,7 +121,9 @@ class _Facts:
 
     def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         """Run `sql` with `{AREA}` (always its last condition) narrowed to the assessed area."""
-        return self.conn.execute(sql.replace("{AREA}", "(? IS NULL OR area = ?)"), (*params, self.area, self.area)).fetchall()
+        return self.conn.execute(
+            sql.replace("{AREA}", "(? IS NULL OR area = ?)"), (*params, self.area, self.area)
+        ).fetchall()
 
 
 def _share_rule(total: int, hits: int, rule: dict[str, Any]) -> tuple[float, str]:
@@ -118,77 +140,142 @@ def _deduct(f: _Facts, rule: dict[str, Any], self_scores: dict[str, Any], code: 
     points, detail = 0.0, ""
     if name == "overdue_hazards":
         grade = rule.get("grade")
-        rows = f.rows("SELECT id, description, deadline FROM hazard WHERE status = 'rectifying' AND deadline < ?"
-                      " AND (? IS NULL OR grade = ?) AND {AREA}", f.as_of, grade, grade)
-        evidence = [{"table": "hazard", "id": r["id"], "text": f"{r['description']} (deadline {r['deadline']})"} for r in rows]
+        rows = f.rows(
+            "SELECT id, description, deadline FROM hazard WHERE status = 'rectifying' AND deadline < ?"
+            " AND (? IS NULL OR grade = ?) AND {AREA}",
+            f.as_of,
+            grade,
+            grade,
+        )
+        evidence = [
+            {"table": "hazard", "id": r["id"], "text": f"{r['description']} (deadline {r['deadline']})"} for r in rows
+        ]
         points, detail = per * len(rows), f"{len(rows)} {'major ' if grade else ''}hazards overdue on {f.as_of}"
     elif name == "unlisted_major":
-        rows = f.rows("SELECT id, description FROM hazard h WHERE grade = 'major' AND status = 'rectifying'"
-                      " AND NOT EXISTS (SELECT 1 FROM listing l WHERE l.hazard_id = h.id AND l.delisted_on IS NULL)"
-                      " AND {AREA}")
+        rows = f.rows(
+            "SELECT id, description FROM hazard h WHERE grade = 'major' AND status = 'rectifying'"
+            " AND NOT EXISTS (SELECT 1 FROM listing l WHERE l.hazard_id = h.id AND l.delisted_on IS NULL)"
+            " AND {AREA}"
+        )
         evidence = [{"table": "hazard", "id": r["id"], "text": r["description"]} for r in rows]
         points, detail = per * len(rows), f"{len(rows)} major hazards under rectification without a listing"
     elif name == "rectification_rate":
-        rows = f.rows("SELECT id, description, status, closed_at FROM hazard WHERE status != 'void'"
-                      " AND substr(found_at, 1, 10) BETWEEN ? AND ? AND {AREA}", f.start, f.end)
+        rows = f.rows(
+            "SELECT id, description, status, closed_at FROM hazard WHERE status != 'void'"
+            " AND substr(found_at, 1, 10) BETWEEN ? AND ? AND {AREA}",
+            f.start,
+            f.end,
+        )
         closed = [r for r in rows if r["status"] == "closed" and (r["closed_at"] or "")[:10] <= f.end]
         points, detail = _share_rule(len(rows), len(closed), rule)
         detail = f"{len(closed)} of {len(rows)} hazards found in {f.period.label} rectified: {detail}"
         open_ids = {r["id"] for r in closed}
-        evidence = [{"table": "hazard", "id": r["id"], "text": f"{r['description']} ({r['status']})"}
-                    for r in rows if r["id"] not in open_ids] if points else []
+        evidence = (
+            [
+                {"table": "hazard", "id": r["id"], "text": f"{r['description']} ({r['status']})"}
+                for r in rows
+                if r["id"] not in open_ids
+            ]
+            if points
+            else []
+        )
     elif name == "escalations":
         levels = list(rule.get("levels") or [])
-        rows = f.rows("SELECT id, level, hazard_id, reason FROM escalation WHERE status = 'issued'"
-                      " AND substr(decided_at, 1, 10) BETWEEN ? AND ? AND {AREA}", f.start, f.end)
+        rows = f.rows(
+            "SELECT id, level, hazard_id, reason FROM escalation WHERE status = 'issued'"
+            " AND substr(decided_at, 1, 10) BETWEEN ? AND ? AND {AREA}",
+            f.start,
+            f.end,
+        )
         rows = [r for r in rows if not levels or r["level"] in levels]
-        evidence = [{"table": "escalation", "id": r["id"], "text": f"{r['level']}: {r['reason']} (hazard {r['hazard_id']})"}
-                    for r in rows]
+        evidence = [
+            {"table": "escalation", "id": r["id"], "text": f"{r['level']}: {r['reason']} (hazard {r['hazard_id']})"}
+            for r in rows
+        ]
         points, detail = per * len(rows), f"{len(rows)} escalations issued ({', '.join(levels) or 'any step'})"
     elif name == "lookback_overdue":
-        rows = f.rows("SELECT id, gap, deadline FROM lookback WHERE status != 'done' AND deadline < ? AND {AREA}", f.as_of)
-        evidence = [{"table": "lookback", "id": r["id"], "text": f"{r['gap']} (deadline {r['deadline']})"} for r in rows]
+        rows = f.rows(
+            "SELECT id, gap, deadline FROM lookback WHERE status != 'done' AND deadline < ? AND {AREA}", f.as_of
+        )
+        evidence = [
+            {"table": "lookback", "id": r["id"], "text": f"{r['gap']} (deadline {r['deadline']})"} for r in rows
+        ]
         points, detail = per * len(rows), f"{len(rows)} look-back items not done after their deadline"
     elif name in ("inspection_coverage", "pilot_lookback"):
         pilot = name == "pilot_lookback"
         units = f.rows(f"SELECT id, name FROM unit WHERE {'is_pilot = 1 AND ' if pilot else ''}{{AREA}}")
         if pilot:  # a unit is looked back at when a review in the period names it or one of its items does
-            seen = {r[0] for r in f.conn.execute(
-                "SELECT DISTINCT coalesce(i.unit_id, r.unit_id) FROM lookback_review r"
-                " LEFT JOIN lookback i ON i.review_id = r.id WHERE r.reviewed_on BETWEEN ? AND ?"
-                " AND (? IS NULL OR r.area = ?)", (f.start, f.end, f.area, f.area))}
+            seen = {
+                r[0]
+                for r in f.conn.execute(
+                    "SELECT DISTINCT coalesce(i.unit_id, r.unit_id) FROM lookback_review r"
+                    " LEFT JOIN lookback i ON i.review_id = r.id WHERE r.reviewed_on BETWEEN ? AND ?"
+                    " AND (? IS NULL OR r.area = ?)",
+                    (f.start, f.end, f.area, f.area),
+                )
+            }
         else:
-            seen = {r[0] for r in f.rows("SELECT DISTINCT unit_id FROM inspection"
-                                         " WHERE substr(started_at, 1, 10) BETWEEN ? AND ? AND {AREA}", f.start, f.end)}
+            seen = {
+                r[0]
+                for r in f.rows(
+                    "SELECT DISTINCT unit_id FROM inspection"
+                    " WHERE substr(started_at, 1, 10) BETWEEN ? AND ? AND {AREA}",
+                    f.start,
+                    f.end,
+                )
+            }
         missing = [u for u in units if u["id"] not in seen]
         points, detail = _share_rule(len(units), len(units) - len(missing), rule)
         detail = f"{len(units) - len(missing)} of {len(units)} {'pilot units looked back at' if pilot else 'units inspected'}: {detail}"
-        evidence = [{"table": "unit", "id": u["id"], "text": f"{u['name']} ({'not looked back at' if pilot else 'not inspected'})"}
-                    for u in missing] if points else []
+        evidence = (
+            [
+                {
+                    "table": "unit",
+                    "id": u["id"],
+                    "text": f"{u['name']} ({'not looked back at' if pilot else 'not inspected'})",
+                }
+                for u in missing
+            ]
+            if points
+            else []
+        )
     elif name == "self_assessed":
         entry = self_scores.get(code)
         detail = "self-assessed" if entry else "not yet self-assessed: no points until the office enters a score"
         evidence = [{"table": "assessment", "id": entry["id"], "text": entry["evidence"] or ""}] if entry else []
-        return {"rule": name, "points": 0.0, "detail": detail, "evidence": evidence,
-                "self_score": entry["self_score"] if entry else None}
+        return {
+            "rule": name,
+            "points": 0.0,
+            "detail": detail,
+            "evidence": evidence,
+            "self_score": entry["self_score"] if entry else None,
+        }
     if "max" in rule:
         points = min(points, float(rule["max"]))
     return {"rule": name, "points": round(points, 2), "detail": detail, "evidence": evidence}
 
 
-def score(conn: sqlite3.Connection, tree: IndicatorTree, period: Period, *, today: date,
-          area: str | None = None) -> dict[str, Any]:
+def score(
+    conn: sqlite3.Connection, tree: IndicatorTree, period: Period, *, today: date, area: str | None = None
+) -> dict[str, Any]:
     """Scores of every indicator for the period, with deductions and their evidence."""
     facts = _Facts(conn, period, area, today)
-    self_scores = {r["indicator_code"]: dict(r) for r in conn.execute(
-        "SELECT id, indicator_code, self_score, evidence FROM assessment WHERE period = ?", (period.label,))}
+    self_scores = {
+        r["indicator_code"]: dict(r)
+        for r in conn.execute(
+            "SELECT id, indicator_code, self_score, evidence FROM assessment WHERE period = ?", (period.label,)
+        )
+    }
 
     def walk(ind: Indicator) -> dict[str, Any]:
         node: dict[str, Any] = {"code": ind.code, "name_zh": ind.name_zh, "name_en": ind.name_en}
         if ind.children:
             children = [walk(c) for c in ind.children]
-            node.update(children=children, points=sum(c["points"] for c in children),
-                        score=round(sum(c["score"] for c in children), 2))
+            node.update(
+                children=children,
+                points=sum(c["points"] for c in children),
+                score=round(sum(c["score"] for c in children), 2),
+            )
             return node
         deductions = [_deduct(facts, rule, self_scores, ind.code) for rule in ind.deductions]
         points = float(ind.points or 0)
@@ -202,9 +289,16 @@ def score(conn: sqlite3.Connection, tree: IndicatorTree, period: Period, *, toda
         return node
 
     roots = [walk(r) for r in tree.roots]
-    return {"title": tree.title, "illustrative": tree.illustrative, "period": period.label, "area": area or "binhai",
-            "as_of": facts.as_of, "points": sum(r["points"] for r in roots),
-            "score": round(sum(r["score"] for r in roots), 2), "indicators": roots}
+    return {
+        "title": tree.title,
+        "illustrative": tree.illustrative,
+        "period": period.label,
+        "area": area or "binhai",
+        "as_of": facts.as_of,
+        "points": sum(r["points"] for r in roots),
+        "score": round(sum(r["score"] for r in roots), 2),
+        "indicators": roots,
+    }
 
 
 def find(result: dict[str, Any], code: str) -> dict[str, Any]:
@@ -218,8 +312,9 @@ def find(result: dict[str, Any], code: str) -> dict[str, Any]:
     raise DomainError(f"no indicator with code {code!r}")
 
 
-def record_self_score(w: Writer, tree: IndicatorTree, *, period: Period, code: str, score_value: float,
-                      evidence: str) -> str:
+def record_self_score(
+    w: Writer, tree: IndicatorTree, *, period: Period, code: str, score_value: float, evidence: str
+) -> str:
     """The office's own score of a self-assessed indicator, with its evidence (synced)."""
     require_office(w.conn, "enter a self-assessment")
     ind = tree.by_code.get(code)
@@ -232,8 +327,9 @@ def record_self_score(w: Writer, tree: IndicatorTree, *, period: Period, code: s
     if not evidence or not evidence.strip():
         raise DomainError("a self score needs its evidence (--evidence)")
     with w.transaction():
-        row = w.conn.execute("SELECT id FROM assessment WHERE period = ? AND indicator_code = ?",
-                             (period.label, code)).fetchone()
+        row = w.conn.execute(
+            "SELECT id FROM assessment WHERE period = ? AND indicator_code = ?", (period.label, code)
+        ).fetchone()
         values = {"self_score": score_value, "evidence": evidence.strip()}
         if row:
             w.update("assessment", row["id"], values)

@@ -37,8 +37,9 @@ def request_extension(w: Writer, hazard_id: str, *, reason: str, proposed_deadli
         hazard = w.get("hazard", hazard_id)
         if hazard["status"] != "rectifying":
             raise DomainError(f"only a hazard under rectification can be extended; this one is {hazard['status']}")
-        pending = w.conn.execute("SELECT id FROM extension WHERE hazard_id = ? AND status = 'requested'",
-                                 (hazard_id,)).fetchone()
+        pending = w.conn.execute(
+            "SELECT id FROM extension WHERE hazard_id = ? AND status = 'requested'", (hazard_id,)
+        ).fetchone()
         if pending:
             raise DomainError(f"extension {pending['id']} of this hazard is still waiting for a decision")
         current = date.fromisoformat(hazard["deadline"])
@@ -48,17 +49,26 @@ def request_extension(w: Writer, hazard_id: str, *, reason: str, proposed_deadli
             raise DomainError(f"the proposed deadline {proposed_deadline} is in the past")
         limit = max(current, today) + timedelta(days=rules.extension_max_days)
         if proposed > limit:
-            raise DomainError(f"an extension may give at most {rules.extension_max_days} days from the later of "
-                              f"today and the current deadline: {limit} at the latest")
+            raise DomainError(
+                f"an extension may give at most {rules.extension_max_days} days from the later of "
+                f"today and the current deadline: {limit} at the latest"
+            )
         if rules.working_days:
             calendar = Calendar.from_db(w.conn)
             if not calendar.is_working_day(proposed):
                 nxt = calendar.add_working_days(proposed, 1)
                 raise DomainError(f"{proposed_deadline} is not a working day; the next working day is {nxt}")
-        return w.create("extension", {
-            "hazard_id": hazard_id, "reason": reason.strip(), "proposed_deadline": proposed_deadline,
-            "old_deadline": hazard["deadline"], "requested_by": w.actor.login, "requested_at": utc_now(),
-        })
+        return w.create(
+            "extension",
+            {
+                "hazard_id": hazard_id,
+                "reason": reason.strip(),
+                "proposed_deadline": proposed_deadline,
+                "old_deadline": hazard["deadline"],
+                "requested_by": w.actor.login,
+                "requested_at": utc_now(),
+            },
+        )
 
 
 def decide_extension(w: Writer, extension_id: str, *, approve: bool, note: str | None = None) -> str:
@@ -76,15 +86,25 @@ def decide_extension(w: Writer, extension_id: str, *, approve: bool, note: str |
             if hazard["status"] != "rectifying":
                 raise DomainError(f"the hazard is {hazard['status']} now; there is no deadline to extend")
             w.update("hazard", hazard["id"], {"deadline": ext["proposed_deadline"]}, action="extend")
-        w.update("extension", extension_id, {"status": status, "decided_by": w.actor.login,
-                                             "decided_at": utc_now(), "decision_note": note}, action="decide")
+        w.update(
+            "extension",
+            extension_id,
+            {"status": status, "decided_by": w.actor.login, "decided_at": utc_now(), "decision_note": note},
+            action="decide",
+        )
         return status
 
 
-def list_extensions(conn: sqlite3.Connection, *, status: str | None = "requested",
-                    hazard_id: str | None = None) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(
-        "SELECT e.*, h.description, h.deadline AS hazard_deadline, h.status AS hazard_status, u.name AS unit_name"
-        " FROM extension e JOIN hazard h ON h.id = e.hazard_id JOIN unit u ON u.id = h.unit_id"
-        " WHERE (? IS NULL OR e.status = ?) AND (? IS NULL OR e.hazard_id = ?)"
-        " ORDER BY e.requested_at, e.id", (status, status, hazard_id, hazard_id))]
+def list_extensions(
+    conn: sqlite3.Connection, *, status: str | None = "requested", hazard_id: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT e.*, h.description, h.deadline AS hazard_deadline, h.status AS hazard_status, u.name AS unit_name"
+            " FROM extension e JOIN hazard h ON h.id = e.hazard_id JOIN unit u ON u.id = h.unit_id"
+            " WHERE (? IS NULL OR e.status = ?) AND (? IS NULL OR e.hazard_id = ?)"
+            " ORDER BY e.requested_at, e.id",
+            (status, status, hazard_id, hazard_id),
+        )
+    ]

@@ -31,24 +31,70 @@ from schema.writes import Writer
 KINDS = ("units", "responsibilities", "criteria")
 
 HEADERS: dict[str, dict[str, str]] = {
-    "units": {"统一社会信用代码": "uscc", "单位名称": "name", "英文名称": "name_en", "单位类型": "kind",
-              "行业": "industry", "街镇": "area", "所属街镇": "area", "社区": "community", "地址": "address",
-              "风险等级": "risk_colour", "试点单位": "is_pilot", "联系人": "contact_name", "联系电话": "contact_phone"},
-    "responsibilities": {"统一社会信用代码": "uscc", "责任类型": "kind", "责任人": "person", "单位/部门": "org",
-                         "部门": "org", "电话": "phone", "联系电话": "phone", "起始日期": "valid_from",
-                         "截止日期": "valid_to"},
-    "criteria": {"行业": "industry", "版本": "edition", "检查表名称": "title", "编号": "code", "检查内容": "text_zh",
-                 "英文": "text_en", "依据": "legal_basis", "类别": "category", "适用单位": "applies_to",
-                 "重大隐患": "major_if_failed", "整改天数": "default_days"},
+    "units": {
+        "统一社会信用代码": "uscc",
+        "单位名称": "name",
+        "英文名称": "name_en",
+        "单位类型": "kind",
+        "行业": "industry",
+        "街镇": "area",
+        "所属街镇": "area",
+        "社区": "community",
+        "地址": "address",
+        "风险等级": "risk_colour",
+        "试点单位": "is_pilot",
+        "联系人": "contact_name",
+        "联系电话": "contact_phone",
+    },
+    "responsibilities": {
+        "统一社会信用代码": "uscc",
+        "责任类型": "kind",
+        "责任人": "person",
+        "单位/部门": "org",
+        "部门": "org",
+        "电话": "phone",
+        "联系电话": "phone",
+        "起始日期": "valid_from",
+        "截止日期": "valid_to",
+    },
+    "criteria": {
+        "行业": "industry",
+        "版本": "edition",
+        "检查表名称": "title",
+        "编号": "code",
+        "检查内容": "text_zh",
+        "英文": "text_en",
+        "依据": "legal_basis",
+        "类别": "category",
+        "适用单位": "applies_to",
+        "重大隐患": "major_if_failed",
+        "整改天数": "default_days",
+    },
 }
-REQUIRED = {"units": ("uscc", "name", "kind", "industry", "area"),
-            "responsibilities": ("uscc", "kind", "person"),
-            "criteria": ("industry", "edition", "code", "text_zh")}
-_COLOURS = {"红": "red", "橙": "orange", "黄": "yellow", "蓝": "blue", "重大": "red", "较大": "orange", "一般": "yellow",
-            "低": "blue"}
-_RESPONSIBILITY = {"主体责任": "main", "属地管理责任": "territorial", "属地责任": "territorial",
-                   "行业监管责任": "sector_supervision", "行业监管": "sector_supervision",
-                   "综合监管责任": "comprehensive_supervision", "综合监管": "comprehensive_supervision"}
+REQUIRED = {
+    "units": ("uscc", "name", "kind", "industry", "area"),
+    "responsibilities": ("uscc", "kind", "person"),
+    "criteria": ("industry", "edition", "code", "text_zh"),
+}
+_COLOURS = {
+    "红": "red",
+    "橙": "orange",
+    "黄": "yellow",
+    "蓝": "blue",
+    "重大": "red",
+    "较大": "orange",
+    "一般": "yellow",
+    "低": "blue",
+}
+_RESPONSIBILITY = {
+    "主体责任": "main",
+    "属地管理责任": "territorial",
+    "属地责任": "territorial",
+    "行业监管责任": "sector_supervision",
+    "行业监管": "sector_supervision",
+    "综合监管责任": "comprehensive_supervision",
+    "综合监管": "comprehensive_supervision",
+}
 _YES = {"是", "yes", "y", "true", "1", "√"}
 _NO = {"否", "no", "n", "false", "0", ""}
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -77,8 +123,15 @@ class ImportReport:
     written: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "rows": self.rows, "create": self.create, "update": self.update,
-                "unchanged": self.unchanged, "rejected": self.rejected, "written": self.written}
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "create": self.create,
+            "update": self.update,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "written": self.written,
+        }
 
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
@@ -89,6 +142,7 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         from openpyxl import load_workbook
+
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
@@ -113,8 +167,7 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     if not table:
         raise DomainError(f"{path.name} is empty")
     header = [str(h).strip() if h is not None else "" for h in table[0]]
-    return [dict(zip(header, r, strict=False)) for r in table[1:]
-            if any(v not in (None, "") for v in r)]
+    return [dict(zip(header, r, strict=False)) for r in table[1:] if any(v not in (None, "") for v in r)]
 
 
 def _clean(value: Any) -> str:
@@ -150,8 +203,10 @@ def import_file(w: Writer, kind: str, path: str | Path, *, dry_run: bool, skip_r
     header = _normalise(kind, dict.fromkeys(raw_rows[0])) if raw_rows else {}
     missing = [c for c in REQUIRED[kind] if c not in header]
     if missing:
-        raise DomainError(f"{Path(path).name} has no column for {', '.join(missing)} "
-                          f"(expected headers such as {', '.join(k for k, v in HEADERS[kind].items() if v in missing)})")
+        raise DomainError(
+            f"{Path(path).name} has no column for {', '.join(missing)} "
+            f"(expected headers such as {', '.join(k for k, v in HEADERS[kind].items() if v in missing)})"
+        )
     check = {"units": _unit, "responsibilities": _responsibility, "criteria": _criterion}[kind]
     planned: list[tuple[str, str | None, dict[str, Any]]] = []
     seen: set[str] = set()
@@ -179,8 +234,10 @@ def import_file(w: Writer, kind: str, path: str | Path, *, dry_run: bool, skip_r
         return report
     if report.rejected and not skip_rejected:
         first = report.rejected[0]
-        raise DomainError(f"{len(report.rejected)} rows would be rejected (first: row {first['row']}: {first['reason']}); "
-                          "nothing was imported. Run with --dry-run to see them all, or --skip-rejected")
+        raise DomainError(
+            f"{len(report.rejected)} rows would be rejected (first: row {first['row']}: {first['reason']}); "
+            "nothing was imported. Run with --dry-run to see them all, or --skip-rejected"
+        )
     with w.transaction():
         for table, existing, values in planned:
             if existing is None:
@@ -229,9 +286,15 @@ def _unit(conn: sqlite3.Connection, row: dict[str, str]) -> tuple[str, str | Non
     if colour not in ("red", "orange", "yellow", "blue"):
         raise DomainError(f"risk colour {row.get('risk_colour')!r} must be 红/橙/黄/蓝 (red/orange/yellow/blue)")
     values: dict[str, Any] = {
-        "uscc": uscc, "name": row["name"], "name_en": row.get("name_en") or None, "kind": row["kind"],
-        "industry": row["industry"], "address": row.get("address") or None, "risk_colour": colour,
-        "is_pilot": _flag(row.get("is_pilot", ""), "is_pilot"), "contact_name": row.get("contact_name") or None,
+        "uscc": uscc,
+        "name": row["name"],
+        "name_en": row.get("name_en") or None,
+        "kind": row["kind"],
+        "industry": row["industry"],
+        "address": row.get("address") or None,
+        "risk_colour": colour,
+        "is_pilot": _flag(row.get("is_pilot", ""), "is_pilot"),
+        "contact_name": row.get("contact_name") or None,
         "contact_phone": _phone(row.get("contact_phone", ""), "contact phone"),
         "area": area["code"] if area["level"] == "town" else area["parent_code"],
         "community": area["code"] if area["level"] == "community" else (row.get("community") or None),
@@ -254,30 +317,53 @@ def _responsibility(conn: sqlite3.Connection, row: dict[str, str]) -> tuple[str,
             parse_date(value, what=column)
     if dates["valid_from"] and dates["valid_to"] and dates["valid_to"] < dates["valid_from"]:
         raise DomainError(f"valid_to {dates['valid_to']} is before valid_from {dates['valid_from']}")
-    values = {"unit_id": unit[0], "kind": kind, "person": row["person"], "org": row.get("org") or None,
-              "phone": _phone(row.get("phone", ""), "phone"), **dates}
-    existing = conn.execute("SELECT id FROM responsibility WHERE unit_id = ? AND kind = ? AND person = ?",
-                            (unit[0], kind, row["person"])).fetchone()
+    values = {
+        "unit_id": unit[0],
+        "kind": kind,
+        "person": row["person"],
+        "org": row.get("org") or None,
+        "phone": _phone(row.get("phone", ""), "phone"),
+        **dates,
+    }
+    existing = conn.execute(
+        "SELECT id FROM responsibility WHERE unit_id = ? AND kind = ? AND person = ?", (unit[0], kind, row["person"])
+    ).fetchone()
     row_id = existing[0] if existing else None
-    return "responsibility", row_id, _changes(conn, "responsibility", row_id, values), f"{unit[0]}/{kind}/{row['person']}"
+    return (
+        "responsibility",
+        row_id,
+        _changes(conn, "responsibility", row_id, values),
+        f"{unit[0]}/{kind}/{row['person']}",
+    )
 
 
 def _criterion(conn: sqlite3.Connection, row: dict[str, str]) -> tuple[str, str | None, dict[str, Any], str]:
     if not row["edition"].isdigit():
         raise DomainError(f"edition must be a whole number; got {row['edition']!r}")
-    checklist = conn.execute("SELECT id FROM checklist WHERE industry = ? AND edition = ?",
-                             (row["industry"], int(row["edition"]))).fetchone()
+    checklist = conn.execute(
+        "SELECT id FROM checklist WHERE industry = ? AND edition = ?", (row["industry"], int(row["edition"]))
+    ).fetchone()
     if checklist is None:
-        raise DomainError(f"no checklist for industry {row['industry']!r} edition {row['edition']}; "
-                          "the office publishes the checklist first")
+        raise DomainError(
+            f"no checklist for industry {row['industry']!r} edition {row['edition']}; "
+            "the office publishes the checklist first"
+        )
     days = row.get("default_days") or "30"
     if not days.isdigit() or not 1 <= int(days) <= 365:
         raise DomainError(f"default_days must be a whole number from 1 to 365; got {days!r}")
-    values = {"checklist_id": checklist[0], "code": row["code"], "text_zh": row["text_zh"],
-              "text_en": row.get("text_en") or row["text_zh"], "legal_basis": row.get("legal_basis") or None,
-              "category": row.get("category") or None, "applies_to": row.get("applies_to") or None,
-              "major_if_failed": _flag(row.get("major_if_failed", ""), "major_if_failed"), "default_days": int(days)}
-    existing = conn.execute("SELECT id FROM criterion WHERE checklist_id = ? AND code = ?",
-                            (checklist[0], row["code"])).fetchone()
+    values = {
+        "checklist_id": checklist[0],
+        "code": row["code"],
+        "text_zh": row["text_zh"],
+        "text_en": row.get("text_en") or row["text_zh"],
+        "legal_basis": row.get("legal_basis") or None,
+        "category": row.get("category") or None,
+        "applies_to": row.get("applies_to") or None,
+        "major_if_failed": _flag(row.get("major_if_failed", ""), "major_if_failed"),
+        "default_days": int(days),
+    }
+    existing = conn.execute(
+        "SELECT id FROM criterion WHERE checklist_id = ? AND code = ?", (checklist[0], row["code"])
+    ).fetchone()
     row_id = existing[0] if existing else None
     return "criterion", row_id, _changes(conn, "criterion", row_id, values), f"{checklist[0]}/{row['code']}"

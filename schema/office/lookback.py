@@ -22,8 +22,9 @@ from schema.writes import Writer
 ITEM_STATUSES = ("open", "in_progress", "done")
 
 
-def add_review(w: Writer, *, area: str, title: str, reviewed_on: str, unit_id: str | None = None,
-               summary: str | None = None) -> str:
+def add_review(
+    w: Writer, *, area: str, title: str, reviewed_on: str, unit_id: str | None = None, summary: str | None = None
+) -> str:
     if not title or not title.strip():
         raise DomainError("a look-back review needs a title")
     parse_date(reviewed_on, what="the review date")
@@ -34,15 +35,33 @@ def add_review(w: Writer, *, area: str, title: str, reviewed_on: str, unit_id: s
             unit = w.get("unit", unit_id)
             if unit["area"] != area:
                 raise DomainError(f"unit {unit_id} is in {unit['area']}, not in {area}")
-        return w.create("lookback_review", {"area": area, "unit_id": unit_id, "title": title.strip(),
-                                            "reviewed_on": reviewed_on, "reviewer": w.actor.login,
-                                            "summary": summary})
+        return w.create(
+            "lookback_review",
+            {
+                "area": area,
+                "unit_id": unit_id,
+                "title": title.strip(),
+                "reviewed_on": reviewed_on,
+                "reviewer": w.actor.login,
+                "summary": summary,
+            },
+        )
 
 
-def add_item(w: Writer, review_id: str, *, gap: str, today: date, cause: str | None = None,
-             measure: str | None = None, owner: str | None = None, deadline: str | None = None,
-             hazard_id: str | None = None, criterion_id: str | None = None,
-             recurrence: bool = False) -> dict[str, str]:
+def add_item(
+    w: Writer,
+    review_id: str,
+    *,
+    gap: str,
+    today: date,
+    cause: str | None = None,
+    measure: str | None = None,
+    owner: str | None = None,
+    deadline: str | None = None,
+    hazard_id: str | None = None,
+    criterion_id: str | None = None,
+    recurrence: bool = False,
+) -> dict[str, str]:
     """Record a finding of a review; with `recurrence`, report the new hazard it is.
 
     Returns {"item": id} and, for a recurrence, {"hazard": the new hazard's id}.
@@ -60,25 +79,45 @@ def add_item(w: Writer, review_id: str, *, gap: str, today: date, cause: str | N
             hazard = w.get("hazard", hazard_id)
             if recurrence:
                 if hazard["status"] != "closed":
-                    raise DomainError(f"hazard {hazard_id} is {hazard['status']}, not closed; follow it up "
-                                      "instead of reporting a recurrence")
+                    raise DomainError(
+                        f"hazard {hazard_id} is {hazard['status']}, not closed; follow it up "
+                        "instead of reporting a recurrence"
+                    )
                 new_hazard = add_hazard(
-                    w, unit_id=hazard["unit_id"], description=f"复发 / recurrence: {gap.strip()}",
-                    today=today, grade=hazard["grade"], location=hazard["location"], source="inspection",
-                    criterion_id=criterion_id or hazard["criterion_id"], linked_hazard_id=hazard_id,
-                    link_kind="recurrence")
+                    w,
+                    unit_id=hazard["unit_id"],
+                    description=f"复发 / recurrence: {gap.strip()}",
+                    today=today,
+                    grade=hazard["grade"],
+                    location=hazard["location"],
+                    source="inspection",
+                    criterion_id=criterion_id or hazard["criterion_id"],
+                    linked_hazard_id=hazard_id,
+                    link_kind="recurrence",
+                )
         elif recurrence:
             raise DomainError("a recurrence names the closed hazard that came back (--hazard ID)")
-        item = w.create("lookback", {
-            "review_id": review["id"], "gap": gap.strip(), "cause": cause, "measure": measure, "owner": owner,
-            "deadline": deadline, "hazard_id": hazard_id, "criterion_id": criterion_id,
-            "recurrence_id": new_hazard, "unit_id": review["unit_id"],
-        })
+        item = w.create(
+            "lookback",
+            {
+                "review_id": review["id"],
+                "gap": gap.strip(),
+                "cause": cause,
+                "measure": measure,
+                "owner": owner,
+                "deadline": deadline,
+                "hazard_id": hazard_id,
+                "criterion_id": criterion_id,
+                "recurrence_id": new_hazard,
+                "unit_id": review["unit_id"],
+            },
+        )
         return {"item": item, **({"hazard": new_hazard} if new_hazard else {})}
 
 
-def update_item(w: Writer, item_id: str, *, status: str | None = None, evidence: str | None = None,
-                measure: str | None = None) -> dict[str, object]:
+def update_item(
+    w: Writer, item_id: str, *, status: str | None = None, evidence: str | None = None, measure: str | None = None
+) -> dict[str, object]:
     if status is not None and status not in ITEM_STATUSES:
         raise DomainError(f"status must be one of {', '.join(ITEM_STATUSES)}; got {status!r}")
     changes = {k: v for k, v in {"status": status, "evidence": evidence, "measure": measure}.items() if v}
@@ -92,11 +131,16 @@ def update_item(w: Writer, item_id: str, *, status: str | None = None, evidence:
 
 
 def list_reviews(conn: sqlite3.Connection, *, area: str | None = None) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(
-        "SELECT r.*, u.name AS unit_name, (SELECT count(*) FROM lookback i WHERE i.review_id = r.id) AS items,"
-        " (SELECT count(*) FROM lookback i WHERE i.review_id = r.id AND i.status != 'done') AS open_items"
-        " FROM lookback_review r LEFT JOIN unit u ON u.id = r.unit_id WHERE (? IS NULL OR r.area = ?)"
-        " ORDER BY r.reviewed_on DESC, r.id", (area, area))]
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT r.*, u.name AS unit_name, (SELECT count(*) FROM lookback i WHERE i.review_id = r.id) AS items,"
+            " (SELECT count(*) FROM lookback i WHERE i.review_id = r.id AND i.status != 'done') AS open_items"
+            " FROM lookback_review r LEFT JOIN unit u ON u.id = r.unit_id WHERE (? IS NULL OR r.area = ?)"
+            " ORDER BY r.reviewed_on DESC, r.id",
+            (area, area),
+        )
+    ]
 
 
 def show_review(conn: sqlite3.Connection, review_id: str) -> dict[str, Any]:

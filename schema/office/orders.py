@@ -58,17 +58,26 @@ def take_number(conn: sqlite3.Connection, year: int) -> int:
             block["next"] += 1
             set_meta(conn, BLOCKS_KEY, json.dumps(blocks))
             return number
-    raise DomainError(f"this laptop has no rectification-order numbers left for {year}; "
-                      "sync once with the district server to reserve a new block")
+    raise DomainError(
+        f"this laptop has no rectification-order numbers left for {year}; "
+        "sync once with the district server to reserve a new block"
+    )
 
 
 def format_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}〔{year}〕{seq:04d}号"
 
 
-def issue_order(w: Writer, hazard_ids: list[str], *, today: date, deadline: str | None = None,
-                served_to: str | None = None, requirements: str | None = None,
-                five_implementations: dict[str, str] | None = None) -> str:
+def issue_order(
+    w: Writer,
+    hazard_ids: list[str],
+    *,
+    today: date,
+    deadline: str | None = None,
+    served_to: str | None = None,
+    requirements: str | None = None,
+    five_implementations: dict[str, str] | None = None,
+) -> str:
     """Issue one order for hazards of one unit; returns its id.
 
     A hazard still `reported` is ordered by it (the lifecycle's `order`, with its rules: a
@@ -90,28 +99,47 @@ def issue_order(w: Writer, hazard_ids: list[str], *, today: date, deadline: str 
             raise DomainError("an order is addressed to one unit; these hazards belong to several units")
         for h in hazards:
             if h["status"] not in ("reported", "rectifying"):
-                raise DomainError(f"hazard {h['id']} is {h['status']}; only reported or rectifying hazards "
-                                  "are ordered to be rectified")
+                raise DomainError(
+                    f"hazard {h['id']} is {h['status']}; only reported or rectifying hazards "
+                    "are ordered to be rectified"
+                )
             if h["status"] == "rectifying" and deadline and deadline != h["deadline"]:
-                raise DomainError(f"hazard {h['id']} is already under rectification by {h['deadline']}; "
-                                  "its deadline moves only by an approved extension")
+                raise DomainError(
+                    f"hazard {h['id']} is already under rectification by {h['deadline']}; "
+                    "its deadline moves only by an approved extension"
+                )
             if h["status"] == "reported":
-                act(w, h["id"], "order", {"deadline": deadline,
-                                           "five_implementations": five_implementations or {}},
-                    today=today, rules=rules)
+                act(
+                    w,
+                    h["id"],
+                    "order",
+                    {"deadline": deadline, "five_implementations": five_implementations or {}},
+                    today=today,
+                    rules=rules,
+                )
         deadlines = [w.get("hazard", h)["deadline"] for h in hazard_ids]
         order_deadline = deadline or max(d for d in deadlines if d)
         if order_deadline < today.isoformat():
-            raise DomainError(f"the rectification deadline {order_deadline} has passed; an overdue hazard needs an "
-                              "approved extension before a new order")
+            raise DomainError(
+                f"the rectification deadline {order_deadline} has passed; an overdue hazard needs an "
+                "approved extension before a new order"
+            )
         seq = take_number(w.conn, today.year)
-        return w.create("rectification_order", {
-            "doc_number": format_number(rules.order_prefix, today.year, seq),
-            "doc_year": today.year, "doc_seq": seq,
-            "hazard_ids": json.dumps(hazard_ids), "unit_id": units.pop(), "deadline": order_deadline,
-            "served_to": served_to, "issued_on": today.isoformat(), "issued_by": w.actor.login,
-            "requirements": requirements,
-        })
+        return w.create(
+            "rectification_order",
+            {
+                "doc_number": format_number(rules.order_prefix, today.year, seq),
+                "doc_year": today.year,
+                "doc_seq": seq,
+                "hazard_ids": json.dumps(hazard_ids),
+                "unit_id": units.pop(),
+                "deadline": order_deadline,
+                "served_to": served_to,
+                "issued_on": today.isoformat(),
+                "issued_by": w.actor.login,
+                "requirements": requirements,
+            },
+        )
 
 
 def record_served(w: Writer, order_id: str, *, to: str, on: str, today: date) -> None:
@@ -147,18 +175,27 @@ def order_document(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
         raise NotFound(f"no rectification order with id {order_id}")
     unit = conn.execute("SELECT name, address, uscc FROM unit WHERE id = ?", (order["unit_id"],)).fetchone()
     ids = json.loads(order["hazard_ids"])
-    hazards = [dict(r) for r in conn.execute(
-        "SELECT h.id, h.description, h.location, h.grade, h.deadline, c.legal_basis FROM hazard h"
-        f" LEFT JOIN criterion c ON c.id = h.criterion_id WHERE h.id IN ({', '.join('?' * len(ids))})", ids)]
+    hazards = [
+        dict(r)
+        for r in conn.execute(
+            "SELECT h.id, h.description, h.location, h.grade, h.deadline, c.legal_basis FROM hazard h"
+            f" LEFT JOIN criterion c ON c.id = h.criterion_id WHERE h.id IN ({', '.join('?' * len(ids))})",
+            ids,
+        )
+    ]
     hazards.sort(key=lambda h: ids.index(h["id"]))
     return {**dict(order), "hazard_ids": ids, "unit": dict(unit) if unit else {}, "hazards": hazards}
 
 
-def list_orders(conn: sqlite3.Connection, *, unit_id: str | None = None, area: str | None = None) -> list[dict[str, Any]]:
-    sql = ("SELECT o.id, o.doc_number, o.unit_id, u.name AS unit_name, o.area, o.deadline, o.issued_on,"
-           " o.served_on, o.signed_on, o.hazard_ids FROM rectification_order o JOIN unit u ON u.id = o.unit_id"
-           " WHERE (? IS NULL OR o.unit_id = ?) AND (? IS NULL OR o.area = ?)"
-           " ORDER BY o.doc_year DESC, o.doc_seq DESC")
+def list_orders(
+    conn: sqlite3.Connection, *, unit_id: str | None = None, area: str | None = None
+) -> list[dict[str, Any]]:
+    sql = (
+        "SELECT o.id, o.doc_number, o.unit_id, u.name AS unit_name, o.area, o.deadline, o.issued_on,"
+        " o.served_on, o.signed_on, o.hazard_ids FROM rectification_order o JOIN unit u ON u.id = o.unit_id"
+        " WHERE (? IS NULL OR o.unit_id = ?) AND (? IS NULL OR o.area = ?)"
+        " ORDER BY o.doc_year DESC, o.doc_seq DESC"
+    )
     rows = [dict(r) for r in conn.execute(sql, (unit_id, unit_id, area, area))]
     for row in rows:
         row["hazard_ids"] = json.loads(row["hazard_ids"])
@@ -180,13 +217,18 @@ def render_text(doc: dict[str, Any]) -> str:
         where = f"（{h['location']}）" if h.get("location") else ""
         basis = f" 依据：{h['legal_basis']}" if h.get("legal_basis") else ""
         lines.append(f"    {n}. {h['description']}{where}{'【重大】' if h['grade'] == 'major' else ''}{basis}")
-    lines.append(f"    现责令你单位于{_cn_date(doc['deadline'])}前整改完毕，达到有关法律法规规章和标准规定的要求。"
-                 "整改期间应采取措施确保安全；逾期未整改的，将依法处理并追究责任。")
+    lines.append(
+        f"    现责令你单位于{_cn_date(doc['deadline'])}前整改完毕，达到有关法律法规规章和标准规定的要求。"
+        "整改期间应采取措施确保安全；逾期未整改的，将依法处理并追究责任。"
+    )
     if doc.get("requirements"):
         lines.append(f"    整改要求：{doc['requirements']}")
-    lines += ["", f"签发人：{doc.get('issued_by') or ''}    签发日期：{_cn_date(doc.get('issued_on'))}",
-              f"送达：{doc.get('served_to') or '________'}    送达日期：{_cn_date(doc.get('served_on'))}",
-              f"被检查单位签收：{doc.get('signed_by') or '________'}    签收日期：{_cn_date(doc.get('signed_on'))}"]
+    lines += [
+        "",
+        f"签发人：{doc.get('issued_by') or ''}    签发日期：{_cn_date(doc.get('issued_on'))}",
+        f"送达：{doc.get('served_to') or '________'}    送达日期：{_cn_date(doc.get('served_on'))}",
+        f"被检查单位签收：{doc.get('signed_by') or '________'}    签收日期：{_cn_date(doc.get('signed_on'))}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -197,10 +239,11 @@ def render_html(doc: dict[str, Any]) -> str:
         f"<li>{esc(h['description'])}{'（' + esc(h['location']) + '）' if h.get('location') else ''}"
         f"{' <b>【重大】</b>' if h['grade'] == 'major' else ''}"
         f"{'<br><small>依据：' + esc(h['legal_basis']) + '</small>' if h.get('legal_basis') else ''}</li>"
-        for h in doc["hazards"])
+        for h in doc["hazards"]
+    )
     requirements = f"<p>整改要求：{esc(doc['requirements'])}</p>" if doc.get("requirements") else ""
     return f"""<!doctype html>
-<html lang="zh"><head><meta charset="utf-8"><title>{esc(doc['doc_number'])}</title>
+<html lang="zh"><head><meta charset="utf-8"><title>{esc(doc["doc_number"])}</title>
 <style>
 @page {{ size: A4; margin: 25mm 20mm; }}
 body {{ font-family: "Noto Serif CJK SC", "SimSun", serif; max-width: 170mm; margin: 2em auto; line-height: 1.8; }}
@@ -209,17 +252,17 @@ h1 {{ text-align: center; letter-spacing: .3em; font-size: 22pt; margin-bottom: 
 .signatures {{ margin-top: 3em; display: grid; grid-template-columns: 1fr 1fr; gap: .5em 2em; }}
 </style></head><body>
 <h1>责令限期整改指令书</h1>
-<p class="number">{esc(doc['doc_number'])}</p>
-<p>{esc(doc['unit'].get('name', ''))}：</p>
+<p class="number">{esc(doc["doc_number"])}</p>
+<p>{esc(doc["unit"].get("name", ""))}：</p>
 <p>经查，你单位存在下列安全生产事故隐患：</p>
 <ol>{items}</ol>
-<p>现责令你单位于<b>{_cn_date(doc['deadline'])}</b>前整改完毕，达到有关法律法规规章和标准规定的要求。
+<p>现责令你单位于<b>{_cn_date(doc["deadline"])}</b>前整改完毕，达到有关法律法规规章和标准规定的要求。
 整改期间应采取措施确保安全；逾期未整改的，将依法处理并追究责任。</p>
 {requirements}
 <div class="signatures">
-<span>签发人：{esc(doc.get('issued_by') or '')}</span><span>签发日期：{_cn_date(doc.get('issued_on'))}</span>
-<span>送达：{esc(doc.get('served_to') or '')}</span><span>送达日期：{_cn_date(doc.get('served_on'))}</span>
-<span>签收：{esc(doc.get('signed_by') or '')}</span><span>签收日期：{_cn_date(doc.get('signed_on'))}</span>
+<span>签发人：{esc(doc.get("issued_by") or "")}</span><span>签发日期：{_cn_date(doc.get("issued_on"))}</span>
+<span>送达：{esc(doc.get("served_to") or "")}</span><span>送达日期：{_cn_date(doc.get("served_on"))}</span>
+<span>签收：{esc(doc.get("signed_by") or "")}</span><span>签收日期：{_cn_date(doc.get("signed_on"))}</span>
 </div>
 </body></html>
 """

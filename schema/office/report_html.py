@@ -20,40 +20,64 @@ from schema.periods import Period
 TITLE = "滨海新区安全发展示范城市创建 隐患排查治理报告"
 
 
-def district_report(conn: sqlite3.Connection, period: Period, *, today: date,
-                    indicators: str | Path | None = None) -> str:
+def district_report(
+    conn: sqlite3.Connection, period: Period, *, today: date, indicators: str | Path | None = None
+) -> str:
     """The whole report page for `period`: figures by area, trend, quarterly table, assessment."""
     areas = reports.summary(conn, period, today=today)
-    return render(title=TITLE, period=period.label, as_of=period.as_of(today).isoformat(), areas=areas,
-                  total=reports.totals(areas), trend=reports.trend(conn, today=today),
-                  quarterly=reports.quarterly(conn, period.start.year, today=today),
-                  assessment=assessment.score(conn, assessment.load_indicators(indicators), period, today=today))
+    return render(
+        title=TITLE,
+        period=period.label,
+        as_of=period.as_of(today).isoformat(),
+        areas=areas,
+        total=reports.totals(areas),
+        trend=reports.trend(conn, today=today),
+        quarterly=reports.quarterly(conn, period.start.year, today=today),
+        assessment=assessment.score(conn, assessment.load_indicators(indicators), period, today=today),
+    )
 
-_LABELS = {"found": "发现 found", "major": "重大 major", "rectified": "已整改 rectified", "on_time": "按期 on time",
-           "overdue": "逾期 overdue", "rate": "整改率 rate", "escalations": "问责 escalations"}
+
+_LABELS = {
+    "found": "发现 found",
+    "major": "重大 major",
+    "rectified": "已整改 rectified",
+    "on_time": "按期 on time",
+    "overdue": "逾期 overdue",
+    "rate": "整改率 rate",
+    "escalations": "问责 escalations",
+}
 _COLOURS = {"found": "#1f6feb", "closed": "#2da44e", "overdue": "#cf222e"}
 
 
 def bar_chart(rows: list[dict[str, Any]], value: str, *, width: int = 640, bar: int = 18) -> str:
     """Horizontal bars of `value` (a share, 0..1) per row, labelled with the row's name."""
     label_w, height = 150, bar * len(rows) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="{_LABELS.get(value, value)}">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_LABELS.get(value, value)}">'
+    ]
     span = width - label_w - 60
     for i, row in enumerate(rows):
         y = 10 + i * bar
         share = max(0.0, min(1.0, float(row[value])))
         colour = "#2da44e" if share >= 0.9 else "#d29922" if share >= 0.7 else "#cf222e"
-        parts.append(f'<text x="{label_w - 6}" y="{y + bar * 0.7:.0f}" text-anchor="end" font-size="12">'
-                     f'{html.escape(str(row["name"]))}</text>'
-                     f'<rect x="{label_w}" y="{y + 2}" width="{span * share:.1f}" height="{bar - 4}" fill="{colour}"/>'
-                     f'<text x="{label_w + span * share + 4:.1f}" y="{y + bar * 0.7:.0f}" font-size="11">{share:.0%}</text>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + bar * 0.7:.0f}" text-anchor="end" font-size="12">'
+            f"{html.escape(str(row['name']))}</text>"
+            f'<rect x="{label_w}" y="{y + 2}" width="{span * share:.1f}" height="{bar - 4}" fill="{colour}"/>'
+            f'<text x="{label_w + span * share + 4:.1f}" y="{y + bar * 0.7:.0f}" font-size="11">{share:.0%}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def line_chart(points: list[dict[str, Any]], series: tuple[str, ...] = ("found", "closed", "overdue"),
-               *, width: int = 640, height: int = 220) -> str:
+def line_chart(
+    points: list[dict[str, Any]],
+    series: tuple[str, ...] = ("found", "closed", "overdue"),
+    *,
+    width: int = 640,
+    height: int = 220,
+) -> str:
     """One line per series over the months, with a legend and the month labels."""
     left, bottom, top = 40, 30, 20
     top_value = max([1, *(p[s] for p in points for s in series)])
@@ -62,19 +86,25 @@ def line_chart(points: list[dict[str, Any]], series: tuple[str, ...] = ("found",
     def xy(i: int, v: float) -> str:
         return f"{left + i * step:.1f},{top + (height - top - bottom) * (1 - v / top_value):.1f}"
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="trend">',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#888"/>',
-             f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">{top_value}</text>',
-             f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end" font-size="10">0</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="trend">',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#888"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">{top_value}</text>',
+        f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end" font-size="10">0</text>',
+    ]
     for s_index, name in enumerate(series):
         line = " ".join(xy(i, p[name]) for i, p in enumerate(points))
         parts.append(f'<polyline fill="none" stroke="{_COLOURS.get(name, "#555")}" stroke-width="2" points="{line}"/>')
-        parts.append(f'<text x="{left + 10 + s_index * 90}" y="12" font-size="11" fill="{_COLOURS.get(name, "#555")}">'
-                     f'■ {name}</text>')
+        parts.append(
+            f'<text x="{left + 10 + s_index * 90}" y="12" font-size="11" fill="{_COLOURS.get(name, "#555")}">'
+            f"■ {name}</text>"
+        )
     for i, p in enumerate(points):
         if i % 2 == 0 or i == len(points) - 1:
-            parts.append(f'<text x="{left + i * step:.1f}" y="{height - 10}" text-anchor="middle" font-size="10">'
-                         f'{p["month"][2:]}</text>')
+            parts.append(
+                f'<text x="{left + i * step:.1f}" y="{height - 10}" text-anchor="middle" font-size="10">'
+                f"{p['month'][2:]}</text>"
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -98,22 +128,40 @@ def _quarterly_table(q: dict[str, Any]) -> str:
         cells = []
         for label in q["quarters"]:
             f = row["quarters"].get(label)
-            cells.append(f"<td>{f['found']:,}</td><td>{f['rectified']:,}</td><td>{f['rate']:.1%}</td>" if f
-                         else "<td></td><td></td><td></td>")
+            cells.append(
+                f"<td>{f['found']:,}</td><td>{f['rectified']:,}</td><td>{f['rate']:.1%}</td>"
+                if f
+                else "<td></td><td></td><td></td>"
+            )
         body.append(f"<tr><th>{html.escape(row['name'])}</th>{''.join(cells)}</tr>")
-    return f"<table><thead><tr><th rowspan=2></th>{head}</tr><tr>{sub}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (
+        f"<table><thead><tr><th rowspan=2></th>{head}</tr><tr>{sub}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
-def render(*, title: str, period: str, as_of: str, areas: list[dict[str, Any]], total: dict[str, Any],
-           trend: list[dict[str, Any]], quarterly: dict[str, Any], assessment: dict[str, Any] | None = None) -> str:
+def render(
+    *,
+    title: str,
+    period: str,
+    as_of: str,
+    areas: list[dict[str, Any]],
+    total: dict[str, Any],
+    trend: list[dict[str, Any]],
+    quarterly: dict[str, Any],
+    assessment: dict[str, Any] | None = None,
+) -> str:
     esc = html.escape
     score = ""
     if assessment:
-        rows = "".join(f"<tr><th>{esc(n['code'])} {esc(n['name_zh'])}</th><td>{n['score']:g} / {n['points']:g}</td></tr>"
-                       for n in assessment["indicators"])
+        rows = "".join(
+            f"<tr><th>{esc(n['code'])} {esc(n['name_zh'])}</th><td>{n['score']:g} / {n['points']:g}</td></tr>"
+            for n in assessment["indicators"]
+        )
         note = "<p class=note>指标与分值为示意 (illustrative indicator tree)</p>" if assessment["illustrative"] else ""
-        score = (f"<h2>示范城市评价 Assessment: {assessment['score']:g} / {assessment['points']:g}</h2>{note}"
-                 f"<table>{rows}</table>")
+        score = (
+            f"<h2>示范城市评价 Assessment: {assessment['score']:g} / {assessment['points']:g}</h2>{note}"
+            f"<table>{rows}</table>"
+        )
     return f"""<!doctype html>
 <html lang="zh"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>
@@ -129,10 +177,10 @@ thead th {{ background: #f6f8fa; }} tfoot th, tfoot td {{ font-weight: bold; bac
 <h1>{esc(title)}</h1>
 <p class=note>报告期 Period {esc(period)} · 截至 as of {esc(as_of)} · SafeCity</p>
 <div class=kpis>
-<div class=kpi>发现隐患 found<b>{total['found']:,}</b></div>
-<div class=kpi>整改率 rate<b>{total['rate']:.1%}</b></div>
-<div class=kpi>逾期 overdue<b>{total['overdue']:,}</b></div>
-<div class=kpi>问责 escalations<b>{total['escalations']:,}</b></div>
+<div class=kpi>发现隐患 found<b>{total["found"]:,}</b></div>
+<div class=kpi>整改率 rate<b>{total["rate"]:.1%}</b></div>
+<div class=kpi>逾期 overdue<b>{total["overdue"]:,}</b></div>
+<div class=kpi>问责 escalations<b>{total["escalations"]:,}</b></div>
 </div>
 <h2>各街镇整改率 Rectification rate by area</h2>
 {bar_chart(areas, "rate")}
@@ -140,7 +188,7 @@ thead th {{ background: #f6f8fa; }} tfoot th, tfoot td {{ font-weight: bold; bac
 {line_chart(trend)}
 <h2>分区统计 By area</h2>
 {_table(areas, total)}
-<h2>季度统计表 Quarterly statistics {quarterly['year']}</h2>
+<h2>季度统计表 Quarterly statistics {quarterly["year"]}</h2>
 {_quarterly_table(quarterly)}
 {score}
 </body></html>

@@ -41,8 +41,9 @@ def _check_area(conn: sqlite3.Connection, area: str | None) -> str | None:
     return area
 
 
-def summary(conn: sqlite3.Connection, period: Period, *, today: date, by: str = "area",
-            area: str | None = None) -> list[dict[str, Any]]:
+def summary(
+    conn: sqlite3.Connection, period: Period, *, today: date, by: str = "area", area: str | None = None
+) -> list[dict[str, Any]]:
     """One row per area (or per unit) with the figures above, busiest first."""
     if by not in ("area", "unit"):
         raise DomainError(f"reports are by area or by unit; got {by!r}")
@@ -58,22 +59,40 @@ def summary(conn: sqlite3.Connection, period: Period, *, today: date, by: str = 
         " sum(h.status = 'rectifying' AND h.deadline < :as_of) AS overdue"
         " FROM hazard h WHERE h.status != 'void' AND substr(h.found_at, 1, 10) BETWEEN :start AND :end"
         " AND (:area IS NULL OR h.area = :area) GROUP BY key",
-        {"start": start, "end": end, "as_of": as_of, "area": area}).fetchall()
-    escalations = dict(conn.execute(
-        f"SELECT {key.replace('h.', 'e.')} AS key, count(*) FROM escalation e WHERE e.status = 'issued'"
-        " AND substr(e.decided_at, 1, 10) BETWEEN ? AND ? AND (? IS NULL OR e.area = ?) GROUP BY key",
-        (start, end, area, area)).fetchall())
+        {"start": start, "end": end, "as_of": as_of, "area": area},
+    ).fetchall()
+    escalations = dict(
+        conn.execute(
+            f"SELECT {key.replace('h.', 'e.')} AS key, count(*) FROM escalation e WHERE e.status = 'issued'"
+            " AND substr(e.decided_at, 1, 10) BETWEEN ? AND ? AND (? IS NULL OR e.area = ?) GROUP BY key",
+            (start, end, area, area),
+        ).fetchall()
+    )
     names = _names(conn, by)
     result = []
     for r in rows:
-        row = {"key": r["key"], "name": names.get(r["key"], r["key"]), **{f: r[f] or 0 for f in
-               ("found", "major", "rectified", "on_time", "overdue")}}
+        row = {
+            "key": r["key"],
+            "name": names.get(r["key"], r["key"]),
+            **{f: r[f] or 0 for f in ("found", "major", "rectified", "on_time", "overdue")},
+        }
         row["rate"] = round(row["rectified"] / row["found"], 3) if row["found"] else 1.0
         row["escalations"] = escalations.pop(r["key"], 0)
         result.append(row)
     for key, count in escalations.items():  # escalated in the period, found earlier
-        result.append({"key": key, "name": names.get(key, key), "found": 0, "major": 0, "rectified": 0,
-                       "on_time": 0, "overdue": 0, "rate": 1.0, "escalations": count})
+        result.append(
+            {
+                "key": key,
+                "name": names.get(key, key),
+                "found": 0,
+                "major": 0,
+                "rectified": 0,
+                "on_time": 0,
+                "overdue": 0,
+                "rate": 1.0,
+                "escalations": count,
+            }
+        )
     result.sort(key=lambda r: (-r["found"], r["key"]))
     return result
 
@@ -109,21 +128,32 @@ def trend(conn: sqlite3.Connection, *, today: date, months: int = 12, area: str 
     area = _check_area(conn, area)
     periods = months_back(today, months)
     first = periods[0].start.isoformat()
-    found = dict(conn.execute(
-        "SELECT substr(found_at, 1, 7), count(*) FROM hazard WHERE status != 'void' AND found_at >= ?"
-        " AND (? IS NULL OR area = ?) GROUP BY 1", (first, area, area)).fetchall())
-    closed = dict(conn.execute(
-        "SELECT substr(closed_at, 1, 7), count(*) FROM hazard WHERE status = 'closed' AND closed_at >= ?"
-        " AND (? IS NULL OR area = ?) GROUP BY 1", (first, area, area)).fetchall())
+    found = dict(
+        conn.execute(
+            "SELECT substr(found_at, 1, 7), count(*) FROM hazard WHERE status != 'void' AND found_at >= ?"
+            " AND (? IS NULL OR area = ?) GROUP BY 1",
+            (first, area, area),
+        ).fetchall()
+    )
+    closed = dict(
+        conn.execute(
+            "SELECT substr(closed_at, 1, 7), count(*) FROM hazard WHERE status = 'closed' AND closed_at >= ?"
+            " AND (? IS NULL OR area = ?) GROUP BY 1",
+            (first, area, area),
+        ).fetchall()
+    )
     result = []
     for p in periods:
         month, end = p.label, p.as_of(today).isoformat()
         overdue = conn.execute(
             "SELECT count(*) FROM hazard WHERE status IN ('rectifying', 'awaiting_verification', 'closed')"
             " AND deadline < ? AND substr(found_at, 1, 10) <= ? AND (closed_at IS NULL OR substr(closed_at, 1, 10) > ?)"
-            " AND (? IS NULL OR area = ?)", (end, end, end, area, area)).fetchone()[0]
-        result.append({"month": month, "found": found.get(month, 0), "closed": closed.get(month, 0),
-                       "overdue": overdue})
+            " AND (? IS NULL OR area = ?)",
+            (end, end, end, area, area),
+        ).fetchone()[0]
+        result.append(
+            {"month": month, "found": found.get(month, 0), "closed": closed.get(month, 0), "overdue": overdue}
+        )
     return result
 
 

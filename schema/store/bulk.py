@@ -28,13 +28,16 @@ def defer_indexes(conn: sqlite3.Connection, tables: list[str]) -> None:
     marks = ", ".join("?" * len(tables))
     for name, sql in conn.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})"
-        " AND sql NOT LIKE 'CREATE UNIQUE%'", tables,
+        " AND sql NOT LIKE 'CREATE UNIQUE%'",
+        tables,
     ).fetchall():
         deferred[name] = sql
         conn.execute(f"DROP INDEX {name}")
     if deferred:
-        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                     (DEFERRED, json.dumps(deferred)))
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (DEFERRED, json.dumps(deferred)),
+        )
 
 
 def restore_indexes(conn: sqlite3.Connection) -> None:

@@ -430,8 +430,10 @@ def _checks_as_comparisons(ddl: str) -> str:
         for check, column, values in re.findall(r"(CHECK \((\w+) IN \(([^)]*)\)\))", body):
             comparisons = " OR ".join(f"{column} = {value}" for value in re.findall(r"'[^']*'", values))
             old, new = check.replace("'", "''"), f"CHECK ({comparisons})".replace("'", "''")
-            statements.append(f"UPDATE sqlite_master SET sql = replace(sql, '{old}', '{new}')"
-                              f" WHERE type = 'table' AND name = '{table}';")
+            statements.append(
+                f"UPDATE sqlite_master SET sql = replace(sql, '{old}', '{new}')"
+                f" WHERE type = 'table' AND name = '{table}';"
+            )
     return "\n".join(["PRAGMA writable_schema = ON;", *statements, "PRAGMA writable_schema = OFF;"])
 
 

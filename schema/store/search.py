@@ -19,6 +19,8 @@ from functools import cache
 from schema.store.transactions import transaction
 
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3000, 0x303F), (0xFF00, 0xFFEF))
+
+
 @cache
 def _spaced() -> list[str]:
     """str.translate table: every CJK character (and CJK punctuation) gets spaces around it.
@@ -30,7 +32,7 @@ def _spaced() -> list[str]:
     first use (13 ms): most commands never index text."""
     table = list(map(chr, range(max(hi for _lo, hi in _CJK_RANGES) + 1)))
     for lo, hi in _CJK_RANGES:
-        table[lo:hi + 1] = [f" {c} " for c in map(chr, range(lo, hi + 1))]
+        table[lo : hi + 1] = [f" {c} " for c in map(chr, range(lo, hi + 1))]
     return table
 
 
@@ -80,7 +82,11 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     a big snapshot, because FTS5 then builds one segment instead of merging many)."""
     with transaction(conn):
         conn.execute("INSERT INTO hazard_fts (hazard_fts) VALUES ('delete-all')")  # contentless: no DELETE
-        conn.execute("INSERT INTO hazard_fts (rowid, body) SELECT rowid, fts_text(description, location, rectifier) FROM hazard")
+        conn.execute(
+            "INSERT INTO hazard_fts (rowid, body) SELECT rowid, fts_text(description, location, rectifier) FROM hazard"
+        )
         conn.execute("INSERT INTO unit_fts (unit_fts) VALUES ('delete-all')")
-        conn.execute("INSERT INTO unit_fts (rowid, body) SELECT rowid, fts_text(name, name_en, address, uscc) FROM unit")
+        conn.execute(
+            "INSERT INTO unit_fts (rowid, body) SELECT rowid, fts_text(name, name_en, address, uscc) FROM unit"
+        )
         conn.execute("DELETE FROM meta WHERE key = ?", (DEFERRED,))

@@ -70,9 +70,18 @@ class SyncSummary:
 class SyncClient:
     """Pushes and pulls one laptop database against one district server."""
 
-    def __init__(self, conn: sqlite3.Connection, http: httpx.Client, *, token: str, batch_size: int = 2000,
-                 page_size: int = 10000, attempts: int = 5, base_delay: float = 0.2,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        http: httpx.Client,
+        *,
+        token: str,
+        batch_size: int = 2000,
+        page_size: int = 10000,
+        attempts: int = 5,
+        base_delay: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.conn = conn
         self.http = http
         self.token = token
@@ -87,13 +96,23 @@ class SyncClient:
 
     # -- HTTP -----------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, body: Any = None, content: bytes | None = None,
-                params: dict[str, Any] | None = None,
-                complete: Callable[[Any], bool] = lambda _answer: True) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        content: bytes | None = None,
+        params: dict[str, Any] | None = None,
+        complete: Callable[[Any], bool] = lambda _answer: True,
+    ) -> Any:
         """One request, retried on network errors, 5xx and answers that arrive incomplete.
         `body` is sent as gzipped JSON; `content` is a body already so encoded."""
-        headers = {"Authorization": f"Bearer {self.token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION),
-                   "Accept-Encoding": "gzip"}
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+            "Accept-Encoding": "gzip",
+        }
         if body is not None:
             content = gzip.compress(orjson.dumps(body), 1)
         if content is not None:
@@ -153,11 +172,14 @@ class SyncClient:
         for op in ops:
             if op["action"] == "create" and not op["old"] and op["base_version"] == 0:
                 runs.setdefault((op["table"], tuple(op["fields"])), []).append(
-                    [op["op_id"], op["device_seq"], op["hlc"], op["pk"], op["actor"], op["at"], *op["fields"].values()])
+                    [op["op_id"], op["device_seq"], op["hlc"], op["pk"], op["actor"], op["at"], *op["fields"].values()]
+                )
             else:
                 singles.append(op)
-        body = {"ops": singles, "runs": [{"table": table, "fields": names, "rows": rows}
-                                         for (table, names), rows in runs.items()]}
+        body = {
+            "ops": singles,
+            "runs": [{"table": table, "fields": names, "rows": rows} for (table, names), rows in runs.items()],
+        }
         return gzip.compress(orjson.dumps(body), 1)
 
     def _send(self, body: bytes) -> Any:

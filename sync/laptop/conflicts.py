@@ -73,7 +73,16 @@ def resolve(writer: Writer, conflict_id: str, keep: str, reason: str | None) -> 
             current = writer.get(table, row_id)[field]
             if current != value:
                 writer.update(table, row_id, {field: value}, action="resolve")
-        writer.update("conflict", conflict_id, {"status": "resolved", "kept": keep, "reason": reason,
-                                                "resolved_by": writer.actor.login, "resolved_at": utc_now()},
-                      action="resolve")
+        writer.update(
+            "conflict",
+            conflict_id,
+            {
+                "status": "resolved",
+                "kept": keep,
+                "reason": reason,
+                "resolved_by": writer.actor.login,
+                "resolved_at": utc_now(),
+            },
+            action="resolve",
+        )
         return describe(conn, conn.execute("SELECT * FROM conflict WHERE id = ?", (conflict_id,)).fetchone())

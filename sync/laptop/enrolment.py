@@ -58,8 +58,9 @@ def client_for(conn: sqlite3.Connection, db_path: Path, http: httpx.Client | Non
     return SyncClient(conn, http or http_client(url), token=load_token(db_path))
 
 
-def enroll(conn: sqlite3.Connection, db_path: Path, url: str, token: str,
-           http: httpx.Client | None = None) -> tuple[dict[str, Any], SyncSummary]:
+def enroll(
+    conn: sqlite3.Connection, db_path: Path, url: str, token: str, http: httpx.Client | None = None
+) -> tuple[dict[str, Any], SyncSummary]:
     """Bind this database to a server and device token, then take the initial snapshot."""
     enrolled = get_meta(conn, "server_url")
     if enrolled and enrolled != url.rstrip("/"):
@@ -71,8 +72,13 @@ def enroll(conn: sqlite3.Connection, db_path: Path, url: str, token: str,
     if get_meta(conn, "device_id") not in (None, me["device_id"]):
         raise DomainError("this database belongs to another device token; init a new database file")
     with transaction(conn):
-        for key, value in (("server_url", url.rstrip("/")), ("device_id", me["device_id"]),
-                           ("login", me["login"]), ("role", me["role"]), ("areas", json.dumps(me["areas"]))):
+        for key, value in (
+            ("server_url", url.rstrip("/")),
+            ("device_id", me["device_id"]),
+            ("login", me["login"]),
+            ("role", me["role"]),
+            ("areas", json.dumps(me["areas"])),
+        ):
             set_meta(conn, key, value)
     save_token(db_path, token)
     os.chmod(db_path, 0o600)
@@ -93,8 +99,9 @@ def status(conn: sqlite3.Connection) -> dict[str, Any]:
         "pending": replica.pending_count(conn),
         "last_sync": get_meta(conn, "last_sync"),
         "conflicts": conn.execute("SELECT count(*) FROM conflict WHERE status = 'open'").fetchone()[0],
-        "rejected": conn.execute("SELECT count(*) FROM event WHERE status = 'rejected' AND device_id = ?",
-                                 (me,)).fetchone()[0],
+        "rejected": conn.execute(
+            "SELECT count(*) FROM event WHERE status = 'rejected' AND device_id = ?", (me,)
+        ).fetchone()[0],
         "cursor": int(get_meta(conn, "cursor", "0") or 0),
     }
 

@@ -33,7 +33,6 @@ BULK_ROWS = 1000
 being taken, without its tables' secondary indexes); `finish_pull` builds them once."""
 
 
-
 def device_id(conn: sqlite3.Connection) -> str:
     value = get_meta(conn, "device_id")
     if value is None:
@@ -50,19 +49,37 @@ def pending_ops(conn: sqlite3.Connection, limit: int, *, after_seq: int = 0) -> 
         (device_id(conn), after_seq, limit),
     ).fetchall()
     return [
-        {"op_id": r[0], "device_seq": r[1], "hlc": r[2], "table": r[3], "pk": r[4], "action": r[5],
-         "fields": orjson.loads(r[6]), "old": orjson.loads(r[7]), "base_version": r[8], "actor": r[9], "at": r[10]}
+        {
+            "op_id": r[0],
+            "device_seq": r[1],
+            "hlc": r[2],
+            "table": r[3],
+            "pk": r[4],
+            "action": r[5],
+            "fields": orjson.loads(r[6]),
+            "old": orjson.loads(r[7]),
+            "base_version": r[8],
+            "actor": r[9],
+            "at": r[10],
+        }
         for r in rows
     ]
 
 
 def pending_count(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT count(*) FROM event WHERE status = 'pending' AND device_id = ?",
-                        (get_meta(conn, "device_id", ""),)).fetchone()[0]
+    return conn.execute(
+        "SELECT count(*) FROM event WHERE status = 'pending' AND device_id = ?", (get_meta(conn, "device_id", ""),)
+    ).fetchone()[0]
 
 
-def record_results(conn: sqlite3.Connection, ops: list[dict[str, Any]], results: list[dict[str, Any]],
-                   server_hlc: int, *, applied: Sequence[Sequence[int]] = ()) -> dict[str, int]:
+def record_results(
+    conn: sqlite3.Connection,
+    ops: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    server_hlc: int,
+    *,
+    applied: Sequence[Sequence[int]] = (),
+) -> dict[str, int]:
     """Store the server's result for each op sent (`ops`, as `pending_ops` gave them) and take
     the server's row where it did not apply. `applied`: runs [first, last] of sequence numbers
     of new rows the server applied as sent (version 1, as written here)."""
@@ -75,13 +92,18 @@ def record_results(conn: sqlite3.Connection, ops: list[dict[str, Any]], results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
         if result.get("row"):
             rows_to_apply.setdefault(op["table"], []).append(result["row"])
-        elif "version" in result and op["action"] != "delete" and not (op["action"] == "create" and result["version"] == 1):
+        elif (
+            "version" in result
+            and op["action"] != "delete"
+            and not (op["action"] == "create" and result["version"] == 1)
+        ):
             # A new row is version 1 on the server, as its local copy was written (`schema.writes`).
             versions.append((op, result["version"]))
     with _server_copy(conn):  # rows the server sent are written as pulled rows are
         _mark_results(conn, results, applied)
-        pending = _pending_fields(conn, [r["id"] for rows in rows_to_apply.values() for r in rows]
-                                  + [op["pk"] for op, _version in versions])
+        pending = _pending_fields(
+            conn, [r["id"] for rows in rows_to_apply.values() for r in rows] + [op["pk"] for op, _version in versions]
+        )
         for table, rows in rows_to_apply.items():
             columns = list(rows[0])
             _upsert(conn, table, columns, [tuple(r.get(c) for c in columns) for r in rows], pending)
@@ -103,8 +125,11 @@ def _mark_results(conn: sqlite3.Connection, results: list[dict[str, Any]], appli
             run.clear()
 
     def mark_applied(first: int, last: int) -> None:
-        conn.execute("UPDATE event SET status = 'applied' WHERE device_id = ? AND device_seq BETWEEN ? AND ?"
-                     " AND status = 'pending'", (me, first, last))
+        conn.execute(
+            "UPDATE event SET status = 'applied' WHERE device_id = ? AND device_seq BETWEEN ? AND ?"
+            " AND status = 'pending'",
+            (me, first, last),
+        )
 
     for first, last in applied:
         mark_applied(first, last)
@@ -121,8 +146,9 @@ def _mark_results(conn: sqlite3.Connection, results: list[dict[str, Any]], appli
     conn.executemany("UPDATE event SET status = ?, reason = ? WHERE id = ? AND status = 'pending'", others)
 
 
-def _record_versions(conn: sqlite3.Connection, versions: list[tuple[dict[str, Any], int]],
-                     pending: dict[str, set[str]]) -> None:
+def _record_versions(
+    conn: sqlite3.Connection, versions: list[tuple[dict[str, Any], int]], pending: dict[str, set[str]]
+) -> None:
     """The server says our copy of these rows is now exactly its version: remember it, so the
     next edit is based on it (rows with further pending ops keep the base those ops used)."""
     by_table: dict[str, list[tuple[int, str, int]]] = {}
@@ -140,11 +166,12 @@ def _pending_fields(conn: sqlite3.Connection, row_ids: Iterable[str]) -> dict[st
     ids = list(row_ids)
     pending: dict[str, set[str]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         for row_id, fields, action in conn.execute(
             # `+` keeps the planner on the row index: by device it would scan the whole outbox per chunk.
             "SELECT row_id, fields, action FROM event WHERE +status = 'pending' AND +device_id = ?"
-            f" AND row_id IN ({', '.join('?' * len(chunk))})", [me, *chunk],
+            f" AND row_id IN ({', '.join('?' * len(chunk))})",
+            [me, *chunk],
         ):
             names = pending.setdefault(row_id, set())
             names.update(orjson.loads(fields))
@@ -161,9 +188,16 @@ def apply_page(conn: sqlite3.Connection, page: dict[str, Any]) -> int:
             search.defer_indexing(conn)
             if get_meta(conn, "snapshot_complete") != "1":  # filling the tables: index them once at the end
                 bulk.defer_indexes(conn, [t for t in page.get("tables", {}) if t in POLICIES])
-        pending = _pending_fields(conn, [row[data["columns"].index("id")] for table, data in page.get("tables", {}).items()
-                                         if table != "event" for row in data["rows"]]
-                                  + [row_id for _table, row_id in page.get("deleted", [])])
+        pending = _pending_fields(
+            conn,
+            [
+                row[data["columns"].index("id")]
+                for table, data in page.get("tables", {}).items()
+                if table != "event"
+                for row in data["rows"]
+            ]
+            + [row_id for _table, row_id in page.get("deleted", [])],
+        )
         local_tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         for table, data in page.get("tables", {}).items():
             if table not in local_tables:
@@ -206,8 +240,9 @@ def _server_copy(conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _upsert(conn: sqlite3.Connection, table: str, columns: list[str], rows: list[Any],
-            pending: dict[str, set[str]]) -> int:
+def _upsert(
+    conn: sqlite3.Connection, table: str, columns: list[str], rows: list[Any], pending: dict[str, set[str]]
+) -> int:
     local = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
     keep = [i for i, c in enumerate(columns) if c in local]
     names = [columns[i] for i in keep]
@@ -216,8 +251,10 @@ def _upsert(conn: sqlite3.Connection, table: str, columns: list[str], rows: list
     def statement(skip: set[str]) -> str:
         updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != "id" and c not in skip)
         conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-        return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-                f" ON CONFLICT (id) {conflict}")
+        return (
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            f" ON CONFLICT (id) {conflict}"
+        )
 
     if len(keep) < len(columns):  # a newer server's columns this version does not know yet
         pick = itemgetter(*keep)
@@ -259,16 +296,24 @@ def reset_scope(conn: sqlite3.Connection, scope: dict[str, Any]) -> int:
     purged = 0
     with _server_copy(conn):
         if areas is not None:
-            keep = {r[0] for r in conn.execute(
-                "SELECT row_id FROM event WHERE device_id = ? AND status IN ('pending', 'rejected')",
-                (get_meta(conn, "device_id", ""),))}
+            keep = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT row_id FROM event WHERE device_id = ? AND status IN ('pending', 'rejected')",
+                    (get_meta(conn, "device_id", ""),),
+                )
+            }
             marks = ", ".join("?" * len(areas))
             for (table,) in conn.execute(
                 "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT IN ('meta', 'event')"
                 " AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'area')"
             ).fetchall():
-                ids = [r[0] for r in conn.execute(
-                    f"SELECT id FROM {table} WHERE area IS NOT NULL AND area NOT IN ({marks})", areas)]
+                ids = [
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT id FROM {table} WHERE area IS NOT NULL AND area NOT IN ({marks})", areas
+                    )
+                ]
                 gone = [i for i in ids if i not in keep]
                 conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in gone])
                 purged += len(gone)

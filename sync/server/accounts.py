@@ -75,8 +75,10 @@ def add_user(db: ServerDb, login: str, role: str, areas: list[str]) -> dict[str,
         areas = _check_areas(db, role, areas)
         if db.one("SELECT 1 AS x FROM account WHERE login = ?", (login,)):
             raise DomainError(f"user {login!r} already exists; use 'token add {login}' for another device")
-        db.execute("INSERT INTO account (login, role, areas, created_at) VALUES (?, ?, ?, ?)",
-                   (login, role, json.dumps(areas), utc_now()))
+        db.execute(
+            "INSERT INTO account (login, role, areas, created_at) VALUES (?, ?, ?, ?)",
+            (login, role, json.dumps(areas), utc_now()),
+        )
         device = add_token(db, login)
     return {"login": login, "role": role, "areas": areas, **device}
 
@@ -88,8 +90,10 @@ def add_token(db: ServerDb, login: str) -> dict[str, str]:
             raise NotFound(f"no user {login!r}")
         token = secrets.token_urlsafe(32)
         device_id = uuid7()
-        db.execute("INSERT INTO device (id, login, token_hash, created_at) VALUES (?, ?, ?, ?)",
-                   (device_id, login, hash_token(token), utc_now()))
+        db.execute(
+            "INSERT INTO device (id, login, token_hash, created_at) VALUES (?, ?, ?, ?)",
+            (device_id, login, hash_token(token), utc_now()),
+        )
     return {"device_id": device_id, "token": token}
 
 
@@ -98,8 +102,7 @@ def revoke(db: ServerDb, login: str) -> int:
     with db.transaction():
         if not db.one("SELECT 1 AS x FROM account WHERE login = ?", (login,)):
             raise NotFound(f"no user {login!r}")
-        return db.execute("UPDATE device SET revoked_at = ? WHERE login = ? AND revoked_at IS NULL",
-                          (utc_now(), login))
+        return db.execute("UPDATE device SET revoked_at = ? WHERE login = ? AND revoked_at IS NULL", (utc_now(), login))
 
 
 def set_areas(db: ServerDb, login: str, areas: list[str]) -> list[str]:

@@ -45,7 +45,7 @@ from sync.protocol import (
     run_length,
 )
 from sync.server.accounts import DeviceAuth
-from sync.server.push import PayloadError, op_count
+from sync.server.push_body import PayloadError, op_count
 from sync.server.store import DistrictStore
 
 log = logging.getLogger("safecity.server")
@@ -79,8 +79,11 @@ def create_app(store: DistrictStore) -> Starlette:
         if int(version) > PROTOCOL_VERSION:
             raise HTTPError(426, f"this server speaks sync protocol {PROTOCOL_VERSION}; update the district server")
         if int(version) < OLDEST_SUPPORTED:
-            raise HTTPError(426, "this SafeCity is too old for the district server; please update SafeCity "
-                                 "(your pending changes are kept)")
+            raise HTTPError(
+                426,
+                "this SafeCity is too old for the district server; please update SafeCity "
+                "(your pending changes are kept)",
+            )
         header = request.headers.get("Authorization", "")
         token = header[7:] if header.startswith("Bearer ") else None
         auth = await run_in_threadpool(store.authenticate, token)
@@ -98,9 +101,16 @@ def create_app(store: DistrictStore) -> Starlette:
 
     async def me(request: Request) -> Response:
         auth = await authorize(request)
-        return JSONResponse({"device_id": auth.device_id, "login": auth.login, "role": auth.role,
-                             "areas": list(auth.areas) if auth.areas is not None else None,
-                             "scope_key": auth.scope_key(), "protocol": PROTOCOL_VERSION})
+        return JSONResponse(
+            {
+                "device_id": auth.device_id,
+                "login": auth.login,
+                "role": auth.role,
+                "areas": list(auth.areas) if auth.areas is not None else None,
+                "scope_key": auth.scope_key(),
+                "protocol": PROTOCOL_VERSION,
+            }
+        )
 
     async def push_ops(request: Request) -> Response:
         auth = await authorize(request)
@@ -124,9 +134,14 @@ def create_app(store: DistrictStore) -> Starlette:
             raise HTTPError(400, "cursor and limit must be whole numbers") from None
         if cursor < 0 or limit < 1:
             raise HTTPError(400, "cursor must be 0 or more and limit 1 or more")
-        page = await run_in_threadpool(store.pull, auth, cursor=cursor, limit=limit,
-                                       scope_key=request.query_params.get("scope"),
-                                       skip_own=request.query_params.get("own") == "skip")
+        page = await run_in_threadpool(
+            store.pull,
+            auth,
+            cursor=cursor,
+            limit=limit,
+            scope_key=request.query_params.get("scope"),
+            skip_own=request.query_params.get("own") == "skip",
+        )
         return _Fast(page)
 
     async def reserve_numbers(request: Request) -> Response:
@@ -134,7 +149,7 @@ def create_app(store: DistrictStore) -> Starlette:
         body = await _read_json(request)
         year = body.get("year") if isinstance(body, dict) else None
         if not isinstance(year, int) or not 2000 <= year <= 2100:
-            raise HTTPError(400, "give the year to reserve order numbers for, e.g. {\"year\": 2026}")
+            raise HTTPError(400, 'give the year to reserve order numbers for, e.g. {"year": 2026}')
         block = await run_in_threadpool(store.reserve_numbers, auth, year)
         return JSONResponse(block)
 
@@ -144,6 +159,7 @@ def create_app(store: DistrictStore) -> Starlette:
                 return await endpoint(request)
             except HTTPError as err:
                 return _error(err.status, err.message)
+
         return handler
 
     routes = [
@@ -161,8 +177,11 @@ def create_app(store: DistrictStore) -> Starlette:
 
     # Level 1: pages are megabytes of repetitive JSON; level 9 (the default) costs the server
     # several times the CPU for a few percent less on the wire.
-    app = Starlette(routes=routes, middleware=[Middleware(RequestLog), Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)],
-                    exception_handlers={500: server_error})
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestLog), Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)],
+        exception_handlers={500: server_error},
+    )
     app.state.store = store
     return app
 
@@ -216,60 +235,142 @@ class RequestLog:
         finally:
             state = scope.get("state", {})
             auth = state.get("auth")
-            log.info(json.dumps({
-                "method": scope["method"], "path": scope["path"], "status": status,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
-                "login": auth.login if auth else None, "device": auth.device_id if auth else None,
-                "ops": state.get("ops"),
-            }))
+            log.info(
+                json.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "login": auth.login if auth else None,
+                        "device": auth.device_id if auth else None,
+                        "ops": state.get("ops"),
+                    }
+                )
+            )
 
 
 _AUTH = [{"device_token": []}]
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "SafeCity district server", "version": str(PROTOCOL_VERSION),
-             "description": "Offline-first sync for urban-safety inspections. See docs/sync-protocol.md."},
+    "info": {
+        "title": "SafeCity district server",
+        "version": str(PROTOCOL_VERSION),
+        "description": "Offline-first sync for urban-safety inspections. See docs/sync-protocol.md.",
+    },
     "components": {"securitySchemes": {"device_token": {"type": "http", "scheme": "bearer"}}},
     "paths": {
         "/health": {"get": {"summary": "Liveness and protocol version", "responses": {"200": {"description": "ok"}}}},
-        "/v1/me": {"get": {"summary": "The device's user, role, areas and scope key", "security": _AUTH,
-                           "responses": {"200": {"description": "who this token is"}, "401": {"description": "bad token"}}}},
-        "/v1/push": {"post": {
-            "summary": "Apply a batch of field-level ops; one result per op (applied, superseded, conflict, rejected),"
-                       " new rows applied as sent as runs of sequence numbers (protocol 2)",
-            "security": _AUTH,
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["ops"],
-                "properties": {"ops": {"type": "array", "maxItems": MAX_OPS_PER_PUSH, "items": {
-                    "type": "object",
-                    "required": ["op_id", "device_seq", "hlc", "table", "pk", "action", "fields", "base_version"],
-                    "properties": {"op_id": {"type": "string"}, "device_seq": {"type": "integer", "minimum": 1},
-                                   "hlc": {"type": "integer"}, "table": {"type": "string"}, "pk": {"type": "string"},
-                                   "action": {"type": "string"}, "fields": {"type": "object"},
-                                   "old": {"type": "object"}, "base_version": {"type": "integer"}}}},
-                               "runs": {"type": "array", "items": {
-                                   "type": "object", "required": ["table", "fields", "rows"],
-                                   "description": "new rows of one table as columns (protocol 2): each row is"
-                                                  " [op_id, device_seq, hlc, pk, actor, at, *values of fields]",
-                                   "properties": {"table": {"type": "string"},
-                                                  "fields": {"type": "array", "items": {"type": "string"}},
-                                                  "rows": {"type": "array", "items": {"type": "array"}}}}}}}}}},
-            "responses": {"200": {"description": "results, server clock, clamped skew"},
-                          "400": {"description": "malformed body"}, "401": {"description": "bad token"},
-                          "413": {"description": "too large"}, "426": {"description": "protocol too old or new"}}}},
-        "/v1/pull": {"get": {
-            "summary": "A page of changes after the cursor, within the device's scope", "security": _AUTH,
-            "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in
-                           (("cursor", "integer"), ("limit", "integer"), ("scope", "string"),
-                                                   ("own", "string"))],
-            "responses": {"200": {"description": "tables, deleted, cursor, more, hlc, scope (or reset)"},
-                          "401": {"description": "bad token"}}}},
-        "/v1/numbers": {"post": {
-            "summary": "Reserve a block of rectification-order numbers of a year for this device", "security": _AUTH,
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["year"],
-                "properties": {"year": {"type": "integer", "minimum": 2000, "maximum": 2100}}}}}},
-            "responses": {"200": {"description": "{year, first, last}"}, "400": {"description": "no valid year"},
-                          "401": {"description": "bad token"}}}},
+        "/v1/me": {
+            "get": {
+                "summary": "The device's user, role, areas and scope key",
+                "security": _AUTH,
+                "responses": {"200": {"description": "who this token is"}, "401": {"description": "bad token"}},
+            }
+        },
+        "/v1/push": {
+            "post": {
+                "summary": "Apply a batch of field-level ops; one result per op (applied, superseded, conflict, rejected),"
+                " new rows applied as sent as runs of sequence numbers (protocol 2)",
+                "security": _AUTH,
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["ops"],
+                                "properties": {
+                                    "ops": {
+                                        "type": "array",
+                                        "maxItems": MAX_OPS_PER_PUSH,
+                                        "items": {
+                                            "type": "object",
+                                            "required": [
+                                                "op_id",
+                                                "device_seq",
+                                                "hlc",
+                                                "table",
+                                                "pk",
+                                                "action",
+                                                "fields",
+                                                "base_version",
+                                            ],
+                                            "properties": {
+                                                "op_id": {"type": "string"},
+                                                "device_seq": {"type": "integer", "minimum": 1},
+                                                "hlc": {"type": "integer"},
+                                                "table": {"type": "string"},
+                                                "pk": {"type": "string"},
+                                                "action": {"type": "string"},
+                                                "fields": {"type": "object"},
+                                                "old": {"type": "object"},
+                                                "base_version": {"type": "integer"},
+                                            },
+                                        },
+                                    },
+                                    "runs": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["table", "fields", "rows"],
+                                            "description": "new rows of one table as columns (protocol 2): each row is"
+                                            " [op_id, device_seq, hlc, pk, actor, at, *values of fields]",
+                                            "properties": {
+                                                "table": {"type": "string"},
+                                                "fields": {"type": "array", "items": {"type": "string"}},
+                                                "rows": {"type": "array", "items": {"type": "array"}},
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "200": {"description": "results, server clock, clamped skew"},
+                    "400": {"description": "malformed body"},
+                    "401": {"description": "bad token"},
+                    "413": {"description": "too large"},
+                    "426": {"description": "protocol too old or new"},
+                },
+            }
+        },
+        "/v1/pull": {
+            "get": {
+                "summary": "A page of changes after the cursor, within the device's scope",
+                "security": _AUTH,
+                "parameters": [
+                    {"name": n, "in": "query", "schema": {"type": t}}
+                    for n, t in (("cursor", "integer"), ("limit", "integer"), ("scope", "string"), ("own", "string"))
+                ],
+                "responses": {
+                    "200": {"description": "tables, deleted, cursor, more, hlc, scope (or reset)"},
+                    "401": {"description": "bad token"},
+                },
+            }
+        },
+        "/v1/numbers": {
+            "post": {
+                "summary": "Reserve a block of rectification-order numbers of a year for this device",
+                "security": _AUTH,
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["year"],
+                                "properties": {"year": {"type": "integer", "minimum": 2000, "maximum": 2100}},
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "200": {"description": "{year, first, last}"},
+                    "400": {"description": "no valid year"},
+                    "401": {"description": "bad token"},
+                },
+            }
+        },
     },
 }

@@ -71,8 +71,16 @@ class Decision:
         return cls("rejected", reason=reason)
 
 
-def decide(op: Op, device: str, policy: Policy, current: dict[str, Any] | None,
-           stamps: dict[str, FieldStamp], deleted: bool, *, hlc: int) -> Decision:
+def decide(
+    op: Op,
+    device: str,
+    policy: Policy,
+    current: dict[str, Any] | None,
+    stamps: dict[str, FieldStamp],
+    deleted: bool,
+    *,
+    hlc: int,
+) -> Decision:
     """Decide what `op` (from `device`, clock clamped to `hlc`) does to the row `current`.
 
     `current` is None when the row does not exist; `deleted` says it existed and was deleted.

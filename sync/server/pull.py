@@ -20,18 +20,39 @@ from schema.tables import POLICIES
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
 
-TABLE_ORDER = ("area", "holiday", "checklist", "criterion", "unit", "responsibility", "plan", "task",
-               "inspection", "inspection_result", "hazard", "rectification_order", "progress",
-               "verification", "extension", "listing", "escalation", "lookback_review", "lookback", "assessment",
-               "conflict", "event")
+TABLE_ORDER = (
+    "area",
+    "holiday",
+    "checklist",
+    "criterion",
+    "unit",
+    "responsibility",
+    "plan",
+    "task",
+    "inspection",
+    "inspection_result",
+    "hazard",
+    "rectification_order",
+    "progress",
+    "verification",
+    "extension",
+    "listing",
+    "escalation",
+    "lookback_review",
+    "lookback",
+    "assessment",
+    "conflict",
+    "event",
+)
 """Parents before children, so a page applies in an order that makes sense to a reader. Every
 synced table must be here (a test checks): a table left out would never reach a laptop."""
 
 MAX_PAGE = 10_000
 
 
-def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None,
-         skip_own: bool = False) -> dict[str, Any]:
+def pull(
+    db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None, skip_own: bool = False
+) -> dict[str, Any]:
     """One page of changes after `cursor` for this device.
 
     `skip_own`: leave out rows whose latest change is this device's own op. A device asks for
@@ -51,7 +72,9 @@ def pull(db: ServerDb, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: 
     # they are the whole log, and paging through them only to drop them took a request per page.
     # Its own edit events never come back (it wrote them); with `skip_own`, nor its own rows.
     params: list[Any] = [cursor, top, auth.device_id, int(skip_own)]
-    where = "pos > ? AND pos <= ? AND NOT (deleted = 0 AND COALESCE(origin, '') = ? AND (table_name = 'event' OR ? = 1))"
+    where = (
+        "pos > ? AND pos <= ? AND NOT (deleted = 0 AND COALESCE(origin, '') = ? AND (table_name = 'event' OR ? = 1))"
+    )
     if auth.areas is not None:
         where += f" AND (area IS NULL OR area IN ({', '.join('?' * len(auth.areas))}))"
         params.extend(auth.areas)

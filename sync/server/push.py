@@ -29,97 +29,13 @@ from schema.writes import utc_now
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
 from sync.server.merge import Decision, FieldStamp, Op, decide
+from sync.server.push_body import parse_ops
 
 CONFLICT_RESOLUTION_FIELDS = frozenset({"status", "kept", "reason", "resolved_by", "resolved_at"})
 
 
-class PayloadError(Exception):
-    """The request body is not a valid push (answered 400; nothing is applied)."""
-
-
 class Refused(DomainError):
     """One op is refused (answered `rejected` with this reason)."""
-
-
-_OP_FIELDS = {"op_id": str, "device_seq": int, "hlc": int, "table": str, "pk": str, "action": str,
-              "fields": dict, "base_version": int}
-
-
-def parse_ops(body: Any) -> list[tuple[Op, dict[str, Any]]]:
-    """The ops of a push body with their `old` values; PayloadError names what is malformed.
-
-    A body holds `ops`, one object each, and (protocol 2) `runs`: new rows of one table with the
-    same fields, sent as columns, `{"table", "fields": [names], "rows": [[op_id, device_seq,
-    hlc, pk, actor, at, *values]]}`. A run is the bulk of a large push, a third of its bytes.
-    """
-    if not isinstance(body, dict) or not isinstance(body.get("ops"), list):
-        raise PayloadError("a push is a JSON object with a list 'ops'")
-    parsed = []
-    for index, raw in enumerate(body["ops"]):
-        if type(raw) is not dict:
-            raise PayloadError(f"op {index} is not an object")
-        get = raw.get
-        old = get("old") or {}
-        # One test for the usual, well-formed op; `_malformed` says what is wrong with another.
-        if not (type(get("op_id")) is str and type(get("device_seq")) is int and type(get("hlc")) is int
-                and type(get("table")) is str and type(get("pk")) is str and type(get("action")) is str
-                and type(get("fields")) is dict and type(get("base_version")) is int
-                and raw["device_seq"] >= 1 and type(old) is dict):
-            _malformed(index, raw)
-        op = Op(raw["op_id"], raw["device_seq"], raw["hlc"], raw["table"], raw["pk"], raw["action"],
-                raw["fields"], raw["base_version"], str(get("actor") or ""), str(get("at") or ""))
-        parsed.append((op, old))
-    runs = body.get("runs", [])
-    if not isinstance(runs, list):
-        raise PayloadError("'runs' must be a list")
-    for index, run in enumerate(runs):
-        parsed.extend(_parse_run(index, run))
-    return parsed
-
-
-def op_count(body: Any) -> int:
-    """How many ops a push body carries (for the size limit, before anything is parsed)."""
-    if not isinstance(body, dict):
-        return 0
-    ops = body.get("ops")
-    runs = body.get("runs")
-    count = len(ops) if isinstance(ops, list) else 0
-    if isinstance(runs, list):
-        count += sum(len(run["rows"]) for run in runs if isinstance(run, dict) and isinstance(run.get("rows"), list))
-    return count
-
-
-_NOTHING_OLD: dict[str, Any] = {}
-"""The `old` of every op of a run (a new row had no values before); never modified."""
-
-
-def _parse_run(index: int, run: Any) -> list[tuple[Op, dict[str, Any]]]:
-    if not (type(run) is dict and type(run.get("table")) is str and type(run.get("fields")) is list
-            and type(run.get("rows")) is list and all(type(n) is str for n in run["fields"])):
-        raise PayloadError(f"run {index} needs 'table', 'fields' (names) and 'rows'")
-    table, names, width = run["table"], run["fields"], 6 + len(run["fields"])
-    if len(set(names)) != len(names):
-        raise PayloadError(f"run {index}: a field is named twice")
-    parsed = []
-    for number, row in enumerate(run["rows"]):
-        if not (type(row) is list and len(row) == width and type(row[0]) is str and type(row[1]) is int
-                and row[1] >= 1 and type(row[2]) is int and type(row[3]) is str and type(row[4]) is str
-                and type(row[5]) is str):
-            raise PayloadError(f"run {index}, row {number}: expected [op_id, device_seq (1 or more), hlc, pk,"
-                               f" actor, at] and {len(names)} values")
-        parsed.append((Op(row[0], row[1], row[2], table, row[3], "create", dict(zip(names, row[6:], strict=True)), 0,
-                          row[4], row[5]), _NOTHING_OLD))
-    return parsed
-
-
-def _malformed(index: int, raw: dict[str, Any]) -> None:
-    for name, kind in _OP_FIELDS.items():
-        value = raw.get(name)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise PayloadError(f"op {index}: '{name}' must be {kind.__name__}")
-    if raw["device_seq"] < 1:
-        raise PayloadError(f"op {index}: device_seq starts at 1")
-    raise PayloadError(f"op {index}: 'old' must be an object")
 
 
 @dataclass(frozen=True)
@@ -170,15 +86,19 @@ class _Batch:
             self.db.many(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
         if self.metas:
             # A field set at creation has no stamp: nobody else can have seen the row before it existed.
-            self.db.many("INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)", self.metas)
+            self.db.many(
+                "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                self.metas,
+            )
         if self.events:
             self.db.many(_EVENT_INSERT, self.events)
         self.rows, self.metas, self.events = {}, [], []
 
 
-def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None,
-         compact: bool = False) -> dict[str, Any]:
+def push(
+    db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None, compact: bool = False
+) -> dict[str, Any]:
     """Apply a push body; returns {results, hlc, skew_ms}. Raises PayloadError for a bad body.
 
     `compact` (clients of protocol 2 and later): the new rows applied as sent, the bulk of a
@@ -197,8 +117,16 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
         counter = db.read_counter()
         device = db.one("SELECT last_seq FROM device WHERE id = ?", (auth.device_id,))
         last_seq = device["last_seq"] if device else 0
-        batch = _Batch(db, auth, counter, _server_hlc(db), utc_now(), _parent_areas(db, ops), _checked_creates(ops),
-                       _existing_rows(db, ops))
+        batch = _Batch(
+            db,
+            auth,
+            counter,
+            _server_hlc(db),
+            utc_now(),
+            _parent_areas(db, ops),
+            _checked_creates(ops),
+            _existing_rows(db, ops),
+        )
         for op, old in ops:
             if op.device_seq <= last_seq:
                 batch.flush()
@@ -221,8 +149,10 @@ def push(db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None
         batch.flush()
         db.execute("UPDATE device SET last_seq = ?, last_seen = ? WHERE id = ?", (last_seq, batch.now, auth.device_id))
         db.execute("UPDATE meta SET value = ? WHERE key = 'pos'", (str(batch.pos),))
-        db.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                   (str(batch.hlc),))
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES ('hlc', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(batch.hlc),),
+        )
     answer = {"results": results, "hlc": batch.hlc, "skew_ms": skew}
     if compact:
         answer["applied"] = applied
@@ -276,11 +206,17 @@ def _server_hlc(db: ServerDb) -> int:
 
 
 def _stored_result(db: ServerDb, auth: DeviceAuth, op: Op) -> dict[str, Any]:
-    event = db.one("SELECT id, status, reason, area, row_version FROM event WHERE device_id = ? AND device_seq = ?",
-                   (auth.device_id, op.device_seq))
+    event = db.one(
+        "SELECT id, status, reason, area, row_version FROM event WHERE device_id = ? AND device_seq = ?",
+        (auth.device_id, op.device_seq),
+    )
     if event is None or event["id"] != op.op_id:
-        return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected",
-                "reason": "this sequence number was already used by another op of this device"}
+        return {
+            "op_id": op.op_id,
+            "device_seq": op.device_seq,
+            "status": "rejected",
+            "reason": "this sequence number was already used by another op of this device",
+        }
     result = {"op_id": op.op_id, "device_seq": op.device_seq, "status": event["status"], "reason": event["reason"]}
     conflicts = [r["id"] for r in db.all("SELECT id FROM conflict WHERE op_id = ?", (op.op_id,))]
     if conflicts:
@@ -322,8 +258,13 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
         if policy.scoped and not b.auth.may_see(area):
             raise _outside(b.auth, op, area)
         if op.op_id not in b.checked:
-            validate_fields(reference_info(op.table), op.table, fields, creating=True,
-                            derived=frozenset({"area"}) if policy.area_from else frozenset())
+            validate_fields(
+                reference_info(op.table),
+                op.table,
+                fields,
+                creating=True,
+                derived=frozenset({"area"}) if policy.area_from else frozenset(),
+            )
         if (op.table, op.pk) in b.taken:
             raise Refused(f"{op.table} {op.pk} already exists")
     except DomainError as refusal:
@@ -372,12 +313,18 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         if policy is None:
             raise Refused(f"unknown table {op.table!r}")
         b.flush()
-        meta = b.db.one("SELECT area, deleted, stamps FROM row_meta WHERE table_name = ? AND row_id = ?",
-                        (op.table, op.pk))
+        meta = b.db.one(
+            "SELECT area, deleted, stamps FROM row_meta WHERE table_name = ? AND row_id = ?", (op.table, op.pk)
+        )
         area = _authorize(b, policy, op, meta)
         if op.action != "delete":
-            validate_fields(reference_info(op.table), op.table, op.fields, creating=False,
-                            derived=frozenset({"area"}) if policy.area_from else frozenset())
+            validate_fields(
+                reference_info(op.table),
+                op.table,
+                op.fields,
+                creating=False,
+                derived=frozenset({"area"}) if policy.area_from else frozenset(),
+            )
     except DomainError as refusal:
         _record_event(b, op, old, stamp, None, "rejected", str(refusal))
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
@@ -437,8 +384,10 @@ def _check_order_number(b: _Batch, op: Op) -> None:
     year, seq = op.fields.get("doc_year"), op.fields.get("doc_seq")
     if not isinstance(year, int) or not isinstance(seq, int):
         raise Refused("a rectification order needs its number (doc_year, doc_seq)")
-    if not b.db.one("SELECT 1 AS x FROM number_block WHERE device_id = ? AND year = ? AND first <= ? AND last >= ?",
-                    (b.auth.device_id, year, seq, seq)):
+    if not b.db.one(
+        "SELECT 1 AS x FROM number_block WHERE device_id = ? AND year = ? AND first <= ? AND last >= ?",
+        (b.auth.device_id, year, seq, seq),
+    ):
         raise Refused(f"order number {seq} of {year} was not reserved for this device")
     b.flush()
     if b.db.one("SELECT 1 AS x FROM rectification_order WHERE doc_year = ? AND doc_seq = ?", (year, seq)):
@@ -459,31 +408,55 @@ def _derived_area(b: _Batch, policy: Policy, op: Op) -> str:
     return area
 
 
-def _write(b: _Batch, op: Op, current: dict[str, Any] | None, stamps: dict[str, FieldStamp],
-           decision: Decision, area: str | None, stamp: int) -> None:
+def _write(
+    b: _Batch,
+    op: Op,
+    current: dict[str, Any] | None,
+    stamps: dict[str, FieldStamp],
+    decision: Decision,
+    area: str | None,
+    stamp: int,
+) -> None:
     if decision.delete:
         b.db.execute(f"DELETE FROM {op.table} WHERE id = ?", (op.pk,))
         b.taken.discard((op.table, op.pk))
-        b.db.execute("UPDATE row_meta SET pos = ?, deleted = 1, origin = ? WHERE table_name = ? AND row_id = ?",
-                     (b.position(), b.auth.device_id, op.table, op.pk))
+        b.db.execute(
+            "UPDATE row_meta SET pos = ?, deleted = 1, origin = ? WHERE table_name = ? AND row_id = ?",
+            (b.position(), b.auth.device_id, op.table, op.pk),
+        )
         return
     if not decision.apply or current is None:
         return
     version = current["row_version"] + 1
     assignments = ", ".join(f"{name} = ?" for name in decision.apply)
-    b.db.execute(f"UPDATE {op.table} SET {assignments}, row_version = ? WHERE id = ?",
-                 [*decision.apply.values(), version, op.pk])
+    b.db.execute(
+        f"UPDATE {op.table} SET {assignments}, row_version = ? WHERE id = ?", [*decision.apply.values(), version, op.pk]
+    )
     for name in decision.apply:
         stamps[name] = FieldStamp(version, stamp, b.auth.device_id)
     b.db.execute(
         "UPDATE row_meta SET pos = ?, area = ?, stamps = ?, origin = ? WHERE table_name = ? AND row_id = ?",
-        (b.position(), area, json.dumps({k: s.as_list() for k, s in stamps.items()}), b.auth.device_id,
-         op.table, op.pk),
+        (
+            b.position(),
+            area,
+            json.dumps({k: s.as_list() for k, s in stamps.items()}),
+            b.auth.device_id,
+            op.table,
+            op.pk,
+        ),
     )
 
 
-def _record_conflict(b: _Batch, op: Op, old: dict[str, Any], area: str | None, stamps: dict[str, FieldStamp],
-                     name: str, server_value: Any, incoming_value: Any) -> str:
+def _record_conflict(
+    b: _Batch,
+    op: Op,
+    old: dict[str, Any],
+    area: str | None,
+    stamps: dict[str, FieldStamp],
+    name: str,
+    server_value: Any,
+    incoming_value: Any,
+) -> str:
     stamp = stamps.get(name)
     server_device = stamp.device if stamp else None
     author = b.db.one("SELECT login FROM device WHERE id = ?", (server_device,)) if server_device else None
@@ -492,10 +465,22 @@ def _record_conflict(b: _Batch, op: Op, old: dict[str, Any], area: str | None, s
         "INSERT INTO conflict (id, table_name, row_id, area, field, base_value, server_value, server_by,"
         " server_device, incoming_value, incoming_by, incoming_device, op_id, created_at, status, row_version)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', 1)",
-        (conflict_id, op.table, op.pk, area, name, json.dumps(old.get(name), ensure_ascii=False),
-         json.dumps(server_value, ensure_ascii=False), author["login"] if author else "the district office",
-         server_device, json.dumps(incoming_value, ensure_ascii=False), b.auth.login, b.auth.device_id,
-         op.op_id, b.now),
+        (
+            conflict_id,
+            op.table,
+            op.pk,
+            area,
+            name,
+            json.dumps(old.get(name), ensure_ascii=False),
+            json.dumps(server_value, ensure_ascii=False),
+            author["login"] if author else "the district office",
+            server_device,
+            json.dumps(incoming_value, ensure_ascii=False),
+            b.auth.login,
+            b.auth.device_id,
+            op.op_id,
+            b.now,
+        ),
     )
     b.db.execute(
         "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin) VALUES (?, ?, ?, ?, 0, '{}', NULL)",
@@ -511,15 +496,39 @@ _EVENT_INSERT = (
 )
 
 
-def _event_row(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str,
-               reason: str | None, version: int) -> tuple[Any, ...]:
-    return (op.op_id, b.auth.device_id, op.device_seq, stamp, b.auth.login, op.at or b.now, op.table, op.pk, area,
-            op.action, orjson.dumps(op.fields).decode(), orjson.dumps(old).decode(),
-            op.base_version, status, reason, version)
+def _event_row(
+    b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str, reason: str | None, version: int
+) -> tuple[Any, ...]:
+    return (
+        op.op_id,
+        b.auth.device_id,
+        op.device_seq,
+        stamp,
+        b.auth.login,
+        op.at or b.now,
+        op.table,
+        op.pk,
+        area,
+        op.action,
+        orjson.dumps(op.fields).decode(),
+        orjson.dumps(old).decode(),
+        op.base_version,
+        status,
+        reason,
+        version,
+    )
 
 
-def _record_event(b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str,
-                  reason: str | None, version: int = 0) -> None:
+def _record_event(
+    b: _Batch,
+    op: Op,
+    old: dict[str, Any],
+    stamp: int,
+    area: str | None,
+    status: str,
+    reason: str | None,
+    version: int = 0,
+) -> None:
     """Store the op with its result: the audit trail, and what a retry is answered from.
 
     `row_version` of a server event is the row's version after the op, so the log alone shows

@@ -56,8 +56,9 @@ class DistrictStore:
         self.backend.written()
         return answer
 
-    def pull(self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None,
-             skip_own: bool = False) -> dict[str, Any]:
+    def pull(
+        self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None, skip_own: bool = False
+    ) -> dict[str, Any]:
         return pull.pull(self.db(), auth, cursor=cursor, limit=limit, scope_key=scope_key, skip_own=skip_own)
 
     def reserve_numbers(self, auth: DeviceAuth, year: int) -> dict[str, int]:

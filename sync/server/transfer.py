@@ -16,8 +16,12 @@ from schema.errors import DomainError
 from schema.tables import POLICIES
 from sync.server.backends.base import ServerDb
 
-KEYS: dict[str, tuple[str, ...]] = {"row_meta": ("table_name", "row_id"), "account": ("login",), "meta": ("key",),
-                                   "number_block": ("year", "first")}
+KEYS: dict[str, tuple[str, ...]] = {
+    "row_meta": ("table_name", "row_id"),
+    "account": ("login",),
+    "meta": ("key",),
+    "number_block": ("year", "first"),
+}
 """Primary keys where they are not `id`."""
 
 TABLES = (*POLICIES, "event", "row_meta", "account", "device", "number_block", "meta")
@@ -40,8 +44,11 @@ def _rows(db: Any, table: str, columns: list[str]):  # type: ignore[no-untyped-d
         if last is None:
             chunk = db.rows(f"SELECT {names} FROM {table} ORDER BY {order} LIMIT {CHUNK}")
         else:
-            chunk = db.rows(f"SELECT {names} FROM {table} WHERE ({order}) > ({', '.join('?' * len(key))})"
-                            f" ORDER BY {order} LIMIT {CHUNK}", last)
+            chunk = db.rows(
+                f"SELECT {names} FROM {table} WHERE ({order}) > ({', '.join('?' * len(key))})"
+                f" ORDER BY {order} LIMIT {CHUNK}",
+                last,
+            )
         if not chunk:
             return
         yield from chunk
@@ -77,11 +84,15 @@ def copy_store(source: Any, target: Any, *, tables: tuple[str, ...] = TABLES) ->
             columns = source.columns(table)
             missing = set(columns) - set(target.columns(table))
             if missing:
-                raise DomainError(f"the target has no column {', '.join(sorted(missing))} in {table}; "
-                                  "both must run the same SafeCity version")
-            insert = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-                      + (f" ON CONFLICT ({', '.join(_key(table))}) DO UPDATE SET value = excluded.value"
-                         if table == "meta" else ""))
+                raise DomainError(
+                    f"the target has no column {', '.join(sorted(missing))} in {table}; "
+                    "both must run the same SafeCity version"
+                )
+            insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})" + (
+                f" ON CONFLICT ({', '.join(_key(table))}) DO UPDATE SET value = excluded.value"
+                if table == "meta"
+                else ""
+            )
             batch: list[tuple[Any, ...]] = []
             counts[table] = 0
             for row in _rows(source, table, columns):

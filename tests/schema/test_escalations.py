@@ -33,14 +33,17 @@ def proposal(conn, hazard_id):  # type: ignore[no-untyped-def]
     return found[0] if found else None
 
 
-@pytest.mark.parametrize(("deadline", "level"), [
-    pytest.param("2026-11-29", None, id="due-today-not-overdue"),
-    pytest.param("2026-11-28", "reminder", id="1-day"),
-    pytest.param("2026-11-21", "supervision_letter", id="8-days"),
-    pytest.param("2026-11-14", "summons", id="15-days"),
-    pytest.param("2026-10-29", "public_criticism", id="31-days"),
-    pytest.param("2026-09-29", "appraisal_deduction", id="61-days"),
-])
+@pytest.mark.parametrize(
+    ("deadline", "level"),
+    [
+        pytest.param("2026-11-29", None, id="due-today-not-overdue"),
+        pytest.param("2026-11-28", "reminder", id="1-day"),
+        pytest.param("2026-11-21", "supervision_letter", id="8-days"),
+        pytest.param("2026-11-14", "summons", id="15-days"),
+        pytest.param("2026-10-29", "public_criticism", id="31-days"),
+        pytest.param("2026-09-29", "appraisal_deduction", id="61-days"),
+    ],
+)
 def test_the_ladder_proposes_the_step_the_days_overdue_reached(writer, unit_id, deadline, level):
     hazard = overdue(writer, unit_id, deadline)
     found = proposal(writer.conn, hazard)
@@ -82,9 +85,12 @@ def test_working_day_rules_count_a_holiday_week_as_no_days(writer, district, uni
     with transaction(district):
         set_meta(district, "rules", rules.to_json())
     from schema.calendar import Calendar
+
     calendar = Calendar.from_db(district)
     # Deadline Thursday 2027-02-04; 春节 2027-02-05..11 are holidays, Saturday 02-13 is a swapped working day.
-    assert overdue_days("2027-02-04", date(2027, 2, 12), rules, calendar) == 1  # Friday 02-12, the first working day after 春节
+    assert (
+        overdue_days("2027-02-04", date(2027, 2, 12), rules, calendar) == 1
+    )  # Friday 02-12, the first working day after 春节
     assert overdue_days("2027-02-04", date(2027, 2, 13), rules, calendar) == 2  # the 调休 Saturday counts
     assert overdue_days("2027-02-04", date(2027, 2, 13), LocalRules(), calendar) == 9
 

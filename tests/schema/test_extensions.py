@@ -22,8 +22,10 @@ def test_a_request_does_not_move_the_deadline_and_an_approval_does(writer, recti
     assert writer.get("hazard", rectifying)["deadline"] == "2026-12-20"
     assert decide_extension(writer, ext, approve=True) == "approved"
     assert writer.get("hazard", rectifying)["deadline"] == "2027-01-10"
-    actions = [r[0] for r in writer.conn.execute("SELECT action FROM event WHERE row_id = ? ORDER BY device_seq",
-                                                 (rectifying,))]
+    actions = [
+        r[0]
+        for r in writer.conn.execute("SELECT action FROM event WHERE row_id = ? ORDER BY device_seq", (rectifying,))
+    ]
     assert actions[-1] == "extend"
 
 
@@ -37,11 +39,14 @@ def test_a_refusal_needs_a_note_and_keeps_the_deadline(writer, rectifying):
         decide_extension(writer, ext, approve=True)
 
 
-@pytest.mark.parametrize(("proposed", "message"), [
-    pytest.param("2026-12-10", "must be after the current one", id="earlier"),
-    pytest.param("2027-03-01", "at most 60 days", id="too-far"),
-    pytest.param("2027-13-01", "YYYY-MM-DD", id="not-a-date"),
-])
+@pytest.mark.parametrize(
+    ("proposed", "message"),
+    [
+        pytest.param("2026-12-10", "must be after the current one", id="earlier"),
+        pytest.param("2027-03-01", "at most 60 days", id="too-far"),
+        pytest.param("2027-13-01", "YYYY-MM-DD", id="not-a-date"),
+    ],
+)
 def test_bad_proposals_are_refused(writer, rectifying, proposed, message):
     with pytest.raises(DomainError, match=message):
         request_extension(writer, rectifying, reason="r", proposed_deadline=proposed, today=TODAY)
@@ -49,8 +54,9 @@ def test_bad_proposals_are_refused(writer, rectifying, proposed, message):
 
 def test_only_a_hazard_under_rectification_is_extended_and_one_request_at_a_time(writer, unit_id, rectifying):
     with pytest.raises(DomainError, match="reported"):
-        request_extension(writer, hazard_in(writer, unit_id, "reported"), reason="r", proposed_deadline="2027-01-10",
-                          today=TODAY)
+        request_extension(
+            writer, hazard_in(writer, unit_id, "reported"), reason="r", proposed_deadline="2027-01-10", today=TODAY
+        )
     request_extension(writer, rectifying, reason="r", proposed_deadline="2027-01-10", today=TODAY)
     with pytest.raises(DomainError, match="still waiting"):
         request_extension(writer, rectifying, reason="r", proposed_deadline="2027-01-11", today=TODAY)
@@ -74,7 +80,9 @@ def test_with_working_day_deadlines_a_swapped_saturday_is_a_deadline_and_a_holid
         request_extension(writer, rectifying, reason="r", proposed_deadline="2027-01-10", today=TODAY)  # a Sunday
     with pytest.raises(DomainError, match="not a working day"):
         request_extension(writer, rectifying, reason="r", proposed_deadline="2027-02-06", today=TODAY)  # 春节 Saturday
-    ext = request_extension(writer, rectifying, reason="r", proposed_deadline="2027-02-13", today=TODAY)  # 调休 Saturday
+    ext = request_extension(
+        writer, rectifying, reason="r", proposed_deadline="2027-02-13", today=TODAY
+    )  # 调休 Saturday
     decide_extension(writer, ext, approve=True)
     assert writer.get("hazard", rectifying)["deadline"] == "2027-02-13"
 

@@ -45,16 +45,19 @@ def test_the_uscc_check_character_is_verified():
 
 def test_a_dry_run_lists_every_rejected_row_and_writes_nothing(writer, district, tmp_path):
     ind = industry(district)
-    path = write_csv(tmp_path / "units.csv", [
-        UNIT_HEADER,
-        [GOOD, "天津滨海示例化工有限公司", "enterprise", ind, "xinhe", "红", "是", "022-25201234"],
-        ["91120116MA05K12340", "坏代码公司", "enterprise", ind, "xinhe", "蓝", "否", ""],
-        [OTHER, "", "enterprise", ind, "xinhe", "蓝", "否", ""],
-        [uscc("91120116MA05K9999"), "未知街镇公司", "enterprise", ind, "atlantis", "蓝", "否", ""],
-        [uscc("91120116MA05K8888"), "颜色错误公司", "enterprise", ind, "xinhe", "紫", "否", ""],
-        [GOOD, "重复行", "enterprise", ind, "xinhe", "红", "是", ""],
-        [uscc("91120116MA05K7777"), "电话错误公司", "enterprise", ind, "xinhe", "蓝", "否", "call me"],
-    ])
+    path = write_csv(
+        tmp_path / "units.csv",
+        [
+            UNIT_HEADER,
+            [GOOD, "天津滨海示例化工有限公司", "enterprise", ind, "xinhe", "红", "是", "022-25201234"],
+            ["91120116MA05K12340", "坏代码公司", "enterprise", ind, "xinhe", "蓝", "否", ""],
+            [OTHER, "", "enterprise", ind, "xinhe", "蓝", "否", ""],
+            [uscc("91120116MA05K9999"), "未知街镇公司", "enterprise", ind, "atlantis", "蓝", "否", ""],
+            [uscc("91120116MA05K8888"), "颜色错误公司", "enterprise", ind, "xinhe", "紫", "否", ""],
+            [GOOD, "重复行", "enterprise", ind, "xinhe", "红", "是", ""],
+            [uscc("91120116MA05K7777"), "电话错误公司", "enterprise", ind, "xinhe", "蓝", "否", "call me"],
+        ],
+    )
     events = district.execute("SELECT count(*) FROM event").fetchone()[0]
     report = import_file(writer, "units", path, dry_run=True)
     reasons = {r["row"]: r["reason"] for r in report.rejected}
@@ -73,8 +76,11 @@ def test_a_dry_run_lists_every_rejected_row_and_writes_nothing(writer, district,
 
 def test_a_second_import_updates_by_credit_code_and_reports_unchanged_rows(writer, district, tmp_path):
     ind = industry(district)
-    first = [UNIT_HEADER, [GOOD, "甲公司", "enterprise", ind, "xinhe", "蓝", "否", ""],
-             [OTHER, "乙公司", "enterprise", ind, "chadian", "黄", "否", ""]]
+    first = [
+        UNIT_HEADER,
+        [GOOD, "甲公司", "enterprise", ind, "xinhe", "蓝", "否", ""],
+        [OTHER, "乙公司", "enterprise", ind, "chadian", "黄", "否", ""],
+    ]
     import_file(writer, "units", write_csv(tmp_path / "a.csv", first), dry_run=False)
     first[1][1] = "甲公司（更名）"
     report = import_file(writer, "units", write_csv(tmp_path / "b.csv", first, encoding="gb18030"), dry_run=False)
@@ -104,12 +110,15 @@ def test_responsibility_persons_from_xlsx_with_excel_dates(writer, district, tmp
 
 def test_criteria_need_the_office_and_an_existing_checklist(writer, district, tmp_path):
     checklist = district.execute("SELECT industry, edition FROM checklist LIMIT 1").fetchone()
-    path = write_csv(tmp_path / "criteria.csv", [
-        ["行业", "版本", "编号", "检查内容", "依据", "重大隐患", "整改天数"],
-        [checklist["industry"], checklist["edition"], "X-01", "应急照明完好", "GB 51309", "否", "15"],
-        [checklist["industry"], "99", "X-02", "无此版本", "", "否", "15"],
-        [checklist["industry"], checklist["edition"], "X-03", "天数错误", "", "是", "400"],
-    ])
+    path = write_csv(
+        tmp_path / "criteria.csv",
+        [
+            ["行业", "版本", "编号", "检查内容", "依据", "重大隐患", "整改天数"],
+            [checklist["industry"], checklist["edition"], "X-01", "应急照明完好", "GB 51309", "否", "15"],
+            [checklist["industry"], "99", "X-02", "无此版本", "", "否", "15"],
+            [checklist["industry"], checklist["edition"], "X-03", "天数错误", "", "是", "400"],
+        ],
+    )
     report = import_file(writer, "criteria", path, dry_run=False, skip_rejected=True)
     assert report.create == 1 and [r["row"] for r in report.rejected] == [3, 4]
     assert district.execute("SELECT default_days FROM criterion WHERE code = 'X-01'").fetchone()[0] == 15
@@ -120,13 +129,16 @@ def test_criteria_need_the_office_and_an_existing_checklist(writer, district, tm
         import_file(writer, "criteria", path, dry_run=True)
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    pytest.param("units.txt", b"x", "reads .csv or .xlsx", id="suffix"),
-    pytest.param("units.csv", b"", "is empty", id="empty"),
-    pytest.param("units.csv", "名称\n甲\n".encode(), "no column for uscc", id="headers"),
-    pytest.param("units.xlsx", b"not a zip", "not a readable .xlsx", id="broken-xlsx"),
-    pytest.param("units.csv", b"\xff\xfe\x00\xd8\x00", "neither UTF-8 nor GB18030", id="encoding"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        pytest.param("units.txt", b"x", "reads .csv or .xlsx", id="suffix"),
+        pytest.param("units.csv", b"", "is empty", id="empty"),
+        pytest.param("units.csv", "名称\n甲\n".encode(), "no column for uscc", id="headers"),
+        pytest.param("units.xlsx", b"not a zip", "not a readable .xlsx", id="broken-xlsx"),
+        pytest.param("units.csv", b"\xff\xfe\x00\xd8\x00", "neither UTF-8 nor GB18030", id="encoding"),
+    ],
+)
 def test_files_that_are_not_sheets_are_refused_in_one_line(writer, tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)

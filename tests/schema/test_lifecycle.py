@@ -11,8 +11,13 @@ from schema.hazards import act, add_hazard, edit_hazard
 from schema.rules import ACTIONS, STATUSES, allowed_transition, check_action
 from tests.conftest import TODAY
 
-FIVE = {"responsibility": "厂长", "measures": "停用", "funds": "5万元", "time_limit": "2026-12-31",
-        "contingency_plan": "专项预案"}
+FIVE = {
+    "responsibility": "厂长",
+    "measures": "停用",
+    "funds": "5万元",
+    "time_limit": "2026-12-31",
+    "contingency_plan": "专项预案",
+}
 
 # Every action with the parameters it needs, so each can be tried from every status.
 PARAMS = {
@@ -67,20 +72,26 @@ def test_every_action_from_every_status(writer, unit_id, action, status):
         assert writer.get("hazard", hazard_id)["status"] == expected
 
 
-@pytest.mark.parametrize(("action", "missing"), [
-    pytest.param("fix_on_spot", "--note", id="fix-on-spot-needs-note"),
-    pytest.param("void", "--reason", id="void-needs-reason"),
-])
+@pytest.mark.parametrize(
+    ("action", "missing"),
+    [
+        pytest.param("fix_on_spot", "--note", id="fix-on-spot-needs-note"),
+        pytest.param("void", "--reason", id="void-needs-reason"),
+    ],
+)
 def test_actions_from_reported_name_missing_fields(writer, unit_id, action, missing):
     hazard_id = hazard_in(writer, unit_id, "reported")
     with pytest.raises(DomainError, match=f"{action} needs {missing}"):
         act(writer, hazard_id, action, {}, today=TODAY)
 
 
-@pytest.mark.parametrize(("action", "missing"), [
-    pytest.param("pass", "--opinion", id="pass-needs-opinion"),
-    pytest.param("fail", "--opinion, --deadline", id="fail-needs-opinion-and-deadline"),
-])
+@pytest.mark.parametrize(
+    ("action", "missing"),
+    [
+        pytest.param("pass", "--opinion", id="pass-needs-opinion"),
+        pytest.param("fail", "--opinion, --deadline", id="fail-needs-opinion-and-deadline"),
+    ],
+)
 def test_verification_names_missing_fields(writer, unit_id, action, missing):
     hazard_id = hazard_in(writer, unit_id, "awaiting_verification")
     with pytest.raises(DomainError, match=f"{action} needs {missing}"):
@@ -179,7 +190,9 @@ def test_new_hazard_freezes_the_responsibility_persons(writer, unit_id, district
 
 
 def test_snapshot_leaves_out_persons_no_longer_responsible(writer, unit_id, district):
-    district.execute("UPDATE responsibility SET valid_to = '2026-01-01' WHERE unit_id = ? AND kind = 'main'", (unit_id,))
+    district.execute(
+        "UPDATE responsibility SET valid_to = '2026-01-01' WHERE unit_id = ? AND kind = 'main'", (unit_id,)
+    )
     hazard_id = hazard_in(writer, unit_id, "reported")
     kinds = {r["kind"] for r in json.loads(writer.get("hazard", hazard_id)["responsibility_snapshot"])}
     assert "main" not in kinds

@@ -17,11 +17,25 @@ def review(writer, unit_id) -> str:
 
 def test_a_recurrence_reports_a_new_hazard_linked_to_the_closed_one(writer, unit_id, review):
     closed = hazard_in(writer, unit_id, "closed")
-    made = add_item(writer, review, gap="消防通道再次堵塞", cause="物业管理不到位", measure="每日巡查", owner="物业经理",
-                    deadline="2026-12-15", hazard_id=closed, recurrence=True, today=TODAY)
+    made = add_item(
+        writer,
+        review,
+        gap="消防通道再次堵塞",
+        cause="物业管理不到位",
+        measure="每日巡查",
+        owner="物业经理",
+        deadline="2026-12-15",
+        hazard_id=closed,
+        recurrence=True,
+        today=TODAY,
+    )
     new = writer.get("hazard", made["hazard"])
     assert (new["linked_hazard_id"], new["link_kind"], new["status"], new["unit_id"]) == (
-        closed, "recurrence", "reported", unit_id)
+        closed,
+        "recurrence",
+        "reported",
+        unit_id,
+    )
     assert writer.get("hazard", closed)["status"] == "closed"  # the closed hazard is never reopened
     [item] = show_review(writer.conn, review)["items"]
     assert (item["hazard_id"], item["recurrence_id"], item["area"]) == (closed, made["hazard"], "xinhe")
@@ -29,8 +43,9 @@ def test_a_recurrence_reports_a_new_hazard_linked_to_the_closed_one(writer, unit
 
 def test_a_recurrence_needs_a_closed_hazard(writer, unit_id, review):
     with pytest.raises(DomainError, match="not closed; follow it up"):
-        add_item(writer, review, gap="g", hazard_id=hazard_in(writer, unit_id, "rectifying"), recurrence=True,
-                 today=TODAY)
+        add_item(
+            writer, review, gap="g", hazard_id=hazard_in(writer, unit_id, "rectifying"), recurrence=True, today=TODAY
+        )
     with pytest.raises(DomainError, match="names the closed hazard"):
         add_item(writer, review, gap="g", recurrence=True, today=TODAY)
 

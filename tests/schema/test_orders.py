@@ -61,8 +61,9 @@ def test_a_major_hazard_is_not_ordered_without_its_five_implementations(writer, 
     assert writer.get("rectification_order", order_id)["doc_seq"] == 1
 
 
-@pytest.mark.parametrize(("status", "message"), [("closed", "closed"), ("void", "void"),
-                                                  ("awaiting_verification", "awaiting_verification")])
+@pytest.mark.parametrize(
+    ("status", "message"), [("closed", "closed"), ("void", "void"), ("awaiting_verification", "awaiting_verification")]
+)
 def test_finished_hazards_are_not_ordered(writer, unit_id, status, message):
     hazard = hazard_in(writer, unit_id, status)
     with pytest.raises(DomainError, match=message):
@@ -72,8 +73,9 @@ def test_finished_hazards_are_not_ordered(writer, unit_id, status, message):
 def test_an_order_is_addressed_to_one_unit(writer, district, unit_id):
     other = district.execute("SELECT id FROM unit WHERE area = 'xinhe' AND id != ? LIMIT 1", (unit_id,)).fetchone()[0]
     with pytest.raises(DomainError, match="one unit"):
-        issue_order(writer, [hazard_in(writer, unit_id, "rectifying"), hazard_in(writer, other, "rectifying")],
-                    today=TODAY)
+        issue_order(
+            writer, [hazard_in(writer, unit_id, "rectifying"), hazard_in(writer, other, "rectifying")], today=TODAY
+        )
 
 
 def test_an_enrolled_laptop_numbers_from_its_blocks_only_and_says_when_they_run_out(writer, district, unit_id):
@@ -83,8 +85,12 @@ def test_an_enrolled_laptop_numbers_from_its_blocks_only_and_says_when_they_run_
     assert district.execute("SELECT count(*) FROM rectification_order").fetchone()[0] == 0
     with transaction(district):
         add_number_block(district, 2026, 51, 52)
-    numbers = [writer.get("rectification_order", issue_order(writer, [hazard_in(writer, unit_id, "rectifying")],
-                                                             today=TODAY))["doc_seq"] for _ in range(2)]
+    numbers = [
+        writer.get("rectification_order", issue_order(writer, [hazard_in(writer, unit_id, "rectifying")], today=TODAY))[
+            "doc_seq"
+        ]
+        for _ in range(2)
+    ]
     assert numbers == [51, 52]
     with pytest.raises(DomainError, match="no rectification-order numbers left for 2026"):
         issue_order(writer, [hazard_in(writer, unit_id, "rectifying")], today=TODAY)
@@ -103,8 +109,11 @@ def test_two_laptops_with_disjoint_blocks_never_issue_the_same_number(district_p
             add_number_block(conn, 2026, first, last)
         w = Writer(conn, Actor(f"insp{n}", f"device{n}"))
         for _ in range(3):
-            numbers.append(w.get("rectification_order", issue_order(w, [hazard_in(w, unit_id, "rectifying")],
-                                                                    today=TODAY))["doc_number"])
+            numbers.append(
+                w.get("rectification_order", issue_order(w, [hazard_in(w, unit_id, "rectifying")], today=TODAY))[
+                    "doc_number"
+                ]
+            )
         conn.close()
     assert len(set(numbers)) == 6
 
@@ -121,8 +130,15 @@ def test_served_and_signed_dates_are_checked(writer, unit_id):
     record_signed(writer, order_id, by="李四", on="2026-11-29", today=TODAY)
     doc = order_document(writer.conn, order_id)
     assert (doc["served_to"], doc["signed_by"]) == ("张三", "李四")
-    actions = [r[0] for r in writer.conn.execute("SELECT action FROM event WHERE row_id = ? ORDER BY device_seq",
-                                                 (order_id,))]
+    actions = [
+        r[0] for r in writer.conn.execute("SELECT action FROM event WHERE row_id = ? ORDER BY device_seq", (order_id,))
+    ]
     assert actions == ["create", "serve", "sign"]
-    assert json.loads(writer.conn.execute("SELECT fields FROM event WHERE row_id = ? AND action = 'create'",
-                                          (order_id,)).fetchone()[0])["doc_year"] == 2026
+    assert (
+        json.loads(
+            writer.conn.execute(
+                "SELECT fields FROM event WHERE row_id = ? AND action = 'create'", (order_id,)
+            ).fetchone()[0]
+        )["doc_year"]
+        == 2026
+    )

@@ -21,8 +21,15 @@ def xinhe(conn, period=Q4):  # type: ignore[no-untyped-def]
     return next(r for r in reports.summary(conn, period, today=TODAY) if r["key"] == "xinhe")
 
 
-@pytest.mark.parametrize(("text", "start", "end"), [("2026Q3", "2026-07-01", "2026-09-30"), ("2026-q1", "2026-01-01", "2026-03-31"),
-                                                   ("2026-02", "2026-02-01", "2026-02-28"), ("2026", "2026-01-01", "2026-12-31")])
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026Q3", "2026-07-01", "2026-09-30"),
+        ("2026-q1", "2026-01-01", "2026-03-31"),
+        ("2026-02", "2026-02-01", "2026-02-28"),
+        ("2026", "2026-01-01", "2026-12-31"),
+    ],
+)
 def test_periods_are_written_as_people_write_them(text, start, end):
     p = parse_period(text)
     assert (p.start.isoformat(), p.end.isoformat()) == (start, end)
@@ -46,12 +53,19 @@ def test_the_summary_follows_each_hazard_through_its_lifecycle(writer, district,
     act(writer, hazard, "submit", PARAMS["submit"], today=TODAY)
     act(writer, hazard, "pass", PARAMS["pass"], today=TODAY)
     done = xinhe(district)
-    assert (done["overdue"], done["rectified"], done["on_time"]) == (before["overdue"], before["rectified"] + 1,
-                                                                     before["on_time"])  # closed late: not on time
+    assert (done["overdue"], done["rectified"], done["on_time"]) == (
+        before["overdue"],
+        before["rectified"] + 1,
+        before["on_time"],
+    )  # closed late: not on time
     assert done["rate"] == round(done["rectified"] / done["found"], 3)
     total = reports.totals(reports.summary(district, Q4, today=TODAY))
-    assert total["found"] == district.execute(
-        "SELECT count(*) FROM hazard WHERE status != 'void' AND found_at >= '2026-10-01'").fetchone()[0]
+    assert (
+        total["found"]
+        == district.execute(
+            "SELECT count(*) FROM hazard WHERE status != 'void' AND found_at >= '2026-10-01'"
+        ).fetchone()[0]
+    )
 
 
 def test_void_hazards_are_not_counted(writer, district, unit_id):
@@ -63,8 +77,10 @@ def test_void_hazards_are_not_counted(writer, district, unit_id):
 def test_quarterly_and_trend_and_csv(district):
     table = reports.quarterly(district, 2026, today=TODAY)
     assert table["quarters"] == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
-    assert sum(r["quarters"]["2026Q4"]["found"] for r in table["rows"] if "2026Q4" in r["quarters"]) == \
-        reports.totals(reports.summary(district, Q4, today=TODAY))["found"]
+    assert (
+        sum(r["quarters"]["2026Q4"]["found"] for r in table["rows"] if "2026Q4" in r["quarters"])
+        == reports.totals(reports.summary(district, Q4, today=TODAY))["found"]
+    )
     trend = reports.trend(district, today=TODAY, months=6)
     assert [t["month"] for t in trend] == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
     text = reports.to_csv(reports.summary(district, Q4, today=TODAY))
@@ -73,8 +89,12 @@ def test_quarterly_and_trend_and_csv(district):
 
 def test_reports_refuse_a_community(district):
     with pytest.raises(DomainError, match="per town or zone"):
-        reports.summary(district, Q4, today=TODAY, area=district.execute(
-            "SELECT code FROM area WHERE level = 'community' LIMIT 1").fetchone()[0])
+        reports.summary(
+            district,
+            Q4,
+            today=TODAY,
+            area=district.execute("SELECT code FROM area WHERE level = 'community' LIMIT 1").fetchone()[0],
+        )
 
 
 def test_every_deduction_names_its_evidence_and_follows_the_records(writer, district, unit_id):
@@ -109,16 +129,24 @@ def test_self_assessed_indicators_take_the_offices_score(district):
 
 def writer_actor():  # type: ignore[no-untyped-def]
     from schema.writes import Actor
+
     return Actor("office", "device-office")
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    pytest.param("[[indicator]\n", "not valid TOML", id="toml"),
-    pytest.param('[[indicator]]\ncode = "1"\n[[indicator]]\ncode = "1"\n', "appears twice", id="duplicate"),
-    pytest.param('[[indicator]]\ncode = "1.1"\nparent = "9"\npoints = 5\n', "parent '9'", id="orphan"),
-    pytest.param('[[indicator]]\ncode = "1"\npoints = 5\n[[indicator.deduction]]\nrule = "vibes"\n', "unknown rule", id="rule"),
-    pytest.param('[[indicator]]\ncode = "1"\npoints = -5\n', "0 or more", id="points"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param("[[indicator]\n", "not valid TOML", id="toml"),
+        pytest.param('[[indicator]]\ncode = "1"\n[[indicator]]\ncode = "1"\n', "appears twice", id="duplicate"),
+        pytest.param('[[indicator]]\ncode = "1.1"\nparent = "9"\npoints = 5\n', "parent '9'", id="orphan"),
+        pytest.param(
+            '[[indicator]]\ncode = "1"\npoints = 5\n[[indicator.deduction]]\nrule = "vibes"\n',
+            "unknown rule",
+            id="rule",
+        ),
+        pytest.param('[[indicator]]\ncode = "1"\npoints = -5\n', "0 or more", id="points"),
+    ],
+)
 def test_an_edited_indicator_file_with_a_mistake_is_refused_clearly(tmp_path, content, message):
     path = tmp_path / "indicators.toml"
     path.write_text(content, encoding="utf-8")

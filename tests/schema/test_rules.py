@@ -12,23 +12,35 @@ from schema.rules import LocalRules, days_overdue, escalation_level, is_overdue
 TODAY = date(2026, 11, 29)
 
 
-@pytest.mark.parametrize(("status", "deadline", "expected"), [
-    pytest.param("rectifying", "2026-11-28", 1, id="one-day-late"),
-    pytest.param("rectifying", "2026-11-29", 0, id="due-today-is-not-late"),
-    pytest.param("rectifying", None, 0, id="no-deadline"),
-    pytest.param("awaiting_verification", "2026-01-01", 0, id="submitted-is-not-overdue"),
-    pytest.param("reported", "2026-01-01", 0, id="not-ordered-yet"),
-    pytest.param("closed", "2026-01-01", 0, id="closed"),
-])
+@pytest.mark.parametrize(
+    ("status", "deadline", "expected"),
+    [
+        pytest.param("rectifying", "2026-11-28", 1, id="one-day-late"),
+        pytest.param("rectifying", "2026-11-29", 0, id="due-today-is-not-late"),
+        pytest.param("rectifying", None, 0, id="no-deadline"),
+        pytest.param("awaiting_verification", "2026-01-01", 0, id="submitted-is-not-overdue"),
+        pytest.param("reported", "2026-01-01", 0, id="not-ordered-yet"),
+        pytest.param("closed", "2026-01-01", 0, id="closed"),
+    ],
+)
 def test_overdue_is_a_late_rectification_only(status, deadline, expected):
     assert days_overdue(status, deadline, TODAY) == expected
     assert is_overdue(status, deadline, TODAY) == (expected > 0)
 
 
-@pytest.mark.parametrize(("days", "level"), [
-    (0, None), (1, "reminder"), (7, "reminder"), (8, "supervision_letter"), (15, "summons"),
-    (31, "public_criticism"), (61, "appraisal_deduction"), (400, "appraisal_deduction"),
-])
+@pytest.mark.parametrize(
+    ("days", "level"),
+    [
+        (0, None),
+        (1, "reminder"),
+        (7, "reminder"),
+        (8, "supervision_letter"),
+        (15, "summons"),
+        (31, "public_criticism"),
+        (61, "appraisal_deduction"),
+        (400, "appraisal_deduction"),
+    ],
+)
 def test_default_escalation_ladder(days, level):
     assert escalation_level(days, LocalRules()) == level
 

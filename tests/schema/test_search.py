@@ -13,7 +13,9 @@ from tests.conftest import TODAY, database_at_version
 
 
 def search(conn, text: str) -> list[str]:
-    return [h["description"] for h in list_hazards(conn, HazardFilter(search=text), today=TODAY, rules=local_rules(conn))]
+    return [
+        h["description"] for h in list_hazards(conn, HazardFilter(search=text), today=TODAY, rules=local_rules(conn))
+    ]
 
 
 @pytest.fixture
@@ -24,14 +26,17 @@ def hazards(writer, unit_id, district):
     return district
 
 
-@pytest.mark.parametrize(("query", "found"), [
-    pytest.param("消防", ["消防通道堵塞"], id="two-chinese-characters-find-a-longer-word"),
-    pytest.param("通道堵塞", ["消防通道堵塞"], id="middle-of-a-chinese-word"),
-    pytest.param("标志", ["安全出口标志损坏 exit sign broken"], id="chinese-in-mixed-text"),
-    pytest.param("fork", ["Forklift driver unlicensed"], id="english-prefix"),
-    pytest.param("EXIT broken", ["安全出口标志损坏 exit sign broken"], id="case-insensitive-all-words"),
-    pytest.param("消堵", [], id="characters-must-stand-together"),
-])
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        pytest.param("消防", ["消防通道堵塞"], id="two-chinese-characters-find-a-longer-word"),
+        pytest.param("通道堵塞", ["消防通道堵塞"], id="middle-of-a-chinese-word"),
+        pytest.param("标志", ["安全出口标志损坏 exit sign broken"], id="chinese-in-mixed-text"),
+        pytest.param("fork", ["Forklift driver unlicensed"], id="english-prefix"),
+        pytest.param("EXIT broken", ["安全出口标志损坏 exit sign broken"], id="case-insensitive-all-words"),
+        pytest.param("消堵", [], id="characters-must-stand-together"),
+    ],
+)
 def test_search_finds_hazards(hazards, query, found):
     assert search(hazards, query) == found
 
@@ -69,8 +74,12 @@ def test_a_deleted_hazard_leaves_the_index_and_the_others_stay(hazards, writer, 
 
 def test_the_index_rebuilt_after_a_large_pull_finds_and_forgets_as_before(hazards, writer):
     defer_indexing(hazards)
-    hidden = add_hazard(writer, unit_id=hazards.execute("SELECT id FROM unit LIMIT 1").fetchone()[0],
-                        description="配电箱未接地", today=TODAY)
+    hidden = add_hazard(
+        writer,
+        unit_id=hazards.execute("SELECT id FROM unit LIMIT 1").fetchone()[0],
+        description="配电箱未接地",
+        today=TODAY,
+    )
     assert search(hazards, "接地") == []  # written while indexing stood down
     rebuild_index(hazards)
     assert search(hazards, "接地") == ["配电箱未接地"]
@@ -81,7 +90,8 @@ def test_the_index_rebuilt_after_a_large_pull_finds_and_forgets_as_before(hazard
 def test_a_file_from_before_the_index_only_search_is_migrated_and_searchable(tmp_path):
     path = tmp_path / "v3.db"
     database_at_version(
-        path, 3,
+        path,
+        3,
         "INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲化工公司', 'enterprise', 'gas', 'xinhe')",
         "INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', '消防通道堵塞', 't')",
     )
@@ -92,11 +102,16 @@ def test_a_file_from_before_the_index_only_search_is_migrated_and_searchable(tmp
     assert conn.execute("SELECT count(*) FROM hazard_fts WHERE hazard_fts MATCH '\"消 防\"'").fetchone()[0] == 0
 
 
-@pytest.mark.parametrize(("parts", "indexed"), [
-    pytest.param(("消防通道",), " 消  防  通  道 ", id="each-chinese-character-a-token"),
-    pytest.param(("Forklift 3t", None, ""), "Forklift 3t", id="latin-and-digits-untouched-empty-parts-skipped"),
-    pytest.param(("北门", "王伟"), " 北  门   王  伟 ", id="parts-joined"),
-    pytest.param(("Ünter straße，🚒",), "Ünter straße ， 🚒", id="accents-and-emoji-untouched-cjk-punctuation-spaced"),
-])
+@pytest.mark.parametrize(
+    ("parts", "indexed"),
+    [
+        pytest.param(("消防通道",), " 消  防  通  道 ", id="each-chinese-character-a-token"),
+        pytest.param(("Forklift 3t", None, ""), "Forklift 3t", id="latin-and-digits-untouched-empty-parts-skipped"),
+        pytest.param(("北门", "王伟"), " 北  门   王  伟 ", id="parts-joined"),
+        pytest.param(
+            ("Ünter straße，🚒",), "Ünter straße ， 🚒", id="accents-and-emoji-untouched-cjk-punctuation-spaced"
+        ),
+    ],
+)
 def test_the_indexed_text_spaces_chinese_and_keeps_the_rest(parts, indexed):
     assert fts_text(*parts) == indexed

@@ -28,14 +28,36 @@ def test_a_missing_value_is_stored_as_null(fresh_db):
     # Regression guard for the None adapter in schema.store.connection (it must keep binding None as NULL).
     fresh_db.execute("CREATE TEMP TABLE probe (value)")
     fresh_db.executemany("INSERT INTO probe VALUES (?)", [(None,), ("",), (0,)])
-    assert [r[0] for r in fresh_db.execute("SELECT typeof(value) FROM probe ORDER BY rowid")] == ["null", "text", "integer"]
+    assert [r[0] for r in fresh_db.execute("SELECT typeof(value) FROM probe ORDER BY rowid")] == [
+        "null",
+        "text",
+        "integer",
+    ]
 
 
 def test_every_domain_entity_has_a_table(fresh_db):
     tables = {r[0] for r in fresh_db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    for entity in ("area", "unit", "responsibility", "criterion", "checklist", "plan", "task", "inspection",
-                   "inspection_result", "hazard", "rectification_order", "progress", "verification",
-                   "extension", "listing", "escalation", "lookback", "assessment", "event"):
+    for entity in (
+        "area",
+        "unit",
+        "responsibility",
+        "criterion",
+        "checklist",
+        "plan",
+        "task",
+        "inspection",
+        "inspection_result",
+        "hazard",
+        "rectification_order",
+        "progress",
+        "verification",
+        "extension",
+        "listing",
+        "escalation",
+        "lookback",
+        "assessment",
+        "event",
+    ):
         assert entity in tables
 
 
@@ -100,7 +122,9 @@ def test_uuid7_ids():
 
 
 def test_a_change_and_its_event_are_written_together(writer, district, unit_id):
-    hazard_id = writer.create("hazard", {"unit_id": unit_id, "description": "配电室积水", "found_at": "2026-11-29T08:00:00Z"})
+    hazard_id = writer.create(
+        "hazard", {"unit_id": unit_id, "description": "配电室积水", "found_at": "2026-11-29T08:00:00Z"}
+    )
     writer.update("hazard", hazard_id, {"location": "配电室"})
     events = district.execute("SELECT * FROM event WHERE row_id = ? ORDER BY device_seq", (hazard_id,)).fetchall()
     assert [e["action"] for e in events] == ["create", "update"]
@@ -125,17 +149,21 @@ def test_a_refused_write_leaves_neither_change_nor_event(writer, district, unit_
 
 
 def test_area_comes_from_the_parent_row(writer, district, unit_id):
-    hazard_id = writer.create("hazard", {"unit_id": unit_id, "description": "x", "found_at": "2026-11-29",
-                                         "area": "dagang"})
+    hazard_id = writer.create(
+        "hazard", {"unit_id": unit_id, "description": "x", "found_at": "2026-11-29", "area": "dagang"}
+    )
     assert writer.get("hazard", hazard_id)["area"] == "xinhe"
 
 
-@pytest.mark.parametrize(("table", "fields", "message"), [
-    pytest.param("hazard", {"colour": "red"}, "hazard has no field 'colour'", id="unknown-field"),
-    pytest.param("hazard", {"row_version": 9}, "no field 'row_version' that can be set", id="sync-column"),
-    pytest.param("nonsense", {}, "unknown table 'nonsense'", id="unknown-table"),
-    pytest.param("hazard", {"description": "x"}, "a new hazard needs found_at, unit_id", id="missing-required"),
-])
+@pytest.mark.parametrize(
+    ("table", "fields", "message"),
+    [
+        pytest.param("hazard", {"colour": "red"}, "hazard has no field 'colour'", id="unknown-field"),
+        pytest.param("hazard", {"row_version": 9}, "no field 'row_version' that can be set", id="sync-column"),
+        pytest.param("nonsense", {}, "unknown table 'nonsense'", id="unknown-table"),
+        pytest.param("hazard", {"description": "x"}, "a new hazard needs found_at, unit_id", id="missing-required"),
+    ],
+)
 def test_write_path_validates(writer, table, fields, message):
     with pytest.raises(DomainError, match=message):
         writer.create(table, fields)
@@ -163,7 +191,8 @@ def test_a_version_1_district_is_migrated_to_the_office_schema_keeping_its_rows(
     """Regression guard for migration 2 (the office's work): columns are added, nothing is lost."""
     path = tmp_path / "v1.db"
     database_at_version(
-        path, 1,
+        path,
+        1,
         "INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲公司', 'enterprise', 'gas', 'xinhe')",
         "INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', 'x', 't')",
         "INSERT INTO escalation (id, hazard_id, area, level) VALUES ('e1', 'h1', 'xinhe', 'reminder')",
@@ -181,14 +210,18 @@ def test_migration_3_checks_the_same_values_as_comparisons(tmp_path):
     are allowed and refused, on the connection that migrated and on one opened afterwards."""
     path = tmp_path / "v2.db"
     database_at_version(
-        path, 2,
+        path,
+        2,
         "INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲公司', 'enterprise', 'gas', 'xinhe')",
         "INSERT INTO hazard (id, unit_id, area, description, found_at, status)"
         " VALUES ('h1', 'u1', 'xinhe', 'x', 't', 'closed')",
     )
     old = sqlite3.connect(path)
-    lists = {(name, column): values for name, sql in old.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
-             for column, values in re.findall(r"CHECK \((\w+) IN \(([^)]*)\)\)", sql or "")}
+    lists = {
+        (name, column): values
+        for name, sql in old.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        for column, values in re.findall(r"CHECK \((\w+) IN \(([^)]*)\)\)", sql or "")
+    }
     old.close()
 
     conn = connect(path)

@@ -46,6 +46,7 @@ class AppTransport(httpx.BaseTransport):
             body = await response.aread()  # decoded: drop the headers that described the encoding
             headers = [(k, v) for k, v in response.headers.items() if k not in ("content-encoding", "content-length")]
             return httpx.Response(response.status_code, headers=headers, content=body, request=request)
+
         return asyncio.run_coroutine_threadsafe(send(), self.loop).result()
 
     def close(self) -> None:
@@ -101,8 +102,7 @@ class Laptop:
         self.transport = FaultyTransport(district.app_transport)
         self.http = httpx.Client(base_url="http://testserver", transport=self.transport)
         laptop.enroll(self.conn, self.path, "http://testserver", token, http=self.http)
-        self.client = SyncClient(self.conn, self.http, token=token, sleep=lambda _s: None, batch_size=50,
-                                 page_size=200)
+        self.client = SyncClient(self.conn, self.http, token=token, sleep=lambda _s: None, batch_size=50, page_size=200)
         self.writer = Writer(self.conn, local_actor(self.conn))
 
     @property
@@ -128,19 +128,26 @@ class Laptop:
         """Put a copy of a unit of `area` on this laptop (as if from before a reassignment)."""
         unit = self.district.store.db().one("SELECT * FROM unit WHERE id = ?", (self.district.unit_in(area),))
         assert unit is not None
-        self.conn.execute(f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})",
-                          list(unit.values()))
+        self.conn.execute(
+            f"INSERT INTO unit ({', '.join(unit)}) VALUES ({', '.join('?' * len(unit))})", list(unit.values())
+        )
         return unit["id"]
 
     def push_raw(self, body: dict[str, Any], protocol: int = PROTOCOL_VERSION) -> httpx.Response:
         """POST `body` to /v1/push as this laptop, past the sync client."""
         client = httpx.Client(base_url="http://testserver", transport=self.district.app_transport)
-        return client.post("/v1/push", json=body, headers={
-            "SafeCity-Protocol": str(protocol), "Authorization": f"Bearer {self.client.token}"})
+        return client.post(
+            "/v1/push",
+            json=body,
+            headers={"SafeCity-Protocol": str(protocol), "Authorization": f"Bearer {self.client.token}"},
+        )
 
     def statuses(self) -> dict[str, int]:
-        return dict(self.conn.execute("SELECT status, count(*) FROM event WHERE device_id = ? GROUP BY status",
-                                      (self.device_id,)).fetchall())
+        return dict(
+            self.conn.execute(
+                "SELECT status, count(*) FROM event WHERE device_id = ? GROUP BY status", (self.device_id,)
+            ).fetchall()
+        )
 
     def close(self) -> None:
         self.http.close()

@@ -11,8 +11,10 @@ from sync.server.backends.sqlite import SQLiteBackend
 def _write(backend: SQLiteBackend, rows: int = 200) -> None:
     db = backend.db()
     with db.transaction():
-        db.many("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [(f"probe-{time.monotonic_ns()}-{n}", "x" * 500) for n in range(rows)])
+        db.many(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(f"probe-{time.monotonic_ns()}-{n}", "x" * 500) for n in range(rows)],
+        )
     backend.written()
 
 

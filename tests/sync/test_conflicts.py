@@ -54,7 +54,9 @@ def test_resolving_keeps_mine_syncs_and_is_audited(district, pair):
     assert list_conflicts(office.conn) == []
     (done,) = list_conflicts(office.conn, include_resolved=True)
     assert (done["kept"], done["reason"]) == ("mine", "王伟 is on site")
-    actions = [r[0] for r in office.conn.execute("SELECT action FROM event WHERE row_id = ? ORDER BY hlc", (hazard_id,))]
+    actions = [
+        r[0] for r in office.conn.execute("SELECT action FROM event WHERE row_id = ? ORDER BY hlc", (hazard_id,))
+    ]
     assert actions[-1] == "resolve"
 
 

@@ -51,16 +51,18 @@ class Server:
         self.target, self.folder, self.port, self.process = target, folder, port, None
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = folder / "server.log"
-        self.where = (["--database-url", str(target)] if str(target).startswith("postgresql://")
-                      else ["--data", str(target)])
+        self.where = (
+            ["--database-url", str(target)] if str(target).startswith("postgresql://") else ["--data", str(target)]
+        )
 
     def admin(self, *args: str):  # type: ignore[no-untyped-def]
         return cli_json("admin", *self.where, *args)
 
     def start(self) -> None:
         self.log = open(self.log_path, "a")  # noqa: SIM115
-        self.process = subprocess.Popen([*SAFECITY, "serve", *self.where, "--port", str(self.port)],
-                                        stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(
+            [*SAFECITY, "serve", *self.where, "--port", str(self.port)], stdout=self.log, stderr=self.log
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -97,7 +99,9 @@ def server_rows(server: Server, sql: str, *params: object) -> list[tuple]:
 def test_two_laptops_a_conflict_resolved_and_everyone_agrees(server, tmp_path):
     a = enroll(server, tmp_path, "insp.xinhe", "inspector", "xinhe")
     b = enroll(server, tmp_path, "office", "supervisor")
-    waiting = cli_json("--db", str(a), "hazard", "list", "--area", "xinhe", "--status", "awaiting_verification")[0]["id"]
+    waiting = cli_json("--db", str(a), "hazard", "list", "--area", "xinhe", "--status", "awaiting_verification")[0][
+        "id"
+    ]
     unit_id = cli_json("--db", str(a), "unit", "list", "--area", "xinhe", "--limit", "1")[0]["id"]
 
     # Offline on both: a new hazard on one, the same hazard re-deadlined differently on both.
@@ -130,7 +134,9 @@ def make_hazards(db: Path, count: int) -> None:
     unit_id = conn.execute("SELECT id FROM unit ORDER BY id LIMIT 1").fetchone()[0]
     with writer.transaction():
         for n in range(count):
-            writer.create("hazard", {"unit_id": unit_id, "description": f"bulk {n}", "found_at": "2026-11-29T08:00:00Z"})
+            writer.create(
+                "hazard", {"unit_id": unit_id, "description": f"bulk {n}", "found_at": "2026-11-29T08:00:00Z"}
+            )
     conn.close()
 
 
@@ -146,8 +152,9 @@ def wait_for_pushes(server: Server, count: int) -> None:
 
 def assert_each_hazard_once(server: Server, laptop: Path, expected: int) -> None:
     """Every bulk hazard of the laptop is on the server exactly once, and nothing is left pending."""
-    (count, distinct) = server_rows(server, "SELECT count(*), count(DISTINCT description) FROM hazard"
-                                            " WHERE description LIKE 'bulk %'")[0]
+    (count, distinct) = server_rows(
+        server, "SELECT count(*), count(DISTINCT description) FROM hazard WHERE description LIKE 'bulk %'"
+    )[0]
     assert count == distinct == expected
     assert cli_json("--db", str(laptop), "status")["pending"] == 0
 
@@ -155,7 +162,9 @@ def assert_each_hazard_once(server: Server, laptop: Path, expected: int) -> None
 def test_kill_9_of_the_server_mid_push_then_every_hazard_exactly_once(server, tmp_path):
     a = enroll(server, tmp_path, "office", "supervisor")
     make_hazards(a, 12_000)
-    sync = subprocess.Popen([*SAFECITY, "--db", str(a), "sync"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sync = subprocess.Popen(
+        [*SAFECITY, "--db", str(a), "sync"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     wait_for_pushes(server, 2)
     server.kill()  # some batches committed, the rest never arrive
     out, err = sync.communicate(timeout=120)

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 def _area_row(db, area: str):  # type: ignore[no-untyped-def]
-    return next(r for r in cli_json("--db", str(db), "report", "summary", "--period", "2026")["rows"] if r["key"] == area)
+    return next(
+        r for r in cli_json("--db", str(db), "report", "summary", "--period", "2026")["rows"] if r["key"] == area
+    )
 
 
 def _evidence(db, code: str, area: str) -> set[str]:  # type: ignore[no-untyped-def]
@@ -25,8 +27,11 @@ def _evidence(db, code: str, area: str) -> set[str]:  # type: ignore[no-untyped-
 
 def test_an_overdue_major_hazard_is_escalated_extended_rectified_verified_and_delisted(server, tmp_path):
     office = enroll(server, tmp_path, "office", "supervisor")
-    listed = [r for r in cli_json("--db", str(office), "listing", "list")
-              if r["days_overdue"] >= 15 and r["status"] == "rectifying"]
+    listed = [
+        r
+        for r in cli_json("--db", str(office), "listing", "list")
+        if r["days_overdue"] >= 15 and r["status"] == "rectifying"
+    ]
     target = max(listed, key=lambda r: r["days_overdue"])
     hazard, area = target["hazard_id"], target["area"]
     inspector = enroll(server, tmp_path, "inspector", "inspector", area)
@@ -40,16 +45,18 @@ def test_an_overdue_major_hazard_is_escalated_extended_rectified_verified_and_de
     proposal = next(p for p in cli_json(*db_o, "escalation", "proposals", "--area", area) if p["hazard_id"] == hazard)
     refused = cli(*db_i, "escalation", "issue", hazard, "--reason", "x", ok=False)
     assert refused.returncode == 1 and "only a supervisor or admin" in refused.stderr
-    issued = cli_json(*db_o, "escalation", "issue", hazard, "--reason", "逾期未整改，约谈企业主要负责人",
-                      "--level", proposal["level"])
+    issued = cli_json(
+        *db_o, "escalation", "issue", hazard, "--reason", "逾期未整改，约谈企业主要负责人", "--level", proposal["level"]
+    )
     assert issued["status"] == "issued" and issued["persons"] and issued["unit_id"]
     cli(*db_o, "sync")
 
     # 2. the inspector asks for time; the office approves; the deadline moves only then
     cli(*db_i, "sync")
     assert [e["id"] for e in cli_json(*db_i, "escalation", "list") if e["hazard_id"] == hazard] == [issued["id"]]
-    request = cli_json(*db_i, "extension", "request", hazard, "--reason", "大型设备更换需停产检修",
-                       "--deadline", "2026-12-31")
+    request = cli_json(
+        *db_i, "extension", "request", hazard, "--reason", "大型设备更换需停产检修", "--deadline", "2026-12-31"
+    )
     assert cli_json(*db_i, "hazard", "show", hazard)["deadline"] == target["deadline"]
     cli(*db_i, "sync")
     cli(*db_o, "sync")
@@ -81,7 +88,11 @@ def test_an_overdue_major_hazard_is_escalated_extended_rectified_verified_and_de
     accountability = cli_json(*db_o, "assessment", "show", "3.2", "--period", "2026Q4", "--area", area)
     assert issued["id"] in {e["id"] for d in accountability["deductions"] for e in d["evidence"]}
     assert accountability["score"] == accountability_before["score"] - 1
-    server_state = server_rows(server, "SELECT h.status, h.deadline, l.delisted_on, o.doc_number FROM hazard h"
-                                       " JOIN listing l ON l.hazard_id = h.id JOIN rectification_order o"
-                                       " ON o.unit_id = h.unit_id WHERE h.id = ?", hazard)
+    server_state = server_rows(
+        server,
+        "SELECT h.status, h.deadline, l.delisted_on, o.doc_number FROM hazard h"
+        " JOIN listing l ON l.hazard_id = h.id JOIN rectification_order o"
+        " ON o.unit_id = h.unit_id WHERE h.id = ?",
+        hazard,
+    )
     assert server_state == [("closed", "2026-12-31", TODAY.isoformat(), order["doc_number"])]

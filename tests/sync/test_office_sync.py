@@ -25,8 +25,10 @@ def test_orders_issued_offline_on_two_laptops_get_distinct_numbers_from_their_bl
     issued = [orders.issue_order(x.writer, [rectifying(x, unit)], today=TODAY) for x in (a, b, a, b)]
     for x in (a, b):
         x.sync()
-    numbers = [r[0] for r in district.store.db().rows(
-        "SELECT doc_number FROM rectification_order WHERE id IN (?, ?, ?, ?)", issued)]
+    numbers = [
+        r[0]
+        for r in district.store.db().rows("SELECT doc_number FROM rectification_order WHERE id IN (?, ?, ?, ?)", issued)
+    ]
     assert len(set(numbers)) == 4
     office = district.laptop("office", role="supervisor", areas=())
     assert {o["id"] for o in orders.list_orders(office.conn)} >= set(issued)
@@ -49,11 +51,14 @@ def test_the_server_refuses_office_decisions_from_an_inspector(district):
     inspector = district.laptop("insp.a")
     unit = district.unit_in("xinhe")
     hazard = rectifying(inspector, unit, deadline="2026-12-01")
-    ext = extensions.request_extension(inspector.writer, hazard, reason="r", proposed_deadline="2027-01-10", today=TODAY)
+    ext = extensions.request_extension(
+        inspector.writer, hazard, reason="r", proposed_deadline="2027-01-10", today=TODAY
+    )
     with transaction(inspector.conn):  # a tampered laptop that claims to be the office
         set_meta(inspector.conn, "role", "supervisor")
-    escalations.decide_escalation(inspector.writer, hazard, issue=True, reason="r",
-                                  today=TODAY.replace(month=12, day=20))
+    escalations.decide_escalation(
+        inspector.writer, hazard, issue=True, reason="r", today=TODAY.replace(month=12, day=20)
+    )
     extensions.decide_extension(inspector.writer, ext, approve=True)
     inspector.sync()
     reasons = [r[0] for r in inspector.conn.execute("SELECT reason FROM event WHERE status = 'rejected'")]
@@ -67,8 +72,9 @@ def test_an_extension_decided_offline_reaches_the_inspector_and_moves_the_deadli
     inspector = district.laptop("insp.a")
     office = district.laptop("office", role="supervisor", areas=())
     hazard = rectifying(inspector, district.unit_in("xinhe"), deadline="2026-12-01")
-    ext = extensions.request_extension(inspector.writer, hazard, reason="设备到货延迟", proposed_deadline="2027-01-10",
-                                       today=TODAY)
+    ext = extensions.request_extension(
+        inspector.writer, hazard, reason="设备到货延迟", proposed_deadline="2027-01-10", today=TODAY
+    )
     inspector.sync()
     office.sync()
     # the supervisor decides with no connection; nothing reaches anyone until the office syncs
@@ -87,7 +93,9 @@ def test_two_supervisors_deciding_one_extension_differently_get_a_conflict(distr
     one = district.laptop("office.1", role="supervisor", areas=())
     two = district.laptop("office.2", role="supervisor", areas=())
     hazard = rectifying(inspector, district.unit_in("xinhe"))
-    ext = extensions.request_extension(inspector.writer, hazard, reason="r", proposed_deadline="2027-01-10", today=TODAY)
+    ext = extensions.request_extension(
+        inspector.writer, hazard, reason="r", proposed_deadline="2027-01-10", today=TODAY
+    )
     for x in (inspector, one, two):
         x.sync()
     extensions.decide_extension(one.writer, ext, approve=True)
@@ -95,7 +103,9 @@ def test_two_supervisors_deciding_one_extension_differently_get_a_conflict(distr
     one.sync()
     summary = two.sync()
     assert summary.conflicts == 1
-    conflict = district.store.db().one("SELECT field, server_value, incoming_value FROM conflict WHERE row_id = ?", (ext,))
+    conflict = district.store.db().one(
+        "SELECT field, server_value, incoming_value FROM conflict WHERE row_id = ?", (ext,)
+    )
     assert conflict["field"] == "status"
     assert "approved" in conflict["server_value"] and "refused" in conflict["incoming_value"]
 
@@ -127,8 +137,11 @@ def test_a_reservation_needs_a_token_and_a_year(district):
     a = district.laptop("insp.a")
     response = a.http.post("/v1/numbers", json={"year": 2026}, headers={"SafeCity-Protocol": "1"})
     assert response.status_code == 401
-    answer = a.http.post("/v1/numbers", json={"year": "soon"},
-                         headers={"SafeCity-Protocol": "1", "Authorization": f"Bearer {a.client.token}"})
+    answer = a.http.post(
+        "/v1/numbers",
+        json={"year": "soon"},
+        headers={"SafeCity-Protocol": "1", "Authorization": f"Bearer {a.client.token}"},
+    )
     assert answer.status_code == 400 and "year" in answer.json()["error"]
 
 

@@ -37,8 +37,10 @@ def test_a_push_holding_its_positions_makes_the_next_wait_and_readers_miss_nothi
 
     reader.sync()  # reserves its order numbers now: a reservation is a write, and would queue behind A
     monkeypatch.setattr(push_module, "_parent_areas", hold_a)
-    threads = {name: threading.Thread(target=laptop.client.push, args=(SyncSummary(),), name=name)
-               for name, laptop in (("push-a", a), ("push-b", b))}
+    threads = {
+        name: threading.Thread(target=laptop.client.push, args=(SyncSummary(),), name=name)
+        for name, laptop in (("push-a", a), ("push-b", b))
+    }
     threads["push-a"].start()
     assert allocated.wait(10)
     threads["push-b"].start()
@@ -53,8 +55,9 @@ def test_a_push_holding_its_positions_makes_the_next_wait_and_readers_miss_nothi
     reader.sync()
     ids = {r[0] for r in reader.conn.execute("SELECT id FROM hazard WHERE id IN (?, ?)", (first, second))}
     assert ids == {first, second}
-    positions = dict(district.store.db().rows("SELECT row_id, pos FROM row_meta WHERE row_id IN (?, ?)",
-                                              (first, second)))
+    positions = dict(
+        district.store.db().rows("SELECT row_id, pos FROM row_meta WHERE row_id IN (?, ?)", (first, second))
+    )
     assert positions[first] < positions[second]
 
 
@@ -82,6 +85,7 @@ def test_two_server_processes_on_one_database_converge_and_retries_are_not_doubl
         # The laptop never heard back (say the answer was lost) and retries against the other process.
         from schema.store.connection import connect
         from schema.store.transactions import set_meta
+
         conn = connect(a)
         conn.execute("UPDATE event SET status = 'pending' WHERE status = 'applied'")
         set_meta(conn, "server_url", two.url)
@@ -142,17 +146,24 @@ def test_a_version_1_postgres_district_is_migrated_in_place(pg_url, monkeypatch)
     monkeypatch.setattr(pgdb, "MIGRATIONS", migrations.MIGRATIONS[:1])
     monkeypatch.setattr(pgdb, "SCHEMA_VERSION", 1)
     old = DistrictStore.open(pg_url)
-    old.db().execute("INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲', 'enterprise', 'gas', 'xinhe')")
-    old.db().execute("INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', 'x', 't')")
+    old.db().execute(
+        "INSERT INTO unit (id, name, kind, industry, area) VALUES ('u1', '甲', 'enterprise', 'gas', 'xinhe')"
+    )
+    old.db().execute(
+        "INSERT INTO hazard (id, unit_id, area, description, found_at) VALUES ('h1', 'u1', 'xinhe', 'x', 't')"
+    )
     old.db().execute("INSERT INTO escalation (id, hazard_id, area, level) VALUES ('e1', 'h1', 'xinhe', 'reminder')")
     old.close()
     monkeypatch.undo()
     store = DistrictStore.open(pg_url)
     try:
         assert store.db().one("SELECT value FROM meta WHERE key = 'schema_version'")["value"] == str(
-            migrations.SCHEMA_VERSION)
+            migrations.SCHEMA_VERSION
+        )
         assert store.db().one("SELECT level, persons FROM escalation WHERE id = 'e1'") == {
-            "level": "reminder", "persons": "[]"}
+            "level": "reminder",
+            "persons": "[]",
+        }
         assert store.db().one("SELECT count(*) AS n FROM lookback_review")["n"] == 0
     finally:
         store.close()
@@ -173,14 +184,18 @@ def test_a_large_batch_is_copied_in_and_an_existing_event_is_left_alone(district
     marks = ", ".join("?" * len(ids))
     assert district.server_count(f"SELECT count(*) FROM hazard WHERE id IN ({marks})", *ids) == len(ids)
     assert district.server_count(f"SELECT count(*) FROM row_meta WHERE row_id IN ({marks})", *ids) == len(ids)
-    assert district.server_count(f"SELECT count(DISTINCT row_id) FROM event WHERE row_id IN ({marks})", *ids) == len(ids)
+    assert district.server_count(f"SELECT count(DISTINCT row_id) FROM event WHERE row_id IN ({marks})", *ids) == len(
+        ids
+    )
 
     db = district.store.db()
     columns = db.columns("event")
     events = db.rows(f"SELECT {', '.join(columns)} FROM event WHERE row_id IN ({marks})", ids)
     seq = columns.index("device_seq")
-    fresh = [(f"copy-{n}", *row[1:seq], 10**6 + n, *row[seq + 1:]) for n, row in enumerate(events[:COPY_FROM])]
+    fresh = [(f"copy-{n}", *row[1:seq], 10**6 + n, *row[seq + 1 :]) for n, row in enumerate(events[:COPY_FROM])]
     with db.transaction():
-        db.many(f"INSERT INTO event ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
-                [*fresh, events[0]])
+        db.many(
+            f"INSERT INTO event ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
+            [*fresh, events[0]],
+        )
     assert district.server_count("SELECT count(*) FROM event WHERE id LIKE 'copy-%'") == COPY_FROM

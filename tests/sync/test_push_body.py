@@ -26,17 +26,28 @@ def test_the_laptop_sends_new_rows_as_runs_and_edits_one_by_one(district):
     assert district.server_hazard(hazard_id)["location"] == "北门"  # the run's row came first, then the edit
 
 
-@pytest.mark.parametrize(("runs", "message"), [
-    pytest.param("x", "'runs' must be a list", id="not-a-list"),
-    pytest.param([{"table": "hazard", "rows": []}], "run 0 needs 'table', 'fields' (names) and 'rows'", id="no-fields"),
-    pytest.param([{"table": "hazard", "fields": ["a", "a"], "rows": []}], "run 0: a field is named twice", id="twice"),
-    pytest.param([{"table": "hazard", "fields": ["description"], "rows": [["id", 1, 1, "pk", "a"]]}],
-                 "run 0, row 0: expected [op_id, device_seq (1 or more), hlc, pk, actor, at] and 1 values",
-                 id="row-too-short"),
-    pytest.param([{"table": "hazard", "fields": [], "rows": [["id", True, 1, "pk", "a", "t"]]}],
-                 "run 0, row 0: expected [op_id, device_seq (1 or more), hlc, pk, actor, at] and 0 values",
-                 id="sequence-not-a-number"),
-])
+@pytest.mark.parametrize(
+    ("runs", "message"),
+    [
+        pytest.param("x", "'runs' must be a list", id="not-a-list"),
+        pytest.param(
+            [{"table": "hazard", "rows": []}], "run 0 needs 'table', 'fields' (names) and 'rows'", id="no-fields"
+        ),
+        pytest.param(
+            [{"table": "hazard", "fields": ["a", "a"], "rows": []}], "run 0: a field is named twice", id="twice"
+        ),
+        pytest.param(
+            [{"table": "hazard", "fields": ["description"], "rows": [["id", 1, 1, "pk", "a"]]}],
+            "run 0, row 0: expected [op_id, device_seq (1 or more), hlc, pk, actor, at] and 1 values",
+            id="row-too-short",
+        ),
+        pytest.param(
+            [{"table": "hazard", "fields": [], "rows": [["id", True, 1, "pk", "a", "t"]]}],
+            "run 0, row 0: expected [op_id, device_seq (1 or more), hlc, pk, actor, at] and 0 values",
+            id="sequence-not-a-number",
+        ),
+    ],
+)
 def test_a_malformed_run_is_refused_and_nothing_applies(district, runs, message):
     a = district.laptop("insp.a")
     before = district.server_count("SELECT count(*) FROM event")

@@ -178,12 +178,20 @@ def test_a_page_from_a_newer_server_applies_without_the_columns_this_version_lac
     assert conn.execute("SELECT count(*) FROM hazard").fetchone()[0] == len(hazards["rows"])
 
 
-@pytest.mark.parametrize("tamper", [
-    pytest.param(lambda seqs: {"results": [], "applied": [[seqs[0], seqs[-1] + 1]]}, id="a-run-past-the-ops-sent"),
-    pytest.param(lambda seqs: {"results": [], "applied": [[seqs[0], seqs[-2]]]}, id="an-op-left-unanswered"),
-    pytest.param(lambda seqs: {"results": [{"op_id": "x", "device_seq": seqs[0], "status": "applied"}],
-                               "applied": [[seqs[0], seqs[-1]]]}, id="an-op-answered-twice"),
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda seqs: {"results": [], "applied": [[seqs[0], seqs[-1] + 1]]}, id="a-run-past-the-ops-sent"),
+        pytest.param(lambda seqs: {"results": [], "applied": [[seqs[0], seqs[-2]]]}, id="an-op-left-unanswered"),
+        pytest.param(
+            lambda seqs: {
+                "results": [{"op_id": "x", "device_seq": seqs[0], "status": "applied"}],
+                "applied": [[seqs[0], seqs[-1]]],
+            },
+            id="an-op-answered-twice",
+        ),
+    ],
+)
 def test_an_answer_that_is_not_about_the_ops_sent_records_nothing(district, tamper):
     import httpx
 
@@ -194,8 +202,10 @@ def test_an_answer_that_is_not_about_the_ops_sent_records_nothing(district, tamp
     for n in range(3):
         a.add(district.unit_in("xinhe"), f"h{n}")
     seqs = [r[0] for r in a.conn.execute("SELECT device_seq FROM event WHERE status = 'pending' ORDER BY device_seq")]
-    http = httpx.Client(base_url="http://testserver",
-                        transport=httpx.MockTransport(lambda _request: httpx.Response(200, json=tamper(seqs))))
+    http = httpx.Client(
+        base_url="http://testserver",
+        transport=httpx.MockTransport(lambda _request: httpx.Response(200, json=tamper(seqs))),
+    )
     with pytest.raises(SyncError):
         SyncClient(a.conn, http, token="t", sleep=lambda _s: None).push(SyncSummary())
     assert a.statuses()["pending"] == 3  # every op still waits to be sent again

@@ -24,7 +24,8 @@ def test_an_inspector_receives_only_their_areas_and_the_reference_data(district)
 def test_a_supervisor_receives_the_district(district):
     office = district.laptop("office", role="supervisor", areas=())
     assert office.conn.execute("SELECT count(*) FROM hazard").fetchone()[0] == district.server_count(
-        "SELECT count(*) FROM hazard")
+        "SELECT count(*) FROM hazard"
+    )
 
 
 def test_a_change_outside_the_inspectors_areas_is_rejected_and_kept_visible(district):
@@ -59,7 +60,8 @@ def test_moving_an_inspector_re_snapshots_and_keeps_pending_work(district):
     assert a.conn.execute("SELECT count(*) FROM hazard WHERE area = 'xinhe'").fetchone()[0] == 1
     assert a.conn.execute("SELECT id FROM hazard WHERE area = 'xinhe'").fetchone()[0] == kept
     assert a.conn.execute("SELECT count(*) FROM hazard WHERE area = 'chadian'").fetchone()[0] == district.server_count(
-        "SELECT count(*) FROM hazard WHERE area = 'chadian'")
+        "SELECT count(*) FROM hazard WHERE area = 'chadian'"
+    )
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
@@ -83,16 +85,20 @@ def test_a_revoked_token_is_refused_and_local_work_is_kept(district):
     assert a.statuses() == {"pending": 1}
 
 
-@pytest.mark.parametrize(("body", "status", "message"), [
-    pytest.param(b"not json", 400, "not valid JSON", id="not-json"),
-    pytest.param(b'{"ops": 3}', 400, "a push is a JSON object with a list 'ops'", id="ops-not-a-list"),
-    pytest.param(b'{"ops": [{"op_id": "x"}]}', 400, "op 0: 'device_seq' must be int", id="op-missing-fields"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        pytest.param(b"not json", 400, "not valid JSON", id="not-json"),
+        pytest.param(b'{"ops": 3}', 400, "a push is a JSON object with a list 'ops'", id="ops-not-a-list"),
+        pytest.param(b'{"ops": [{"op_id": "x"}]}', 400, "op 0: 'device_seq' must be int", id="op-missing-fields"),
+    ],
+)
 def test_malformed_push_is_a_clear_400(district, body, status, message):
     a = district.laptop("insp.a")
     client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
-    response = client.post("/v1/push", content=body, headers={"SafeCity-Protocol": "1",
-                                                               "Authorization": f"Bearer {a.client.token}"})
+    response = client.post(
+        "/v1/push", content=body, headers={"SafeCity-Protocol": "1", "Authorization": f"Bearer {a.client.token}"}
+    )
     assert response.status_code == status and message in response.json()["error"]
 
 
@@ -114,8 +120,11 @@ def test_health_and_openapi_are_public(district):
 def test_an_oversized_body_is_refused(district):
     a = district.laptop("insp.a")
     client = httpx.Client(base_url="http://testserver", transport=district.app_transport)
-    response = client.post("/v1/push", content=b"x", headers={
-        "SafeCity-Protocol": "1", "Authorization": f"Bearer {a.client.token}", "Content-Length": str(2**30)})
+    response = client.post(
+        "/v1/push",
+        content=b"x",
+        headers={"SafeCity-Protocol": "1", "Authorization": f"Bearer {a.client.token}", "Content-Length": str(2**30)},
+    )
     assert response.status_code == 413
 
 
@@ -138,7 +147,9 @@ def test_a_retried_push_of_a_refused_edit_brings_no_row_from_outside_the_areas(d
     """Found by the model: the stored answer to a refused op used to carry the server's row, so a
     duplicated push wrote a hazard of another town onto the laptop (and failed on its unit)."""
     a = district.laptop("insp.a", areas=("chadian",))
-    hazard_id = a.conn.execute("SELECT id FROM hazard WHERE area = 'chadian' AND status IN ('reported', 'rectifying')").fetchone()[0]
+    hazard_id = a.conn.execute(
+        "SELECT id FROM hazard WHERE area = 'chadian' AND status IN ('reported', 'rectifying')"
+    ).fetchone()[0]
     a.edit(hazard_id, location="东门")
     district.move("insp.a", ["xinhe"])
     assert a.sync().rejected == 1  # and the reset forgot chadian, but kept this hazard: its edit was refused

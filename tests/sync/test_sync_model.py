@@ -64,12 +64,19 @@ class DistrictMachine(RuleBasedStateMachine):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def pick(self, device, town: str, index: int, *,  # type: ignore[no-untyped-def]
-             where: str = "status IN ('reported', 'rectifying')"):
+    def pick(
+        self,
+        device,
+        town: str,
+        index: int,
+        *,  # type: ignore[no-untyped-def]
+        where: str = "status IN ('reported', 'rectifying')",
+    ):
         """An open hazard of `town` by index, in an order every device shares, so that two
         devices picking (town, index) usually edit the same hazard: concurrency is the point."""
         rows = device.conn.execute(
-            f"SELECT id FROM hazard WHERE {where} AND area = ? ORDER BY found_at, id", (town,)).fetchall()
+            f"SELECT id FROM hazard WHERE {where} AND area = ? ORDER BY found_at, id", (town,)
+        ).fetchall()
         return rows[index % len(rows)][0] if rows else None
 
     def sync(self, device, fault: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -96,23 +103,37 @@ class DistrictMachine(RuleBasedStateMachine):
         self.counter += 1
         device.add(units[unit % len(units)][0], f"h{self.counter:04d} 消防通道堵塞")
 
-    @rule(n=st.integers(0, 3), town=st.sampled_from(TOWNS), index=st.integers(0, 2), text=st.sampled_from(["north", "south", "东门", "西门"]))
+    @rule(
+        n=st.integers(0, 3),
+        town=st.sampled_from(TOWNS),
+        index=st.integers(0, 2),
+        text=st.sampled_from(["north", "south", "东门", "西门"]),
+    )
     def edit_location(self, n: int, town: str, index: int, text: str) -> None:
         device = self.devices[n]
         hazard_id = self.pick(device, town, index)
         if hazard_id:
             device.edit(hazard_id, location=text)
 
-    @rule(n=st.integers(0, 3), town=st.sampled_from(TOWNS), index=st.integers(0, 2), who=st.sampled_from(["王伟", "李娜", "张强"]),
-          grade=st.sampled_from(["general", "major"]))
+    @rule(
+        n=st.integers(0, 3),
+        town=st.sampled_from(TOWNS),
+        index=st.integers(0, 2),
+        who=st.sampled_from(["王伟", "李娜", "张强"]),
+        grade=st.sampled_from(["general", "major"]),
+    )
     def edit_designated(self, n: int, town: str, index: int, who: str, grade: str) -> None:
         device = self.devices[n]
         hazard_id = self.pick(device, town, index)
         if hazard_id:
             device.edit(hazard_id, rectifier=who, grade=grade)
 
-    @rule(pair=st.sampled_from([(0, 3), (2, 3), (0, 2), (1, 3)]), index=st.integers(0, 2),
-          field=st.sampled_from(["rectifier", "grade"]), first=st.booleans())
+    @rule(
+        pair=st.sampled_from([(0, 3), (2, 3), (0, 2), (1, 3)]),
+        index=st.integers(0, 2),
+        field=st.sampled_from(["rectifier", "grade"]),
+        first=st.booleans(),
+    )
     def two_people_change_the_same_field(self, pair: tuple[int, int], index: int, field: str, first: bool) -> None:
         """Two devices that share an area change one designated field of one hazard differently."""
         a, b = (self.devices[i] for i in pair)
@@ -176,7 +197,9 @@ class DistrictMachine(RuleBasedStateMachine):
     def nothing_pending_was_lost(self) -> None:
         for device in self.devices:
             states = device.statuses()
-            total = device.conn.execute("SELECT count(*) FROM event WHERE device_id = ?", (device.device_id,)).fetchone()[0]
+            total = device.conn.execute(
+                "SELECT count(*) FROM event WHERE device_id = ?", (device.device_id,)
+            ).fetchone()[0]
             assert sum(states.values()) == total
 
     # -- the final quiet sync and the promises ----------------------------------------------
@@ -202,7 +225,9 @@ class DistrictMachine(RuleBasedStateMachine):
             scope = "" if areas is None else f" WHERE area IN ({', '.join('?' * len(areas))})"
             params = [] if areas is None else areas
             server = {r[0]: r for r in db.rows(f"SELECT {', '.join(columns)} FROM {table}{scope}", params)}
-            local = {r[0]: tuple(r) for r in device.conn.execute(f"SELECT {', '.join(columns)} FROM {table}{scope}", params)}
+            local = {
+                r[0]: tuple(r) for r in device.conn.execute(f"SELECT {', '.join(columns)} FROM {table}{scope}", params)
+            }
             rejected = {r[0] for r in device.conn.execute("SELECT row_id FROM event WHERE status = 'rejected'")}
             extra = set(local) - set(server)
             assert extra <= rejected, f"{table}: rows on a laptop the server never accepted: {extra - rejected}"
@@ -221,13 +246,19 @@ class DistrictMachine(RuleBasedStateMachine):
     def no_op_applied_twice(self, db) -> None:  # type: ignore[no-untyped-def]
         for device in self.devices:
             seqs = [s for (s,) in db.rows("SELECT device_seq FROM event WHERE device_id = ?", (device.device_id,))]
-            local = device.conn.execute("SELECT count(*) FROM event WHERE device_id = ?", (device.device_id,)).fetchone()[0]
+            local = device.conn.execute(
+                "SELECT count(*) FROM event WHERE device_id = ?", (device.device_id,)
+            ).fetchone()[0]
             assert len(seqs) == len(set(seqs)) == local, "the server holds a different number of this laptop's ops"
         # Each op that changed a row recorded the version it produced. Those versions must climb by
         # exactly one up to the row's version: an op applied twice would bump the row without a record.
         for row_id, version in db.rows("SELECT id, row_version FROM hazard"):
-            produced = [v for (v,) in db.rows(
-                "SELECT row_version FROM event WHERE row_id = ? AND status != 'rejected'", (row_id,))]
+            produced = [
+                v
+                for (v,) in db.rows(
+                    "SELECT row_version FROM event WHERE row_id = ? AND status != 'rejected'", (row_id,)
+                )
+            ]
             steps = sorted(set(produced))
             expected = list(range(steps[0], version + 1)) if steps else []
             assert steps == expected, f"hazard {row_id} is at version {version} but its ops produced {produced}"
@@ -235,10 +266,12 @@ class DistrictMachine(RuleBasedStateMachine):
     def no_designated_edit_silently_overwritten(self, db) -> None:  # type: ignore[no-untyped-def]
         # In the order the server applied them: an edit's log entry has its change-log position;
         # a create has none and comes first for its row.
-        events = db.all("SELECT e.id, e.device_id, e.row_id, e.fields, e.base_version, e.status, e.row_version"
-                        " FROM event e LEFT JOIN row_meta m ON m.table_name = 'event' AND m.row_id = e.id"
-                        " WHERE e.table_name = 'hazard' AND e.status IN ('applied', 'conflict')"
-                        " ORDER BY COALESCE(m.pos, 0), e.id")
+        events = db.all(
+            "SELECT e.id, e.device_id, e.row_id, e.fields, e.base_version, e.status, e.row_version"
+            " FROM event e LEFT JOIN row_meta m ON m.table_name = 'event' AND m.row_id = e.id"
+            " WHERE e.table_name = 'hazard' AND e.status IN ('applied', 'conflict')"
+            " ORDER BY COALESCE(m.pos, 0), e.id"
+        )
         conflicted = {(r["op_id"], r["field"]) for r in db.all("SELECT op_id, field FROM conflict")}
         last: dict[tuple[str, str], tuple[int, str, object]] = {}
         for e in events:
@@ -251,9 +284,9 @@ class DistrictMachine(RuleBasedStateMachine):
                 previous = last.get(key)
                 if previous and previous[1] != e["device_id"] and e["base_version"] < previous[0]:
                     assert previous[2] == value, (
-                        f"hazard {e['row_id']}.{name}: a concurrent edit overwrote {previous[2]!r} with {value!r}")
+                        f"hazard {e['row_id']}.{name}: a concurrent edit overwrote {previous[2]!r} with {value!r}"
+                    )
                 last[key] = (e["row_version"], e["device_id"], value)
-
 
     @rule()
     def quiet_sync_then_check(self) -> None:

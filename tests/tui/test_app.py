@@ -35,8 +35,13 @@ async def test_triage_opens_on_the_most_urgent_hazards(district_path):
         first = hazards.row(0)
         assert first["overdue"] and first["grade"] == "major"
         days = [hazards.row(i)["days_overdue"] for i in range(hazards.count) if hazards.row(i)["overdue"]]
-        assert days and hazards.count == app.conn.execute(
-            "SELECT count(*) FROM hazard WHERE status IN ('reported', 'rectifying', 'awaiting_verification')").fetchone()[0]
+        assert (
+            days
+            and hazards.count
+            == app.conn.execute(
+                "SELECT count(*) FROM hazard WHERE status IN ('reported', 'rectifying', 'awaiting_verification')"
+            ).fetchone()[0]
+        )
 
 
 async def test_filter_as_you_type_finds_chinese_and_narrows_by_field(district_path):
@@ -55,12 +60,15 @@ async def test_filter_as_you_type_finds_chinese_and_narrows_by_field(district_pa
         assert hazards.count == everything
 
 
-@pytest.mark.parametrize(("key", "check"), [
-    pytest.param("3", lambda h: h["overdue"], id="overdue"),
-    pytest.param("5", lambda h: h["status"] == "awaiting_verification", id="awaiting-verification"),
-    pytest.param("6", lambda h: h["grade"] == "major", id="major"),
-    pytest.param("4", lambda h: h["deadline"] and h["deadline"] <= "2026-12-06", id="due-this-week"),
-])
+@pytest.mark.parametrize(
+    ("key", "check"),
+    [
+        pytest.param("3", lambda h: h["overdue"], id="overdue"),
+        pytest.param("5", lambda h: h["status"] == "awaiting_verification", id="awaiting-verification"),
+        pytest.param("6", lambda h: h["grade"] == "major", id="major"),
+        pytest.param("4", lambda h: h["deadline"] and h["deadline"] <= "2026-12-06", id="due-this-week"),
+    ],
+)
 async def test_saved_views(district_path, key, check):
     app = make_app(district_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -95,8 +103,9 @@ async def test_a_click_moves_the_cursor(district_path):
 
 
 def open_hazard_id(conn, status: str) -> str:  # type: ignore[no-untyped-def]
-    return conn.execute("SELECT id FROM hazard WHERE status = ? AND grade = 'general' ORDER BY id LIMIT 1",
-                        (status,)).fetchone()[0]
+    return conn.execute(
+        "SELECT id FROM hazard WHERE status = ? AND grade = 'general' ORDER BY id LIMIT 1", (status,)
+    ).fetchone()[0]
 
 
 async def test_an_action_form_keeps_what_was_typed_on_error_then_applies(district_path):
@@ -117,8 +126,12 @@ async def test_an_action_form_keeps_what_was_typed_on_error_then_applies(distric
         await pilot.pause()
         row = app.conn.execute("SELECT status, deadline, rectifier FROM hazard WHERE id = ?", (hazard_id,)).fetchone()
         assert tuple(row) == ("rectifying", "2026-12-20", "王伟")
-        assert app.conn.execute("SELECT count(*) FROM event WHERE row_id = ? AND status = 'pending'",
-                                (hazard_id,)).fetchone()[0] == 1
+        assert (
+            app.conn.execute(
+                "SELECT count(*) FROM event WHERE row_id = ? AND status = 'pending'", (hazard_id,)
+            ).fetchone()[0]
+            == 1
+        )
 
 
 async def test_an_action_the_rules_refuse_is_not_offered(district_path):
@@ -167,7 +180,9 @@ async def test_an_inspection_walks_the_checklist_and_resumes_after_being_interru
         assert form.query_one("#field-description", Input).value.startswith("不符合：")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert app.conn.execute("SELECT count(*) FROM hazard WHERE inspection_id = ?", (inspection_id,)).fetchone()[0] == 1
+        assert (
+            app.conn.execute("SELECT count(*) FROM hazard WHERE inspection_id = ?", (inspection_id,)).fetchone()[0] == 1
+        )
     # The app is closed mid-inspection; the next start resumes it with its results.
     again = make_app(district_path)
     async with again.run_test(size=SIZE) as pilot:
@@ -182,7 +197,9 @@ async def test_an_inspection_walks_the_checklist_and_resumes_after_being_interru
             await pilot.press("p")
         await pilot.press("F", "ctrl+s")
         await pilot.pause()
-        inspection = again.conn.execute("SELECT status, task_id FROM inspection WHERE id = ?", (inspection_id,)).fetchone()
+        inspection = again.conn.execute(
+            "SELECT status, task_id FROM inspection WHERE id = ?", (inspection_id,)
+        ).fetchone()
         assert inspection["status"] == "finished"
         task = again.conn.execute("SELECT status FROM task WHERE id = ?", (inspection["task_id"],)).fetchone()
         assert task["status"] == "done"
@@ -258,12 +275,15 @@ def test_an_unknown_binding_in_the_keymap_is_an_error_at_start(district_path):
     assert "triage.filter" in all_binding_ids()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    pytest.param('language = "fr"', 'language must be "en" or "zh"', id="language"),
-    pytest.param("colour = 1", "unknown setting colour", id="unknown-setting"),
-    pytest.param("sync_interval = -5", "sync_interval must be", id="interval"),
-    pytest.param("language = ", "cannot read settings", id="not-toml"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param('language = "fr"', 'language must be "en" or "zh"', id="language"),
+        pytest.param("colour = 1", "unknown setting colour", id="unknown-setting"),
+        pytest.param("sync_interval = -5", "sync_interval must be", id="interval"),
+        pytest.param("language = ", "cannot read settings", id="not-toml"),
+    ],
+)
 def test_bad_settings_are_a_clear_error(tmp_path, text, message):
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -320,8 +340,11 @@ async def test_a_conflict_is_resolved_in_the_inbox_and_goes_out_with_the_next_sy
         office.edit(hazard_id, rectifier="李娜")
         office.sync()
         a.sync()
-        monkeypatch.setattr(laptop, "client_for", lambda conn, path, http=None: a.client.__class__(
-            conn, a.http, token=a.client.token, sleep=lambda _s: None))
+        monkeypatch.setattr(
+            laptop,
+            "client_for",
+            lambda conn, path, http=None: a.client.__class__(conn, a.http, token=a.client.token, sleep=lambda _s: None),
+        )
         app = SafeCityApp(a.path, Settings(sync_interval=0), today=TODAY)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("c")
@@ -353,7 +376,8 @@ async def test_a_long_list_scrolls_past_the_counted_rows_to_the_real_end(distric
         hazards = app.screen.query_one(HazardList)
         assert "50+" in str(app.screen.query_one("#title").render())
         real = app.conn.execute(
-            "SELECT count(*) FROM hazard WHERE status IN ('reported', 'rectifying', 'awaiting_verification')").fetchone()[0]
+            "SELECT count(*) FROM hazard WHERE status IN ('reported', 'rectifying', 'awaiting_verification')"
+        ).fetchone()[0]
         await pilot.press("G")
         assert hazards.exact and hazards.count == real and hazards.cursor == real - 1
         assert hazards.row(real - 1) is not None and hazards.row(real) is None

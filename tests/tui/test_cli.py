@@ -39,8 +39,10 @@ def test_every_command_is_found_where_its_module_is_named():
 
 
 def test_a_command_loads_only_its_own_module():
-    probe = ("import sys; from tui.cli.main import main; main.get_command(None, 'sync');"
-             " print(sorted(m for m in sys.modules if m.startswith(('tui.cli.', 'sync.server')) and m != 'tui.cli.main'))")
+    probe = (
+        "import sys; from tui.cli.main import main; main.get_command(None, 'sync');"
+        " print(sorted(m for m in sys.modules if m.startswith(('tui.cli.', 'sync.server')) and m != 'tui.cli.main'))"
+    )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "['tui.cli.sync']"  # neither the office's commands nor the server's code
 
@@ -135,22 +137,36 @@ def test_unit_and_task_lists(district_path):
     assert len(tasks) == 5 and {"id", "unit_id", "due_on", "status", "assignees"} <= set(tasks[0])
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    pytest.param(["hazard", "show", "no-such-id"], "no hazard with id no-such-id", id="unknown-hazard"),
-    pytest.param(["hazard", "add", "--unit", "nope", "--description", "x"], "no unit with id nope", id="unknown-unit"),
-    pytest.param(["hazard", "list", "--area", "atlantis"], "no area with code 'atlantis'", id="unknown-area"),
-    pytest.param(["hazard", "add", "--unit", "{unit}", "--description", "x", "--deadline", "2026-02-30"],
-                 "deadline must be a date written YYYY-MM-DD; got '2026-02-30'", id="bad-date"),
-    pytest.param(["hazard", "act", "{hazard}", "pass", "--opinion", "ok"],
-                 "cannot pass a hazard that is reported", id="illegal-transition"),
-    pytest.param(["hazard", "act", "{hazard}", "void"], "void needs --reason", id="missing-action-field"),
-    pytest.param(["hazard", "add", "--unit", "{unit}"], "Missing option '--description'", id="missing-option"),
-    pytest.param(["hazard", "add", "--unit", "{unit}", "--description", "  "], "a hazard needs a description",
-                 id="blank-description"),
-    pytest.param(["hazard", "edit", "{hazard}"], "nothing to change", id="empty-edit"),
-    pytest.param(["hazard", "act", "{hazard}", "close"], "'close' is not one of", id="unknown-action"),
-    pytest.param(["hazard", "list", "--grade", "huge"], "'huge' is not one of 'general', 'major'", id="bad-choice"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["hazard", "show", "no-such-id"], "no hazard with id no-such-id", id="unknown-hazard"),
+        pytest.param(
+            ["hazard", "add", "--unit", "nope", "--description", "x"], "no unit with id nope", id="unknown-unit"
+        ),
+        pytest.param(["hazard", "list", "--area", "atlantis"], "no area with code 'atlantis'", id="unknown-area"),
+        pytest.param(
+            ["hazard", "add", "--unit", "{unit}", "--description", "x", "--deadline", "2026-02-30"],
+            "deadline must be a date written YYYY-MM-DD; got '2026-02-30'",
+            id="bad-date",
+        ),
+        pytest.param(
+            ["hazard", "act", "{hazard}", "pass", "--opinion", "ok"],
+            "cannot pass a hazard that is reported",
+            id="illegal-transition",
+        ),
+        pytest.param(["hazard", "act", "{hazard}", "void"], "void needs --reason", id="missing-action-field"),
+        pytest.param(["hazard", "add", "--unit", "{unit}"], "Missing option '--description'", id="missing-option"),
+        pytest.param(
+            ["hazard", "add", "--unit", "{unit}", "--description", "  "],
+            "a hazard needs a description",
+            id="blank-description",
+        ),
+        pytest.param(["hazard", "edit", "{hazard}"], "nothing to change", id="empty-edit"),
+        pytest.param(["hazard", "act", "{hazard}", "close"], "'close' is not one of", id="unknown-action"),
+        pytest.param(["hazard", "list", "--grade", "huge"], "'huge' is not one of 'general', 'major'", id="bad-choice"),
+    ],
+)
 def test_bad_input_is_one_clear_line_and_nothing_changes(district_path, unit_id, args, message):
     db = ("--db", str(district_path))
     hazard = data(*db, "hazard", "add", "--unit", unit_id, "--description", "x")
@@ -164,11 +180,14 @@ def test_bad_input_is_one_clear_line_and_nothing_changes(district_path, unit_id,
     assert data(*db, "hazard", "show", hazard["id"]) == before
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    pytest.param(lambda p: p.write_text("not a database" * 100), "cannot open", id="not-sqlite"),
-    pytest.param(lambda p: p.mkdir(), "is a directory", id="directory"),
-    pytest.param(lambda p: None, "no database at", id="missing"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        pytest.param(lambda p: p.write_text("not a database" * 100), "cannot open", id="not-sqlite"),
+        pytest.param(lambda p: p.mkdir(), "is a directory", id="directory"),
+        pytest.param(lambda p: None, "no database at", id="missing"),
+    ],
+)
 def test_unreadable_database(tmp_path, make, message):
     path = tmp_path / "laptop.db"
     make(path)
@@ -179,8 +198,13 @@ def test_unreadable_database(tmp_path, make, message):
 def test_the_console_script_runs(district_path):
     exe = shutil.which("safecity", path=str(Path(sys.executable).parent)) or "safecity"
     env = {**os.environ, "SAFECITY_DB": str(district_path)}
-    out = subprocess.run([exe, "hazard", "list", "--overdue", "--area", "xinhe", "--json"], capture_output=True,
-                         text=True, env=env, check=True)
+    out = subprocess.run(
+        [exe, "hazard", "list", "--overdue", "--area", "xinhe", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     assert all(h["overdue"] for h in json.loads(out.stdout))
     bad = subprocess.run([exe, "hazard", "show", "missing"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and bad.stderr == "error: no hazard with id missing\n"

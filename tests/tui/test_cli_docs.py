@@ -41,7 +41,11 @@ def sections(words: tuple[str, ...]) -> list[str]:
         if f"`{phrase}" in line or f"safecity {' '.join(words)}" in line:
             body = [line]
             for following in lines[n + 1 :]:
-                if line.startswith("|") or following.startswith("#") or (following.startswith("|") and not line.startswith("#")):
+                if (
+                    line.startswith("|")
+                    or following.startswith("#")
+                    or (following.startswith("|") and not line.startswith("#"))
+                ):
                     break
                 body.append(following)
             found.append("\n".join(body))

@@ -48,18 +48,28 @@ def test_assessment_score_show_and_export(district_path, tmp_path):
     assert mine["points"] == 120
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    pytest.param(["report", "summary", "--period", "Q9"], "a period is written 2026, 2026Q3 or 2026-09", id="period"),
-    pytest.param(["order", "show", "nope"], "no rectification order with id nope", id="unknown-order"),
-    pytest.param(["order", "issue", "--hazard", "nope"], "no hazard with id nope", id="unknown-hazard"),
-    pytest.param(["extension", "decide", "nope", "approve"], "no extension with id nope", id="unknown-extension"),
-    pytest.param(["escalation", "issue", "nope", "--reason", "r"], "no hazard with id nope", id="unknown-escalation"),
-    pytest.param(["assessment", "show", "9.9"], "no indicator with code '9.9'", id="unknown-indicator"),
-    pytest.param(["assessment", "score", "--indicators", "/nonexistent.toml"], "cannot read", id="no-indicators"),
-    pytest.param(["import", "units", "/nonexistent.csv"], "no file at /nonexistent.csv", id="no-file"),
-    pytest.param(["lookback", "review", "--area", "atlantis", "--title", "t"], "no area with code 'atlantis'",
-                 id="unknown-area"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["report", "summary", "--period", "Q9"], "a period is written 2026, 2026Q3 or 2026-09", id="period"
+        ),
+        pytest.param(["order", "show", "nope"], "no rectification order with id nope", id="unknown-order"),
+        pytest.param(["order", "issue", "--hazard", "nope"], "no hazard with id nope", id="unknown-hazard"),
+        pytest.param(["extension", "decide", "nope", "approve"], "no extension with id nope", id="unknown-extension"),
+        pytest.param(
+            ["escalation", "issue", "nope", "--reason", "r"], "no hazard with id nope", id="unknown-escalation"
+        ),
+        pytest.param(["assessment", "show", "9.9"], "no indicator with code '9.9'", id="unknown-indicator"),
+        pytest.param(["assessment", "score", "--indicators", "/nonexistent.toml"], "cannot read", id="no-indicators"),
+        pytest.param(["import", "units", "/nonexistent.csv"], "no file at /nonexistent.csv", id="no-file"),
+        pytest.param(
+            ["lookback", "review", "--area", "atlantis", "--title", "t"],
+            "no area with code 'atlantis'",
+            id="unknown-area",
+        ),
+    ],
+)
 def test_bad_input_is_one_clear_line(district_path, args, message):
     result = run("--db", str(district_path), *args, ok=False)
     assert result.exit_code in (1, 2)
@@ -70,7 +80,9 @@ def test_bad_input_is_one_clear_line(district_path, args, message):
 def test_import_dry_run_lists_rejects_and_writes_nothing(district_path, tmp_path):
     db = ("--db", str(district_path))
     path = tmp_path / "units.csv"
-    path.write_text("统一社会信用代码,单位名称,单位类型,行业,所属街镇\n123,坏公司,enterprise,x,xinhe\n", encoding="utf-8")
+    path.write_text(
+        "统一社会信用代码,单位名称,单位类型,行业,所属街镇\n123,坏公司,enterprise,x,xinhe\n", encoding="utf-8"
+    )
     before = len(data(*db, "unit", "list"))
     report = data(*db, "import", "units", str(path), "--dry-run")
     assert report["rejected"][0]["row"] == 2 and not report["written"]

@@ -66,15 +66,21 @@ async def test_an_inspector_is_told_that_escalation_is_the_offices(district_path
 
 async def test_requesting_and_approving_an_extension_moves_the_deadline(district_path):
     app = make_app(district_path, sync_interval=0)
-    hazard = app.conn.execute("SELECT id, deadline FROM hazard WHERE status = 'rectifying' AND deadline >= ?"
-                              " AND id NOT IN (SELECT hazard_id FROM extension WHERE status = 'requested')"
-                              " ORDER BY deadline LIMIT 1", (TODAY.isoformat(),)).fetchone()
+    hazard = app.conn.execute(
+        "SELECT id, deadline FROM hazard WHERE status = 'rectifying' AND deadline >= ?"
+        " AND id NOT IN (SELECT hazard_id FROM extension WHERE status = 'requested')"
+        " ORDER BY deadline LIMIT 1",
+        (TODAY.isoformat(),),
+    ).fetchone()
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(HazardScreen(hazard["id"]))
         await pilot.pause()
         await pilot.press("R", *"2027-01-20", "enter", *"设备采购", "enter")
         await pilot.pause()
-        assert app.conn.execute("SELECT deadline FROM hazard WHERE id = ?", (hazard["id"],)).fetchone()[0] == hazard["deadline"]
+        assert (
+            app.conn.execute("SELECT deadline FROM hazard WHERE id = ?", (hazard["id"],)).fetchone()[0]
+            == hazard["deadline"]
+        )
         await pilot.press("X")
         screen = app.screen
         assert isinstance(screen, ExtensionsScreen)
@@ -82,13 +88,17 @@ async def test_requesting_and_approving_an_extension_moves_the_deadline(district
         screen.query_one(DataTable).move_cursor(row=mine)
         await pilot.press("y", *"同意", "enter")
         await pilot.pause()
-        assert app.conn.execute("SELECT deadline FROM hazard WHERE id = ?", (hazard["id"],)).fetchone()[0] == "2027-01-20"
+        assert (
+            app.conn.execute("SELECT deadline FROM hazard WHERE id = ?", (hazard["id"],)).fetchone()[0] == "2027-01-20"
+        )
         assert hazard["id"] not in {e["hazard_id"] for e in extensions.list_extensions(app.conn)}
 
 
 async def test_issuing_an_order_from_a_hazard_shows_the_document(district_path):
     app = make_app(district_path, sync_interval=0)
-    hazard = app.conn.execute("SELECT id FROM hazard WHERE status = 'reported' AND grade = 'general' LIMIT 1").fetchone()[0]
+    hazard = app.conn.execute(
+        "SELECT id FROM hazard WHERE status = 'reported' AND grade = 'general' LIMIT 1"
+    ).fetchone()[0]
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(HazardScreen(hazard))
         await pilot.pause()
@@ -131,7 +141,6 @@ def _nodes(node):  # type: ignore[no-untyped-def]
         yield from _nodes(child)
 
 
-
 async def test_the_dashboard_exports_this_quarters_html_report_beside_the_database(district_path):
     app = make_app(district_path, sync_interval=0)
     async with app.run_test(size=SIZE) as pilot:
@@ -149,7 +158,9 @@ async def test_looking_back_records_a_review_items_and_a_recurrence(district_pat
     from tui.screens.office.lookback import LookbackScreen, ReviewScreen
 
     app = make_app(district_path, sync_interval=0)
-    closed = app.conn.execute("SELECT id, unit_id FROM hazard WHERE status = 'closed' AND area = 'xinhe' LIMIT 1").fetchone()
+    closed = app.conn.execute(
+        "SELECT id, unit_id FROM hazard WHERE status = 'closed' AND area = 'xinhe' LIMIT 1"
+    ).fetchone()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("B")
         assert isinstance(app.screen, LookbackScreen)
@@ -161,12 +172,25 @@ async def test_looking_back_records_a_review_items_and_a_recurrence(district_pat
         app.screen.query_one(DataTable).move_cursor(row=app.screen.records.index(review))
         await pilot.press("enter")
         assert isinstance(app.screen, ReviewScreen)
-        await pilot.press("n", *"通道再次堵塞", "enter", "enter", "enter", "enter", "enter", *closed["id"], "enter",
-                          "backspace", "y", "enter")
+        await pilot.press(
+            "n",
+            *"通道再次堵塞",
+            "enter",
+            "enter",
+            "enter",
+            "enter",
+            "enter",
+            *closed["id"],
+            "enter",
+            "backspace",
+            "y",
+            "enter",
+        )
         await pilot.pause()
         [item] = show_review(app.conn, review["id"])["items"]
-        new = app.conn.execute("SELECT unit_id, linked_hazard_id, link_kind FROM hazard WHERE id = ?",
-                               (item["recurrence_id"],)).fetchone()
+        new = app.conn.execute(
+            "SELECT unit_id, linked_hazard_id, link_kind FROM hazard WHERE id = ?", (item["recurrence_id"],)
+        ).fetchone()
         assert tuple(new) == (closed["unit_id"], closed["id"], "recurrence")
         await pilot.press("d", "enter")  # no evidence: refused inline
         assert "evidence" in str(app.screen.query_one("#form-error").render())

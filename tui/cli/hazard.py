@@ -34,17 +34,40 @@ def hazard() -> None:
 @click.option("--deadline", type=DATE, metavar="YYYY-MM-DD", help="Proposed rectification deadline.")
 @click.option("--rectifier", help="Who will rectify it (person).")
 @click.option("--location", help="Where at the unit.")
-@click.option("--source", type=click.Choice(["inspection", "self_inspection", "grid_report", "complaint"]),
-              default="inspection", show_default=True, help="How it was found.")
+@click.option(
+    "--source",
+    type=click.Choice(["inspection", "self_inspection", "grid_report", "complaint"]),
+    default="inspection",
+    show_default=True,
+    help="How it was found.",
+)
 @json_option
 @click.pass_context
-def hazard_add(ctx: click.Context, unit_id: str, description: str, grade: str, deadline: str | None,
-               rectifier: str | None, location: str | None, source: str, as_json: bool) -> None:
+def hazard_add(
+    ctx: click.Context,
+    unit_id: str,
+    description: str,
+    grade: str,
+    deadline: str | None,
+    rectifier: str | None,
+    location: str | None,
+    source: str,
+    as_json: bool,
+) -> None:
     """Report a new hazard at a unit; freezes the unit's responsibility persons on it."""
     conn = open_db(ctx)
     writer = Writer(conn, local_actor(conn))
-    hazard_id = add_hazard(writer, unit_id=unit_id, description=description, grade=grade, deadline=deadline,
-                           rectifier=rectifier, location=location, source=source, today=today())
+    hazard_id = add_hazard(
+        writer,
+        unit_id=unit_id,
+        description=description,
+        grade=grade,
+        deadline=deadline,
+        rectifier=rectifier,
+        location=location,
+        source=source,
+        today=today(),
+    )
     _print_hazard(conn, hazard_id, as_json, f"reported hazard {hazard_id}")
 
 
@@ -61,8 +84,7 @@ def hazard_edit(ctx: click.Context, hazard_id: str, as_json: bool, **changes: An
     """Change what a hazard says (the deadline moves only through its lifecycle)."""
     conn = open_db(ctx)
     old = edit_hazard(Writer(conn, local_actor(conn)), hazard_id, changes)
-    _print_hazard(conn, hazard_id, as_json,
-                  f"changed {', '.join(old) or 'nothing'} of hazard {hazard_id}")
+    _print_hazard(conn, hazard_id, as_json, f"changed {', '.join(old) or 'nothing'} of hazard {hazard_id}")
 
 
 _ACTION_HELP = "; ".join(f"{name.replace('_', '-')}: {a.help}" for name, a in ACTIONS.items())
@@ -182,8 +204,9 @@ def task() -> None:
 @task.command("list")
 @db_option
 @click.option("--area", metavar="CODE", help="Only tasks in this town/zone.")
-@click.option("--status", type=click.Choice(["planned", "in_progress", "done", "wont_do", "missed"]),
-              help="Only this status.")
+@click.option(
+    "--status", type=click.Choice(["planned", "in_progress", "done", "wont_do", "missed"]), help="Only this status."
+)
 @click.option("--limit", type=click.IntRange(1), help="At most this many.")
 @json_option
 @click.pass_context

@@ -108,9 +108,7 @@ def inspection_finish(ctx: click.Context, inspection_id: str, summary: str | Non
 @click.option("--limit", type=click.IntRange(1), default=200, show_default=True, help="At most this many.")
 @json_option
 @click.pass_context
-def inspection_list(
-    ctx: click.Context, status: str | None, unit_id: str | None, limit: int, as_json: bool
-) -> None:
+def inspection_list(ctx: click.Context, status: str | None, unit_id: str | None, limit: int, as_json: bool) -> None:
     """List inspections on this laptop, newest first, with how far each got."""
     rows = list_inspections(open_db(ctx), status=status, unit_id=unit_id, limit=limit)
     lines = [

@@ -53,8 +53,15 @@ def _remember_db(ctx: click.Context, _param: click.Parameter, value: str | None)
 
 def db_option(f: Any) -> Any:
     """`--db FILE`, accepted on the group and on every command."""
-    return click.option("--db", "db", metavar="FILE", expose_value=False, callback=_remember_db,
-                        is_eager=True, help="The laptop's local database file (else $SAFECITY_DB).")(f)
+    return click.option(
+        "--db",
+        "db",
+        metavar="FILE",
+        expose_value=False,
+        callback=_remember_db,
+        is_eager=True,
+        help="The laptop's local database file (else $SAFECITY_DB).",
+    )(f)
 
 
 def json_option(f: Any) -> Any:
@@ -86,13 +93,24 @@ def emit(value: Any, as_json: bool, text: str | None = None) -> None:
 
 
 COMMAND_MODULES = {
-    "hazard": "tui.cli.hazard", "unit": "tui.cli.hazard", "task": "tui.cli.hazard",
+    "hazard": "tui.cli.hazard",
+    "unit": "tui.cli.hazard",
+    "task": "tui.cli.hazard",
     "inspection": "tui.cli.inspection",
-    "order": "tui.cli.office", "extension": "tui.cli.office", "escalation": "tui.cli.office",
-    "listing": "tui.cli.office", "lookback": "tui.cli.office",
-    "report": "tui.cli.report", "assessment": "tui.cli.report", "import": "tui.cli.report",
-    "init": "tui.cli.sync", "sync": "tui.cli.sync", "status": "tui.cli.sync", "conflicts": "tui.cli.sync",
-    "serve": "tui.cli.server", "admin": "tui.cli.server",
+    "order": "tui.cli.office",
+    "extension": "tui.cli.office",
+    "escalation": "tui.cli.office",
+    "listing": "tui.cli.office",
+    "lookback": "tui.cli.office",
+    "report": "tui.cli.report",
+    "assessment": "tui.cli.report",
+    "import": "tui.cli.report",
+    "init": "tui.cli.sync",
+    "sync": "tui.cli.sync",
+    "status": "tui.cli.sync",
+    "conflicts": "tui.cli.sync",
+    "serve": "tui.cli.server",
+    "admin": "tui.cli.server",
 }
 """Command -> the module that defines it (and registers it on `main` when imported). A command
 imports only its own module: a sync does not load the office's reports (a test checks that
@@ -123,7 +141,11 @@ class SafeCityGroup(click.Group):
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
         except click.UsageError as err:
-            where = f"safecity {err.ctx.command_path.split(' ', 1)[1]} " if err.ctx and " " in err.ctx.command_path else "safecity "
+            where = (
+                f"safecity {err.ctx.command_path.split(' ', 1)[1]} "
+                if err.ctx and " " in err.ctx.command_path
+                else "safecity "
+            )
             click.echo(f"error: {err.format_message()} (see '{where.strip()} --help')", err=True)
             sys.exit(EXIT_USAGE)
         except click.ClickException as err:
@@ -146,8 +168,7 @@ class SafeCityGroup(click.Group):
         return result
 
 
-@click.group(cls=SafeCityGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SafeCityGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
 @click.version_option(package_name="safecity", message="safecity %(version)s")
 @click.pass_context
@@ -165,8 +186,9 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @db_option
-@click.option("--scale", type=click.IntRange(0, 1_000_000), default=3000, show_default=True,
-              help="How many hazards to generate.")
+@click.option(
+    "--scale", type=click.IntRange(0, 1_000_000), default=3000, show_default=True, help="How many hazards to generate."
+)
 @json_option
 @click.pass_context
 def seed(ctx: click.Context, scale: int, as_json: bool) -> None:
@@ -176,9 +198,12 @@ def seed(ctx: click.Context, scale: int, as_json: bool) -> None:
     path = db_path(ctx)
     conn = open_db(ctx, create=True)
     counts = seed_district(conn, scale=scale, today=today())
-    emit({"db": str(path), "rows": counts}, as_json,
-         f"seeded {path}: {counts.get('hazard', 0):,} hazards, {counts.get('unit', 0):,} units, "
-         f"{counts.get('area', 0)} areas")
+    emit(
+        {"db": str(path), "rows": counts},
+        as_json,
+        f"seeded {path}: {counts.get('hazard', 0):,} hazards, {counts.get('unit', 0):,} units, "
+        f"{counts.get('area', 0)} areas",
+    )
 
 
 def register() -> None:

@@ -24,6 +24,7 @@ def _writer(ctx: click.Context) -> Writer:
 
 # -- rectification orders ---------------------------------------------------------------------
 
+
 @main.group()
 @db_option
 def order() -> None:
@@ -32,19 +33,32 @@ def order() -> None:
 
 @order.command("issue")
 @db_option
-@click.option("--hazard", "hazard_ids", multiple=True, required=True, metavar="HAZARD_ID",
-              help="A hazard the order covers (repeat for several hazards of one unit).")
+@click.option(
+    "--hazard",
+    "hazard_ids",
+    multiple=True,
+    required=True,
+    metavar="HAZARD_ID",
+    help="A hazard the order covers (repeat for several hazards of one unit).",
+)
 @click.option("--deadline", metavar="YYYY-MM-DD", help="Rectify by this date (default: the hazards' latest deadline).")
 @click.option("--served-to", metavar="NAME", help="Who at the unit receives it.")
 @click.option("--requirements", metavar="TEXT", help="What the unit must do meanwhile.")
 @json_option
 @click.pass_context
-def order_issue(ctx: click.Context, hazard_ids: tuple[str, ...], deadline: str | None, served_to: str | None,
-                requirements: str | None, as_json: bool) -> None:
+def order_issue(
+    ctx: click.Context,
+    hazard_ids: tuple[str, ...],
+    deadline: str | None,
+    served_to: str | None,
+    requirements: str | None,
+    as_json: bool,
+) -> None:
     """Issue a numbered order; reported hazards in it are ordered to be rectified."""
     w = _writer(ctx)
-    order_id = orders.issue_order(w, list(hazard_ids), today=today(), deadline=deadline, served_to=served_to,
-                                  requirements=requirements)
+    order_id = orders.issue_order(
+        w, list(hazard_ids), today=today(), deadline=deadline, served_to=served_to, requirements=requirements
+    )
     doc = orders.order_document(w.conn, order_id)
     emit(doc, as_json, f"issued {doc['doc_number']} ({order_id}), rectify by {doc['deadline']}")
 
@@ -80,8 +94,13 @@ def order_sign(ctx: click.Context, order_id: str, by: str, on: str | None, as_js
 @order.command("show")
 @db_option
 @click.argument("order_id")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-              help="Also write the printable HTML page to FILE.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Also write the printable HTML page to FILE.",
+)
 @json_option
 @click.pass_context
 def order_show(ctx: click.Context, order_id: str, html_path: str | None, as_json: bool) -> None:
@@ -101,12 +120,16 @@ def order_show(ctx: click.Context, order_id: str, html_path: str | None, as_json
 def order_list(ctx: click.Context, unit_id: str | None, area: str | None, as_json: bool) -> None:
     """List orders, newest number first."""
     rows = orders.list_orders(open_db(ctx), unit_id=unit_id, area=area)
-    lines = [f"{o['id']}  {o['doc_number']}  by {o['deadline']}  served {o['served_on'] or '-':<10} "
-             f"signed {o['signed_on'] or '-':<10} {o['unit_name']}" for o in rows]
+    lines = [
+        f"{o['id']}  {o['doc_number']}  by {o['deadline']}  served {o['served_on'] or '-':<10} "
+        f"signed {o['signed_on'] or '-':<10} {o['unit_name']}"
+        for o in rows
+    ]
     emit(rows, as_json, "\n".join(lines + [f"{len(rows)} order(s)"]))
 
 
 # -- extensions -------------------------------------------------------------------------------
+
 
 @main.group()
 @db_option
@@ -126,8 +149,7 @@ def extension_request(ctx: click.Context, hazard_id: str, reason: str, proposed:
     w = _writer(ctx)
     ext_id = extensions.request_extension(w, hazard_id, reason=reason, proposed_deadline=proposed, today=today())
     request = next(e for e in extensions.list_extensions(w.conn, status=None, hazard_id=hazard_id) if e["id"] == ext_id)
-    emit(request, as_json,
-         f"requested extension {ext_id} to {proposed}; waiting for the office's decision")
+    emit(request, as_json, f"requested extension {ext_id} to {proposed}; waiting for the office's decision")
 
 
 @extension.command("decide")
@@ -142,25 +164,37 @@ def extension_decide(ctx: click.Context, extension_id: str, decision: str, note:
     w = _writer(ctx)
     status = extensions.decide_extension(w, extension_id, approve=decision == "approve", note=note)
     row = w.get("extension", extension_id)
-    emit(dict(row), as_json, f"extension {extension_id} {status}"
-         + (f": the deadline is now {row['proposed_deadline']}" if status == "approved" else ""))
+    emit(
+        dict(row),
+        as_json,
+        f"extension {extension_id} {status}"
+        + (f": the deadline is now {row['proposed_deadline']}" if status == "approved" else ""),
+    )
 
 
 @extension.command("list")
 @db_option
-@click.option("--status", type=click.Choice(["requested", "approved", "refused", "all"]), default="requested",
-              show_default=True, help="Which requests.")
+@click.option(
+    "--status",
+    type=click.Choice(["requested", "approved", "refused", "all"]),
+    default="requested",
+    show_default=True,
+    help="Which requests.",
+)
 @json_option
 @click.pass_context
 def extension_list(ctx: click.Context, status: str, as_json: bool) -> None:
     """List extension requests (by default those waiting for a decision)."""
     rows = extensions.list_extensions(open_db(ctx), status=None if status == "all" else status)
-    lines = [f"{e['id']}  {e['status']:<9} {e['old_deadline']} -> {e['proposed_deadline']}  {e['unit_name']}: "
-             f"{e['reason']}" for e in rows]
+    lines = [
+        f"{e['id']}  {e['status']:<9} {e['old_deadline']} -> {e['proposed_deadline']}  {e['unit_name']}: {e['reason']}"
+        for e in rows
+    ]
     emit(rows, as_json, "\n".join(lines + [f"{len(rows)} extension request(s)"]))
 
 
 # -- escalation and listings ------------------------------------------------------------------
+
 
 @main.group()
 @db_option
@@ -176,8 +210,11 @@ def escalation() -> None:
 def escalation_proposals(ctx: click.Context, area: str | None, as_json: bool) -> None:
     """What the escalation ladder proposes today (computed on this laptop, works offline)."""
     rows = escalations.propose_escalations(open_db(ctx), today=today(), area=area)
-    lines = [f"{p['hazard_id']}  +{p['days_overdue']}d  {p['level']:<19} {p['grade']:<7} {p['unit_name']}: "
-             f"{p['description']}" for p in rows]
+    lines = [
+        f"{p['hazard_id']}  +{p['days_overdue']}d  {p['level']:<19} {p['grade']:<7} {p['unit_name']}: "
+        f"{p['description']}"
+        for p in rows
+    ]
     emit(rows, as_json, "\n".join(lines + [f"{len(rows)} proposal(s)"]))
 
 
@@ -187,8 +224,11 @@ def _decide(ctx: click.Context, hazard_id: str, reason: str, level: str | None, 
     row = escalations.list_escalations(w.conn, hazard_id=hazard_id)
     record = next(r for r in row if r["id"] == esc_id)
     persons = "; ".join(f"{p['kind']} {p['person']}" for p in record["persons"]) or "no persons on record"
-    emit(record, as_json, f"{record['status']} {record['level']} for hazard {hazard_id} "
-         f"({record['unit_name']}; {persons})")
+    emit(
+        record,
+        as_json,
+        f"{record['status']} {record['level']} for hazard {hazard_id} ({record['unit_name']}; {persons})",
+    )
 
 
 _LEVEL = click.Choice(ESCALATION_STEPS)
@@ -227,8 +267,12 @@ def escalation_dismiss(ctx: click.Context, hazard_id: str, reason: str, level: s
 def escalation_list(ctx: click.Context, area: str | None, status: str | None, as_json: bool) -> None:
     """The accountability record: decided escalations, with the unit and persons held to account."""
     rows = escalations.list_escalations(open_db(ctx), area=area, status=status)
-    lines = [f"{e['decided_at'][:10]}  {e['status']:<9} {e['level']:<19} {e['unit_name']}: "
-             + ("; ".join(p["person"] for p in e["persons"]) or "-") + f"  ({e['reason']})" for e in rows]
+    lines = [
+        f"{e['decided_at'][:10]}  {e['status']:<9} {e['level']:<19} {e['unit_name']}: "
+        + ("; ".join(p["person"] for p in e["persons"]) or "-")
+        + f"  ({e['reason']})"
+        for e in rows
+    ]
     emit(rows, as_json, "\n".join(lines + [f"{len(rows)} escalation(s)"]))
 
 
@@ -247,14 +291,18 @@ def listing() -> None:
 def listing_list(ctx: click.Context, area: str | None, include_delisted: bool, as_json: bool) -> None:
     """Listed major hazards with their progress, overdue days and escalations."""
     rows = escalations.list_listings(open_db(ctx), today=today(), area=area, include_delisted=include_delisted)
-    lines = [f"{r['hazard_id']}  {r['status']:<21} {r['deadline'] or '-':<10} "
-             f"{('+' + str(r['days_overdue']) + 'd') if r['days_overdue'] else '':<6} "
-             f"{'delisted ' + r['delisted_on'] if r['delisted_on'] else 'listed ' + (r['published_on'] or '')}  "
-             f"{r['unit_name']}: {r['description']}" for r in rows]
+    lines = [
+        f"{r['hazard_id']}  {r['status']:<21} {r['deadline'] or '-':<10} "
+        f"{('+' + str(r['days_overdue']) + 'd') if r['days_overdue'] else '':<6} "
+        f"{'delisted ' + r['delisted_on'] if r['delisted_on'] else 'listed ' + (r['published_on'] or '')}  "
+        f"{r['unit_name']}: {r['description']}"
+        for r in rows
+    ]
     emit(rows, as_json, "\n".join(lines + [f"{len(rows)} listed hazard(s)"]))
 
 
 # -- looking back -----------------------------------------------------------------------------
+
 
 @main.group("lookback")
 @db_option
@@ -271,12 +319,14 @@ def lookback_group() -> None:
 @click.option("--summary", help="Its conclusions.")
 @json_option
 @click.pass_context
-def lookback_review(ctx: click.Context, area: str, unit_id: str | None, title: str, on: str | None,
-                    summary: str | None, as_json: bool) -> None:
+def lookback_review(
+    ctx: click.Context, area: str, unit_id: str | None, title: str, on: str | None, summary: str | None, as_json: bool
+) -> None:
     """Record a look-back review."""
     w = _writer(ctx)
-    review_id = lookback.add_review(w, area=area, title=title, reviewed_on=on or today().isoformat(),
-                                    unit_id=unit_id, summary=summary)
+    review_id = lookback.add_review(
+        w, area=area, title=title, reviewed_on=on or today().isoformat(), unit_id=unit_id, summary=summary
+    )
     emit(lookback.show_review(w.conn, review_id), as_json, f"recorded review {review_id}")
 
 
@@ -297,8 +347,12 @@ def lookback_item(ctx: click.Context, review_id: str, as_json: bool, recurrence:
     """Record what a review found; a recurrence reports a new hazard linked to the closed one."""
     w = _writer(ctx)
     made = lookback.add_item(w, review_id, today=today(), recurrence=recurrence, **fields)
-    emit(made, as_json, f"recorded item {made['item']}"
-         + (f"; reported recurrence as hazard {made['hazard']}" if "hazard" in made else ""))
+    emit(
+        made,
+        as_json,
+        f"recorded item {made['item']}"
+        + (f"; reported recurrence as hazard {made['hazard']}" if "hazard" in made else ""),
+    )
 
 
 @lookback_group.command("update")
@@ -309,8 +363,9 @@ def lookback_item(ctx: click.Context, review_id: str, as_json: bool, recurrence:
 @click.option("--measure", help="A changed measure.")
 @json_option
 @click.pass_context
-def lookback_update(ctx: click.Context, item_id: str, status: str | None, evidence: str | None,
-                    measure: str | None, as_json: bool) -> None:
+def lookback_update(
+    ctx: click.Context, item_id: str, status: str | None, evidence: str | None, measure: str | None, as_json: bool
+) -> None:
     """Update a look-back item's status, evidence or measure."""
     w = _writer(ctx)
     old = lookback.update_item(w, item_id, status=status, evidence=evidence, measure=measure)
@@ -325,8 +380,10 @@ def lookback_update(ctx: click.Context, item_id: str, status: str | None, eviden
 def lookback_list(ctx: click.Context, area: str | None, as_json: bool) -> None:
     """List look-back reviews with their open items."""
     rows = lookback.list_reviews(open_db(ctx), area=area)
-    lines = [f"{r['id']}  {r['reviewed_on']}  {r['area']:<14} {r['open_items']}/{r['items']} open  {r['title']}"
-             for r in rows]
+    lines = [
+        f"{r['id']}  {r['reviewed_on']}  {r['area']:<14} {r['open_items']}/{r['items']} open  {r['title']}"
+        for r in rows
+    ]
     emit(rows, as_json, "\n".join(lines + [f"{len(rows)} review(s)"]))
 
 
@@ -339,6 +396,9 @@ def lookback_show(ctx: click.Context, review_id: str, as_json: bool) -> None:
     """Show a review with all its items."""
     r = lookback.show_review(open_db(ctx), review_id)
     lines = [f"{r['title']} ({r['area']}, {r['reviewed_on']}, {r['reviewer']})"]
-    lines += [f"  {i['id']}  {i['status']:<11} {i['deadline'] or '-':<10} gap: {i['gap']}; cause: {i['cause'] or '-'}; "
-              f"measure: {i['measure'] or '-'}; owner: {i['owner'] or '-'}" for i in r["items"]]
+    lines += [
+        f"  {i['id']}  {i['status']:<11} {i['deadline'] or '-':<10} gap: {i['gap']}; cause: {i['cause'] or '-'}; "
+        f"measure: {i['measure'] or '-'}; owner: {i['owner'] or '-'}"
+        for i in r["items"]
+    ]
     emit(r, as_json, "\n".join(lines))

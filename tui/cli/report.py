@@ -19,8 +19,13 @@ from tui.cli.main import db_option, emit, json_option, main, open_db, today
 
 _PERIOD = click.option("--period", metavar="PERIOD", help="2026, 2026Q3 or 2026-09 (default: this quarter).")
 _AREA = click.option("--area", metavar="CODE", help="One town/zone (default: the whole district).")
-_INDICATORS = click.option("--indicators", "indicators_path", type=click.Path(dir_okay=False), metavar="FILE",
-                           help="The indicator tree to score against (default: the shipped one).")
+_INDICATORS = click.option(
+    "--indicators",
+    "indicators_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The indicator tree to score against (default: the shipped one).",
+)
 
 
 def _period(text: str | None):  # type: ignore[no-untyped-def]
@@ -41,8 +46,9 @@ def report() -> None:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE", help="Also write CSV to FILE.")
 @json_option
 @click.pass_context
-def report_summary(ctx: click.Context, period: str | None, area: str | None, by: str, csv_path: str | None,
-                   as_json: bool) -> None:
+def report_summary(
+    ctx: click.Context, period: str | None, area: str | None, by: str, csv_path: str | None, as_json: bool
+) -> None:
     """Found, rectified (on time), overdue, rate and escalations per area or unit."""
     p = _period(period)
     rows = reports.summary(open_db(ctx), p, today=today(), by=by, area=area)
@@ -50,10 +56,16 @@ def report_summary(ctx: click.Context, period: str | None, area: str | None, by:
     if csv_path:
         Path(csv_path).write_text(reports.to_csv([*rows, total]), encoding="utf-8")
     lines = [f"{'':<22}{'found':>7}{'major':>7}{'rectif.':>9}{'on time':>9}{'overdue':>9}{'rate':>8}{'escal.':>8}"]
-    lines += [f"{set_cell_size(r['name'], 22)}{r['found']:>7}{r['major']:>7}{r['rectified']:>9}{r['on_time']:>9}"
-              f"{r['overdue']:>9}{r['rate']:>8.1%}{r['escalations']:>8}" for r in [*rows, total]]
-    emit({"period": p.label, "as_of": p.as_of(today()).isoformat(), "by": by, "rows": rows, "total": total},
-         as_json, "\n".join([f"period {p.label} (as of {p.as_of(today())})", *lines]))
+    lines += [
+        f"{set_cell_size(r['name'], 22)}{r['found']:>7}{r['major']:>7}{r['rectified']:>9}{r['on_time']:>9}"
+        f"{r['overdue']:>9}{r['rate']:>8.1%}{r['escalations']:>8}"
+        for r in [*rows, total]
+    ]
+    emit(
+        {"period": p.label, "as_of": p.as_of(today()).isoformat(), "by": by, "rows": rows, "total": total},
+        as_json,
+        "\n".join([f"period {p.label} (as of {p.as_of(today())})", *lines]),
+    )
 
 
 @report.command("quarterly")
@@ -65,14 +77,17 @@ def report_summary(ctx: click.Context, period: str | None, area: str | None, by:
 def report_quarterly(ctx: click.Context, year: int | None, csv_path: str | None, as_json: bool) -> None:
     """The quarterly statistics table (季度统计表): per area and quarter."""
     table = reports.quarterly(open_db(ctx), year or today().year, today=today())
-    flat = [{"key": r["key"], "name": r["name"], "quarter": q, **f} for r in table["rows"]
-            for q, f in r["quarters"].items()]
+    flat = [
+        {"key": r["key"], "name": r["name"], "quarter": q, **f} for r in table["rows"] for q, f in r["quarters"].items()
+    ]
     if csv_path:
         Path(csv_path).write_text(reports.to_csv(flat, ("key", "name", "quarter", *reports.FIGURES)), encoding="utf-8")
     lines = [f"{'':<22}" + "".join(f"{q:>22}" for q in table["quarters"])]
     for r in table["rows"]:
-        cells = "".join(f"{f['found']:>8}{f['rectified']:>7}{f['rate']:>7.0%}" if (f := r["quarters"].get(q))
-                        else f"{'':>22}" for q in table["quarters"])
+        cells = "".join(
+            f"{f['found']:>8}{f['rectified']:>7}{f['rate']:>7.0%}" if (f := r["quarters"].get(q)) else f"{'':>22}"
+            for q in table["quarters"]
+        )
         lines.append(f"{set_cell_size(r['name'], 22)}{cells}")
     emit(table, as_json, "\n".join([f"{table['year']}: found / rectified / rate per quarter", *lines]))
 
@@ -87,8 +102,11 @@ def report_trend(ctx: click.Context, area: str | None, months: int, as_json: boo
     """Per month: hazards found, closed, and overdue at the month's end."""
     rows = reports.trend(open_db(ctx), today=today(), months=months, area=area)
     top = max([1, *(r["found"] for r in rows)])
-    lines = [f"{r['month']}  found {r['found']:>6}  closed {r['closed']:>6}  overdue {r['overdue']:>6}  "
-             + "█" * round(30 * r["found"] / top) for r in rows]
+    lines = [
+        f"{r['month']}  found {r['found']:>6}  closed {r['closed']:>6}  overdue {r['overdue']:>6}  "
+        + "█" * round(30 * r["found"] / top)
+        for r in rows
+    ]
     emit(rows, as_json, "\n".join(lines))
 
 
@@ -96,12 +114,19 @@ def report_trend(ctx: click.Context, area: str | None, months: int, as_json: boo
 @db_option
 @_PERIOD
 @_INDICATORS
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), metavar="FILE",
-              help="Where to write the HTML page.")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Where to write the HTML page.",
+)
 @json_option
 @click.pass_context
-def report_html_command(ctx: click.Context, period: str | None, indicators_path: str | None, output: str,
-                        as_json: bool) -> None:
+def report_html_command(
+    ctx: click.Context, period: str | None, indicators_path: str | None, output: str, as_json: bool
+) -> None:
     """A self-contained HTML report with charts (no network needed to open it)."""
     p = _period(period)
     page = report_html.district_report(open_db(ctx), p, today=today(), indicators=indicators_path)
@@ -110,6 +135,7 @@ def report_html_command(ctx: click.Context, period: str | None, indicators_path:
 
 
 # -- assessment -------------------------------------------------------------------------------
+
 
 @main.group("assessment")
 @db_option
@@ -120,7 +146,9 @@ def assessment_group() -> None:
 def _print_tree(nodes: list[dict[str, Any]], depth: int = 0) -> list[str]:
     lines = []
     for n in nodes:
-        lines.append(f"{'  ' * depth}{n['code']:<5} {set_cell_size(n['name_zh'], 20)} {n['score']:>6g} / {n['points']:g}")
+        lines.append(
+            f"{'  ' * depth}{n['code']:<5} {set_cell_size(n['name_zh'], 20)} {n['score']:>6g} / {n['points']:g}"
+        )
         for d in n.get("deductions", []):
             if d["points"] or d["rule"] == "self_assessed":
                 lines.append(f"{'  ' * (depth + 1)}- {d['points']:g}  {d['detail']}")
@@ -135,12 +163,16 @@ def _print_tree(nodes: list[dict[str, Any]], depth: int = 0) -> list[str]:
 @_INDICATORS
 @json_option
 @click.pass_context
-def assessment_score(ctx: click.Context, period: str | None, area: str | None, indicators_path: str | None,
-                     as_json: bool) -> None:
+def assessment_score(
+    ctx: click.Context, period: str | None, area: str | None, indicators_path: str | None, as_json: bool
+) -> None:
     """Score the district (or one area) for a period."""
-    result = assessment.score(open_db(ctx), assessment.load_indicators(indicators_path), _period(period),
-                              today=today(), area=area)
-    head = f"{result['title']}: {result['score']:g} / {result['points']:g}  ({result['period']}, as of {result['as_of']})"
+    result = assessment.score(
+        open_db(ctx), assessment.load_indicators(indicators_path), _period(period), today=today(), area=area
+    )
+    head = (
+        f"{result['title']}: {result['score']:g} / {result['points']:g}  ({result['period']}, as of {result['as_of']})"
+    )
     emit(result, as_json, "\n".join([head, *_print_tree(result["indicators"])]))
 
 
@@ -152,11 +184,13 @@ def assessment_score(ctx: click.Context, period: str | None, area: str | None, i
 @_INDICATORS
 @json_option
 @click.pass_context
-def assessment_show(ctx: click.Context, code: str, period: str | None, area: str | None,
-                    indicators_path: str | None, as_json: bool) -> None:
+def assessment_show(
+    ctx: click.Context, code: str, period: str | None, area: str | None, indicators_path: str | None, as_json: bool
+) -> None:
     """Drill down into one indicator: each deduction and every record behind it."""
-    result = assessment.score(open_db(ctx), assessment.load_indicators(indicators_path), _period(period),
-                              today=today(), area=area)
+    result = assessment.score(
+        open_db(ctx), assessment.load_indicators(indicators_path), _period(period), today=today(), area=area
+    )
     node = assessment.find(result, code)
     lines = [f"{node['code']} {node['name_zh']} / {node['name_en']}: {node['score']:g} / {node['points']:g}"]
     for d in node.get("deductions", []):
@@ -174,26 +208,48 @@ def assessment_show(ctx: click.Context, code: str, period: str | None, area: str
 @click.option("--evidence", required=True, help="What the score rests on.")
 @json_option
 @click.pass_context
-def assessment_self(ctx: click.Context, code: str, period: str | None, indicators_path: str | None,
-                    score_value: float, evidence: str, as_json: bool) -> None:
+def assessment_self(
+    ctx: click.Context,
+    code: str,
+    period: str | None,
+    indicators_path: str | None,
+    score_value: float,
+    evidence: str,
+    as_json: bool,
+) -> None:
     """Enter the office's score of a self-assessed indicator (supervisors)."""
     conn = open_db(ctx)
     p = _period(period)
-    row_id = assessment.record_self_score(Writer(conn, local_actor(conn)), assessment.load_indicators(indicators_path),
-                                          period=p, code=code, score_value=score_value, evidence=evidence)
-    emit({"id": row_id, "period": p.label, "code": code, "score": score_value}, as_json,
-         f"recorded {score_value:g} for {code} in {p.label}")
+    row_id = assessment.record_self_score(
+        Writer(conn, local_actor(conn)),
+        assessment.load_indicators(indicators_path),
+        period=p,
+        code=code,
+        score_value=score_value,
+        evidence=evidence,
+    )
+    emit(
+        {"id": row_id, "period": p.label, "code": code, "score": score_value},
+        as_json,
+        f"recorded {score_value:g} for {code} in {p.label}",
+    )
 
 
 @assessment_group.command("indicators")
 @db_option
 @_INDICATORS
-@click.option("--export", "export_path", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Write the indicator file to FILE, to edit and pass back with --indicators.")
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the indicator file to FILE, to edit and pass back with --indicators.",
+)
 @json_option
 @click.pass_context
-def assessment_indicators(ctx: click.Context, indicators_path: str | None, export_path: str | None,
-                          as_json: bool) -> None:
+def assessment_indicators(
+    ctx: click.Context, indicators_path: str | None, export_path: str | None, as_json: bool
+) -> None:
     """Show the indicator tree (or export the file the office edits)."""
     tree = assessment.load_indicators(indicators_path)
     if export_path:
@@ -203,20 +259,38 @@ def assessment_indicators(ctx: click.Context, indicators_path: str | None, expor
         out = []
         for n in nodes:
             rules = ", ".join(d["rule"] for d in n.deductions)
-            out.append(f"{'  ' * depth}{n.code:<5} {n.name_zh} / {n.name_en}"
-                       + (f"  [{n.points:g} pts: {rules}]" if n.points is not None else ""))
+            out.append(
+                f"{'  ' * depth}{n.code:<5} {n.name_zh} / {n.name_en}"
+                + (f"  [{n.points:g} pts: {rules}]" if n.points is not None else "")
+            )
             out += walk(n.children, depth + 1)
         return out
 
-    data = {"title": tree.title, "illustrative": tree.illustrative,
-            "indicators": [{"code": i.code, "parent": i.parent, "name_zh": i.name_zh, "name_en": i.name_en,
-                            "points": i.points, "deductions": i.deductions} for i in tree.by_code.values()]}
+    data = {
+        "title": tree.title,
+        "illustrative": tree.illustrative,
+        "indicators": [
+            {
+                "code": i.code,
+                "parent": i.parent,
+                "name_zh": i.name_zh,
+                "name_en": i.name_en,
+                "points": i.points,
+                "deductions": i.deductions,
+            }
+            for i in tree.by_code.values()
+        ],
+    }
     note = " (illustrative: check against the standard in force)" if tree.illustrative else ""
-    emit(data, as_json, "\n".join([tree.title + note, *walk(tree.roots)]
-                                  + ([f"exported to {export_path}"] if export_path else [])))
+    emit(
+        data,
+        as_json,
+        "\n".join([tree.title + note, *walk(tree.roots)] + ([f"exported to {export_path}"] if export_path else [])),
+    )
 
 
 # -- import -----------------------------------------------------------------------------------
+
 
 @main.command("import")
 @db_option
@@ -229,11 +303,14 @@ def assessment_indicators(ctx: click.Context, indicators_path: str | None, expor
 def import_command(ctx: click.Context, kind: str, path: str, dry_run: bool, skip_rejected: bool, as_json: bool) -> None:
     """Import units, responsibility persons or criteria from a .csv or .xlsx sheet."""
     conn = open_db(ctx)
-    result = importer.import_file(Writer(conn, local_actor(conn)), kind, path, dry_run=dry_run,
-                                  skip_rejected=skip_rejected)
+    result = importer.import_file(
+        Writer(conn, local_actor(conn)), kind, path, dry_run=dry_run, skip_rejected=skip_rejected
+    )
     lines = [f"row {r['row']}: {r['reason']}" for r in result.rejected]
     verb = "would create" if dry_run else "created"
-    lines.append(f"{result.rows} rows: {verb} {result.create}, {'would update' if dry_run else 'updated'} "
-                 f"{result.update}, unchanged {result.unchanged}, rejected {len(result.rejected)}"
-                 + (" (dry run: nothing written)" if dry_run else ""))
+    lines.append(
+        f"{result.rows} rows: {verb} {result.create}, {'would update' if dry_run else 'updated'} "
+        f"{result.update}, unchanged {result.unchanged}, rejected {len(result.rejected)}"
+        + (" (dry run: nothing written)" if dry_run else "")
+    )
     emit(result.as_dict(), as_json, "\n".join(lines))

@@ -32,10 +32,15 @@ def _target(data_dir: str | None, database_url: str | None) -> str:
 
 
 def server_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--database-url", metavar="URL", envvar="SAFECITY_DATABASE_URL",
-                     help="PostgreSQL instead of --data, e.g. postgresql://user@host/db ($SAFECITY_DATABASE_URL).")(f)
-    return click.option("--data", "data_dir", type=click.Path(file_okay=False),
-                        help="The server's data folder (embedded SQLite).")(f)
+    f = click.option(
+        "--database-url",
+        metavar="URL",
+        envvar="SAFECITY_DATABASE_URL",
+        help="PostgreSQL instead of --data, e.g. postgresql://user@host/db ($SAFECITY_DATABASE_URL).",
+    )(f)
+    return click.option(
+        "--data", "data_dir", type=click.Path(file_okay=False), help="The server's data folder (embedded SQLite)."
+    )(f)
 
 
 @main.command()
@@ -87,8 +92,11 @@ def _store(ctx: click.Context) -> DistrictStore:
 def admin_seed(ctx: click.Context, scale: int, as_json: bool) -> None:
     """Load the demo district into the server."""
     counts = _store(ctx).seed(scale=scale, today=today())
-    emit({"rows": counts}, as_json, f"seeded the server: {counts.get('hazard', 0):,} hazards, "
-                                    f"{counts.get('unit', 0):,} units")
+    emit(
+        {"rows": counts},
+        as_json,
+        f"seeded the server: {counts.get('hazard', 0):,} hazards, {counts.get('unit', 0):,} units",
+    )
 
 
 @admin.group("user")
@@ -118,8 +126,15 @@ def admin_user_list(ctx: click.Context, as_json: bool) -> None:
     from sync.server.accounts import list_users
 
     users = list_users(_store(ctx).db())
-    emit(users, as_json, "\n".join(f"{u['login']:<24} {u['role']:<10} {','.join(u['areas']) or '(district)':<30} "
-                                   f"{u['live_tokens']} token(s)" for u in users) or "no users")
+    emit(
+        users,
+        as_json,
+        "\n".join(
+            f"{u['login']:<24} {u['role']:<10} {','.join(u['areas']) or '(district)':<30} {u['live_tokens']} token(s)"
+            for u in users
+        )
+        or "no users",
+    )
 
 
 @admin_user.command("areas")
@@ -186,5 +201,8 @@ def admin_migrate_to(ctx: click.Context, target_url: str, as_json: bool) -> None
         report = verify(source.db(), target.db())
     finally:
         target.close()
-    emit({"copied": copied, "verified": report}, as_json,
-         f"copied {sum(copied.values()):,} rows in {len(copied)} tables; counts and checksums match")
+    emit(
+        {"copied": copied, "verified": report},
+        as_json,
+        f"copied {sum(copied.values()):,} rows in {len(copied)} tables; counts and checksums match",
+    )

@@ -29,15 +29,22 @@ def init(ctx: click.Context, url: str, token: str, as_json: bool) -> None:
     path = db_path(ctx)
     conn = open_db(ctx, create=True)
     me, summary = laptop.enroll(conn, path, url, token)
-    emit({**me, "pulled": summary.pulled, "db": str(path)}, as_json,
-         f"enrolled {path} as {me['login']} ({me['role']}, areas: {', '.join(me['areas'] or ['whole district'])}); "
-         f"pulled {summary.pulled:,} rows")
+    emit(
+        {**me, "pulled": summary.pulled, "db": str(path)},
+        as_json,
+        f"enrolled {path} as {me['login']} ({me['role']}, areas: {', '.join(me['areas'] or ['whole district'])}); "
+        f"pulled {summary.pulled:,} rows",
+    )
 
 
 @main.command("sync")
 @db_option
-@click.option("--every", type=click.FloatRange(min=1), metavar="SECONDS",
-              help="Keep syncing at this interval until interrupted (survives the server being away).")
+@click.option(
+    "--every",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Keep syncing at this interval until interrupted (survives the server being away).",
+)
 @json_option
 @click.pass_context
 def sync_command(ctx: click.Context, every: float | None, as_json: bool) -> None:
@@ -55,11 +62,13 @@ def sync_command(ctx: click.Context, every: float | None, as_json: bool) -> None
         else:
             result = summary.as_dict()
             rejected = laptop.rejected_ops(conn) if summary.rejected else []
-            text = (f"pushed {summary.pushed}, pulled {summary.pulled}, conflicts {summary.conflicts}, "
-                    f"rejected {summary.rejected}")
+            text = (
+                f"pushed {summary.pushed}, pulled {summary.pulled}, conflicts {summary.conflicts}, "
+                f"rejected {summary.rejected}"
+            )
             if summary.skew_ms:
                 text += f" (this laptop's clock is {summary.skew_ms / 1000:.0f}s ahead of the server)"
-            for op in rejected[-summary.rejected:]:
+            for op in rejected[-summary.rejected :]:
                 text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
             emit(result, as_json, text)
         if every is None:
@@ -79,9 +88,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
     conn = open_db(ctx)
     state = laptop.status(conn)
     state["rejected_changes"] = laptop.rejected_ops(conn)
-    text = (f"server {state['server'] or '(not enrolled)'} as {state['login'] or '-'}\n"
-            f"pending {state['pending']}, last sync {state['last_sync'] or 'never'}, "
-            f"conflicts {state['conflicts']}, rejected {state['rejected']}")
+    text = (
+        f"server {state['server'] or '(not enrolled)'} as {state['login'] or '-'}\n"
+        f"pending {state['pending']}, last sync {state['last_sync'] or 'never'}, "
+        f"conflicts {state['conflicts']}, rejected {state['rejected']}"
+    )
     for op in state["rejected_changes"]:
         text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
     emit(state, as_json, text)
@@ -97,8 +108,11 @@ def conflicts(ctx: click.Context, include_resolved: bool, as_json: bool) -> None
     if ctx.invoked_subcommand is not None:
         return
     rows = list_conflicts(open_db(ctx), include_resolved=include_resolved)
-    lines = [f"{c['id']}  {c['table']} {c['record']} {c['field']}: base {c['base']!r}, mine {c['mine']!r} "
-             f"({c['mine_by']}), theirs {c['theirs']!r} ({c['theirs_by']}) [{c['status']}]" for c in rows]
+    lines = [
+        f"{c['id']}  {c['table']} {c['record']} {c['field']}: base {c['base']!r}, mine {c['mine']!r} "
+        f"({c['mine_by']}), theirs {c['theirs']!r} ({c['theirs_by']}) [{c['status']}]"
+        for c in rows
+    ]
     emit(rows, as_json, "\n".join(lines + [f"{len(rows)} conflict(s)"]))
 
 
@@ -115,5 +129,9 @@ def conflicts_resolve(ctx: click.Context, conflict_id: str, keep: str, reason: s
 
     conn = open_db(ctx)
     result = resolve(Writer(conn, local_actor(conn)), conflict_id, keep, reason)
-    emit(result, as_json, f"kept {keep} ({result[keep]!r}) for {result['table']} {result['record']} "
-                          f"{result['field']}; it syncs with the next 'safecity sync'")
+    emit(
+        result,
+        as_json,
+        f"kept {keep} ({result[keep]!r}) for {result['table']} {result['record']} "
+        f"{result['field']}; it syncs with the next 'safecity sync'",
+    )

@@ -30,8 +30,14 @@ from tui.i18n import grade_label, status_label, t
 from tui.widgets.chrome import chrome
 
 ACTION_KEYS = {"order": "o", "fix_on_spot": "f", "submit": "b", "pass": "p", "fail": "x", "void": "v"}
-FIELD_LABELS = {"deadline": "deadline (YYYY-MM-DD)", "rectifier": "rectifier", "note": "note", "opinion": "opinion",
-                "reason": "reason", **{k: f"五落实 {k.replace('_', ' ')}" for k in FIVE_IMPLEMENTATIONS}}
+FIELD_LABELS = {
+    "deadline": "deadline (YYYY-MM-DD)",
+    "rectifier": "rectifier",
+    "note": "note",
+    "opinion": "opinion",
+    "reason": "reason",
+    **{k: f"五落实 {k.replace('_', ' ')}" for k in FIVE_IMPLEMENTATIONS},
+}
 
 
 class FormScreen(ModalScreen[Any]):
@@ -94,8 +100,10 @@ class ActionScreen(FormScreen):
             names = ["deadline", "rectifier"]
             if hazard["grade"] == "major":
                 names += list(FIVE_IMPLEMENTATIONS)
-        fields = [(n, FIELD_LABELS.get(n, n), str(hazard.get(n) or "") if n in ("deadline", "rectifier") else "")
-                  for n in names]
+        fields = [
+            (n, FIELD_LABELS.get(n, n), str(hazard.get(n) or "") if n in ("deadline", "rectifier") else "")
+            for n in names
+        ]
         super().__init__(f"{action.replace('_', ' ')}: {hazard['description']}", fields, self._apply)
         self.hazard, self.action = hazard, action
 
@@ -110,19 +118,37 @@ class ActionScreen(FormScreen):
 class NewHazardScreen(FormScreen):
     """Report a hazard; from an inspection the unit, criterion and text come pre-filled."""
 
-    def __init__(self, unit_id: str = "", description: str = "", *, inspection_id: str | None = None,
-                 criterion_id: str | None = None, grade: str = "general"):
-        fields = [("unit_id", "unit id", unit_id), ("description", "description", description),
-                  ("location", "location", ""), ("grade", "grade (general / major)", grade),
-                  ("deadline", "proposed deadline (YYYY-MM-DD, optional)", "")]
+    def __init__(
+        self,
+        unit_id: str = "",
+        description: str = "",
+        *,
+        inspection_id: str | None = None,
+        criterion_id: str | None = None,
+        grade: str = "general",
+    ):
+        fields = [
+            ("unit_id", "unit id", unit_id),
+            ("description", "description", description),
+            ("location", "location", ""),
+            ("grade", "grade (general / major)", grade),
+            ("deadline", "proposed deadline (YYYY-MM-DD, optional)", ""),
+        ]
         super().__init__(t("hazard"), fields, self._apply)
         self.inspection_id, self.criterion_id = inspection_id, criterion_id
 
     def _apply(self, values: dict[str, str]) -> str:
-        return add_hazard(session(self).writer, unit_id=values["unit_id"], description=values["description"],
-                          location=values["location"] or None, grade=values["grade"] or "general",
-                          deadline=values["deadline"] or None, today=session(self).today,
-                          inspection_id=self.inspection_id, criterion_id=self.criterion_id)
+        return add_hazard(
+            session(self).writer,
+            unit_id=values["unit_id"],
+            description=values["description"],
+            location=values["location"] or None,
+            grade=values["grade"] or "general",
+            deadline=values["deadline"] or None,
+            today=session(self).today,
+            inspection_id=self.inspection_id,
+            criterion_id=self.criterion_id,
+        )
 
 
 class DocumentScreen(Screen[None]):
@@ -147,8 +173,10 @@ class HazardScreen(DocumentScreen):
     BINDINGS: ClassVar = [
         Binding("escape", "app.pop_screen", "Back", id="hazard.back"),
         Binding("e", "edit", "Edit", id="hazard.edit"),
-        *[Binding(key, f"act('{action}')", action.replace("_", " ").capitalize(), id=f"hazard.{action}")
-          for action, key in ACTION_KEYS.items()],
+        *[
+            Binding(key, f"act('{action}')", action.replace("_", " ").capitalize(), id=f"hazard.{action}")
+            for action, key in ACTION_KEYS.items()
+        ],
         Binding("R", "request_extension", "Request extension", id="hazard.extension"),
         Binding("O", "issue_order", "Order document", id="hazard.order_document"),
     ]
@@ -163,7 +191,11 @@ class HazardScreen(DocumentScreen):
     def refresh_data(self) -> None:
         app = session(self)
         h = self.hazard = show_hazard(app.conn, self.hazard_id, today=app.today, rules=app.rules)
-        overdue = f"  [b red]{t('overdue')} {h['days_overdue']}{t('days')} ({h['escalation_level']})[/]" if h["overdue"] else ""
+        overdue = (
+            f"  [b red]{t('overdue')} {h['days_overdue']}{t('days')} ({h['escalation_level']})[/]"
+            if h["overdue"]
+            else ""
+        )
         lines = [
             f"[b]{t('status')}[/] {status_label(h['status'])}   [b]{t('grade')}[/] {grade_label(h['grade'])}   "
             f"[b]{t('deadline')}[/] {h['deadline'] or '-'}{overdue}",
@@ -175,24 +207,41 @@ class HazardScreen(DocumentScreen):
         if h["void_reason"]:
             lines.append(f"[b]void[/] {h['void_reason']}")
         lines += ["", f"[b]{t('responsibility')}[/]"]
-        lines += [f"  {r['kind']}: {r['person']} ({r.get('org') or ''})" for r in h["responsibility_snapshot"]] or ["  -"]
-        lines += ["", f"[b]{t('progress')}[/]"] + ([f"  {p['at']} {p['author']}: {p['note']}" for p in h["progress"]] or ["  -"])
+        lines += [f"  {r['kind']}: {r['person']} ({r.get('org') or ''})" for r in h["responsibility_snapshot"]] or [
+            "  -"
+        ]
+        lines += ["", f"[b]{t('progress')}[/]"] + (
+            [f"  {p['at']} {p['author']}: {p['note']}" for p in h["progress"]] or ["  -"]
+        )
         lines += ["", f"[b]{t('verifications')}[/]"] + (
-            [f"  {v['at']} {v['author']}: {v['result']} — {v['opinion']}" for v in h["verifications"]] or ["  -"])
+            [f"  {v['at']} {v['author']}: {v['result']} — {v['opinion']}" for v in h["verifications"]] or ["  -"]
+        )
         lines += ["", f"[b]{t('history')}[/]"]
         for e in h["history"]:
-            changes = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)[:40]}" for k, v in e["fields"].items()
-                                if k not in ("responsibility_snapshot",))
-            lines.append(f"  {e['at']}  {e['actor']} @{(e['device_id'] or '')[:8]}  {e['action']}  [{e['sync_status']}]"
-                         f"{'  ' + e['reason'] if e['reason'] else ''}\n      {changes}")
-        allowed = [f"{ACTION_KEYS[a.name]}: {a.name.replace('_', ' ')}" for a in ACTIONS.values() if h["status"] in a.sources]
+            changes = ", ".join(
+                f"{k}={json.dumps(v, ensure_ascii=False)[:40]}"
+                for k, v in e["fields"].items()
+                if k not in ("responsibility_snapshot",)
+            )
+            lines.append(
+                f"  {e['at']}  {e['actor']} @{(e['device_id'] or '')[:8]}  {e['action']}  [{e['sync_status']}]"
+                f"{'  ' + e['reason'] if e['reason'] else ''}\n      {changes}"
+            )
+        allowed = [
+            f"{ACTION_KEYS[a.name]}: {a.name.replace('_', ' ')}" for a in ACTIONS.values() if h["status"] in a.sources
+        ]
         lines += ["", "[dim]" + ("   ".join(allowed + ["e: edit"]) if allowed else "final") + "[/]"]
         self.show(f"{t('hazard')} — {h['description']}", lines)
 
     def action_act(self, action: str) -> None:
         try:
-            check_action(self.hazard["status"], self.hazard["grade"], action, {p: "x" for p in ACTIONS[action].requires}
-                         | {"five_implementations": dict.fromkeys(FIVE_IMPLEMENTATIONS, "x")})
+            check_action(
+                self.hazard["status"],
+                self.hazard["grade"],
+                action,
+                {p: "x" for p in ACTIONS[action].requires}
+                | {"five_implementations": dict.fromkeys(FIVE_IMPLEMENTATIONS, "x")},
+            )
         except DomainError as err:
             self.notify(str(err), severity="error")
             return
@@ -200,7 +249,9 @@ class HazardScreen(DocumentScreen):
 
     def action_edit(self) -> None:
         h = self.hazard
-        fields = [(k, FIELD_LABELS.get(k, k), str(h.get(k) or "")) for k in ("description", "location", "rectifier", "grade")]
+        fields = [
+            (k, FIELD_LABELS.get(k, k), str(h.get(k) or "")) for k in ("description", "location", "rectifier", "grade")
+        ]
 
         def save(values: dict[str, str]) -> dict[str, Any]:
             changes = {k: v for k, v in values.items() if v != str(h.get(k) or "")}
@@ -210,17 +261,28 @@ class HazardScreen(DocumentScreen):
 
     def action_request_extension(self) -> None:
         def save(values: dict[str, str]) -> str:
-            return request_extension(session(self).writer, self.hazard_id, reason=values["reason"],
-                                     proposed_deadline=values["deadline"], today=session(self).today)
+            return request_extension(
+                session(self).writer,
+                self.hazard_id,
+                reason=values["reason"],
+                proposed_deadline=values["deadline"],
+                today=session(self).today,
+            )
 
         fields = [("deadline", FIELD_LABELS["deadline"], ""), ("reason", FIELD_LABELS["reason"], "")]
         self.app.push_screen(FormScreen(t("request_extension"), fields, save), self._changed)
 
     def action_issue_order(self) -> None:
         """Issue a numbered order for this hazard and show the document the unit receives."""
+
         def save(values: dict[str, str]) -> str:
-            return issue_order(session(self).writer, [self.hazard_id], today=session(self).today,
-                               deadline=values["deadline"] or None, served_to=values["served_to"] or None)
+            return issue_order(
+                session(self).writer,
+                [self.hazard_id],
+                today=session(self).today,
+                deadline=values["deadline"] or None,
+                served_to=values["served_to"] or None,
+            )
 
         fields = [("deadline", "deadline (YYYY-MM-DD; empty: the hazard's)", ""), ("served_to", "served to", "")]
         self.app.push_screen(FormScreen(t("issue_order"), fields, save), self._ordered)
@@ -244,9 +306,17 @@ class BulkActionScreen(FormScreen):
     """One action for all marked hazards: a preview says which will apply, then apply."""
 
     def __init__(self, hazard_ids: list[str]):
-        super().__init__(f"{len(hazard_ids)} {t('marked')}: action (order, submit, void, ...)",
-                         [("action", "action", "void"), ("deadline", "deadline", ""), ("note", "note", ""),
-                          ("opinion", "opinion", ""), ("reason", "reason", "")], self._apply)
+        super().__init__(
+            f"{len(hazard_ids)} {t('marked')}: action (order, submit, void, ...)",
+            [
+                ("action", "action", "void"),
+                ("deadline", "deadline", ""),
+                ("note", "note", ""),
+                ("opinion", "opinion", ""),
+                ("reason", "reason", ""),
+            ],
+            self._apply,
+        )
         self.hazard_ids = hazard_ids
 
     def compose(self) -> ComposeResult:

@@ -52,11 +52,15 @@ class InspectionsScreen(Screen[None]):
         table.clear()
         for task in due_tasks(session(self).conn, session(self).today):
             due = f"{task['due_on']} ({t('overdue')})" if task["overdue"] else task["due_on"]
-            table.add_row(due, task["status"], task["area"], task["unit_name"], task["plan_title"] or "", key=task["id"])
+            table.add_row(
+                due, task["status"], task["area"], task["unit_name"], task["plan_title"] or "", key=task["id"]
+            )
 
     @on(DataTable.RowSelected, "#tasks")
     def start(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(InspectionRunScreen(start_inspection(session(self).writer, task_id=str(event.row_key.value))))
+        self.app.push_screen(
+            InspectionRunScreen(start_inspection(session(self).writer, task_id=str(event.row_key.value)))
+        )
 
     def on_screen_resume(self) -> None:
         self.refresh_data()
@@ -98,7 +102,8 @@ class InspectionRunScreen(Screen[None]):
         items = self.items()
         done = sum(1 for i in items if i["result"])
         self.query_one("#title", Static).update(
-            f"{t('inspections')} — {unit['name']} — {done}/{len(items)} — {inspection['status']}")
+            f"{t('inspections')} — {unit['name']} — {done}/{len(items)} — {inspection['status']}"
+        )
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
@@ -121,8 +126,15 @@ class InspectionRunScreen(Screen[None]):
         self.refresh_data()
         if result == "fail":
             draft = hazard_draft(session(self).conn, self.inspection_id, item["id"])
-            self.app.push_screen(NewHazardScreen(draft["unit_id"], draft["description"], inspection_id=self.inspection_id,
-                                                 criterion_id=draft["criterion_id"], grade=draft["grade"]))
+            self.app.push_screen(
+                NewHazardScreen(
+                    draft["unit_id"],
+                    draft["description"],
+                    inspection_id=self.inspection_id,
+                    criterion_id=draft["criterion_id"],
+                    grade=draft["grade"],
+                )
+            )
         else:
             self.query_one(DataTable).action_cursor_down()
 
@@ -138,16 +150,20 @@ class InspectionRunScreen(Screen[None]):
             record_result(session(self).writer, self.inspection_id, item["id"], note=values["note"])
             return True
 
-        self.app.push_screen(FormScreen(f"{t('note')}: {item['code']}", [("note", t("note"), item["note"] or "")], save),
-                             lambda saved: self.refresh_data() if saved else None)
+        self.app.push_screen(
+            FormScreen(f"{t('note')}: {item['code']}", [("note", t("note"), item["note"] or "")], save),
+            lambda saved: self.refresh_data() if saved else None,
+        )
 
     def action_finish(self) -> None:
         items = self.items()
         done = progress(items)
         unanswered = [i["code"] for i in items if not i["result"]]
         if unanswered:
-            self.notify(f"{len(unanswered)} / {len(items)}: {t('items_unanswered')} ({', '.join(unanswered[:5])})",
-                        severity="warning")
+            self.notify(
+                f"{len(unanswered)} / {len(items)}: {t('items_unanswered')} ({', '.join(unanswered[:5])})",
+                severity="warning",
+            )
             return
 
         def finish(values: dict[str, str]) -> bool:
@@ -155,5 +171,7 @@ class InspectionRunScreen(Screen[None]):
             return True
 
         summary = f"{done['done']}/{done['items']} checked, {done['failed']} failed"
-        self.app.push_screen(FormScreen(f"{t('summary')}: {summary}", [("summary", t("summary"), summary)], finish),
-                             lambda finished: self.app.pop_screen() if finished else None)
+        self.app.push_screen(
+            FormScreen(f"{t('summary')}: {summary}", [("summary", t("summary"), summary)], finish),
+            lambda finished: self.app.pop_screen() if finished else None,
+        )

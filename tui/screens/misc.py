@@ -54,8 +54,14 @@ class ConflictsScreen(Screen[None]):
         self.conflicts = list_conflicts(session(self).conn)
         for c in self.conflicts:
             label = record_label(session(self).conn, c["table"], c["record"])
-            table.add_row(label[:24] if label else f"{c['table']} {c['record'][:8]}", c["field"], _short(c["base"]),
-                          f"{_short(c['mine'])} ({c['mine_by']})", f"{_short(c['theirs'])} ({c['theirs_by']})", key=c["id"])
+            table.add_row(
+                label[:24] if label else f"{c['table']} {c['record'][:8]}",
+                c["field"],
+                _short(c["base"]),
+                f"{_short(c['mine'])} ({c['mine_by']})",
+                f"{_short(c['theirs'])} ({c['theirs_by']})",
+                key=c["id"],
+            )
 
     def action_keep(self, side: str) -> None:
         table = self.query_one(DataTable)
@@ -148,13 +154,19 @@ class UnitScreen(DocumentScreen):
         app = session(self)
         unit = show_unit(app.conn, self.unit_id, today=app.today, rules=app.rules)
         people, hazards, inspections = unit["responsibility"], unit["open_hazards"], unit["inspections"]
-        lines = [f"[b]{t('risk')}[/] {unit['risk_colour']}   [b]{t('area')}[/] {unit['area']}   {unit['industry']}",
-                 f"{unit['address'] or ''}   USCC {unit['uscc'] or '-'}", "", f"[b]{t('responsibility')}[/]"]
+        lines = [
+            f"[b]{t('risk')}[/] {unit['risk_colour']}   [b]{t('area')}[/] {unit['area']}   {unit['industry']}",
+            f"{unit['address'] or ''}   USCC {unit['uscc'] or '-'}",
+            "",
+            f"[b]{t('responsibility')}[/]",
+        ]
         lines += [f"  {p['kind']}: {p['person']} {p['org'] or ''} {p['phone'] or ''}" for p in people] or ["  -"]
         lines += ["", f"[b]{t('open_hazards')}[/] ({len(hazards)})"]
-        lines += [f"  {status_label(h['status'])}  {grade_label(h['grade'])}  {h['deadline'] or '-'}"
-                  f"{'  +' + str(h['days_overdue']) + t('days') if h['overdue'] else ''}  {h['description']}"
-                  for h in hazards] or ["  -"]
+        lines += [
+            f"  {status_label(h['status'])}  {grade_label(h['grade'])}  {h['deadline'] or '-'}"
+            f"{'  +' + str(h['days_overdue']) + t('days') if h['overdue'] else ''}  {h['description']}"
+            for h in hazards
+        ] or ["  -"]
         lines += ["", f"[b]{t('past_inspections')}[/]"]
         lines += [f"  {i['started_at']}  {i['status']}  {i['summary'] or ''}" for i in inspections] or ["  -"]
         self.show(f"{t('unit')} — {unit['name']}", lines)
@@ -171,9 +183,13 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         rows = help_rows(self.under)
-        text = "\n".join(f"  [b]{key:<14}[/] {description}  [dim]{binding_id}[/]" for key, description, binding_id in rows)
+        text = "\n".join(
+            f"  [b]{key:<14}[/] {description}  [dim]{binding_id}[/]" for key, description, binding_id in rows
+        )
         with VerticalScroll(classes="form"):
-            yield Static(f"[b]{t('help')}[/]\n\n{text}\n\n[dim]{t('help')}: config.toml \\[keymap] binding-id = \"key\"[/]")
+            yield Static(
+                f'[b]{t("help")}[/]\n\n{text}\n\n[dim]{t("help")}: config.toml \\[keymap] binding-id = "key"[/]'
+            )
 
 
 def help_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:

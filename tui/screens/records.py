@@ -49,7 +49,7 @@ class RecordsScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         self.records = self.load()
-        for record in self.records[:self.LIMIT]:
+        for record in self.records[: self.LIMIT]:
             table.add_row(*self.cells(record))
 
     def current(self) -> dict[str, Any] | None:

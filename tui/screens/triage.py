@@ -90,8 +90,9 @@ class TriageScreen(Screen[None]):
             fields["grade"] = "major"
         fields.update(parse_filter(self.filter_text))
         if self.view == "mine":
-            fields["search"] = " ".join(filter(None, [str(fields.get("search") or ""),
-                                                      get_meta(app.conn, "login") or ""]))
+            fields["search"] = " ".join(
+                filter(None, [str(fields.get("search") or ""), get_meta(app.conn, "login") or ""])
+            )
         return HazardFilter(**fields)  # type: ignore[arg-type]
 
     def refresh_data(self) -> None:
@@ -104,12 +105,18 @@ class TriageScreen(Screen[None]):
             self.query_one("#title", Static).update(f"{t('triage')} — {err}")
             hazards.load(lambda offset, limit: [], 0)
             return
-        hazards.load(lambda offset, limit: list_hazards(app.conn, f, today=app.today, rules=app.rules,
-                                                        limit=limit, offset=offset), total, exact=total <= COUNT_CAP)
+        hazards.load(
+            lambda offset, limit: list_hazards(
+                app.conn, f, today=app.today, rules=app.rules, limit=limit, offset=offset
+            ),
+            total,
+            exact=total <= COUNT_CAP,
+        )
         marked = f"  •  {len(hazards.marked)} {t('marked')}" if hazards.marked else ""
         shown = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
         self.query_one("#title", Static).update(
-            f"{t('triage')} — {t('view.' + self.view)} — {shown} {t('hazards')}{marked}")
+            f"{t('triage')} — {t('view.' + self.view)} — {shown} {t('hazards')}{marked}"
+        )
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -112,9 +112,15 @@ class HazardList(ScrollView, can_focus=True):
         if index == self.cursor:
             style += Style(reverse=True) if self.has_focus else Style(underline=True)
         overdue = f"+{hazard['days_overdue']}{t('days')}" if hazard["overdue"] else ""
-        cells = ["●" if hazard["id"] in self.marked else "", status_label(hazard["status"]),
-                 grade_label(hazard["grade"]), hazard["deadline"] or "-", overdue, hazard["area"],
-                 hazard["unit_name"] or ""]
+        cells = [
+            "●" if hazard["id"] in self.marked else "",
+            status_label(hazard["status"]),
+            grade_label(hazard["grade"]),
+            hazard["deadline"] or "-",
+            overdue,
+            hazard["area"],
+            hazard["unit_name"] or "",
+        ]
         text = "".join(set_cell_size(value, w) + " " for value, (_key, w) in zip(cells, COLUMNS, strict=True))
         text += hazard["description"]
         return Strip([Segment(set_cell_size(text, width), style)], width)

@@ -68,8 +68,9 @@ COPY_FROM = 100
 def _copy_target(sql: str) -> tuple[str, str, str] | None:
     """(table, columns, tail) of `INSERT INTO table (columns) VALUES (?, ..., ?)[ ON CONFLICT DO
     NOTHING]`, or None for any other statement (constants, an upsert)."""
-    match = re.fullmatch(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*\)( ON CONFLICT DO NOTHING)?",
-                         sql.strip())
+    match = re.fullmatch(
+        r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*\)( ON CONFLICT DO NOTHING)?", sql.strip()
+    )
     return (match[1], match[2], match[3] or "") if match else None
 
 
@@ -191,9 +192,14 @@ class PgServerDb:
 def _columns(db: PgServerDb, table: str) -> list[str]:
     key = (id(db.pool), table)
     if key not in _COLUMN_CACHE:
-        _COLUMN_CACHE[key] = [r[0] for r in db.rows(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND table_name = ? ORDER BY ordinal_position", (table,))]
+        _COLUMN_CACHE[key] = [
+            r[0]
+            for r in db.rows(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            )
+        ]
     return _COLUMN_CACHE[key]
 
 
@@ -208,8 +214,9 @@ class PostgresBackend:
             raise StoreError("PostgreSQL support is not installed: pip install 'safecity[postgres]'")
         self.url = url
         try:
-            self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True, timeout=30,
-                                       kwargs={"autocommit": True})
+            self.pool = ConnectionPool(
+                url, min_size=1, max_size=max_size, open=True, timeout=30, kwargs={"autocommit": True}
+            )
             self.pool.wait(timeout=10)
         except Exception as err:  # noqa: BLE001 - psycopg raises several kinds; all mean the same here
             raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {err}") from None
@@ -220,20 +227,26 @@ class PostgresBackend:
         db = self._db
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(5170)")  # two processes starting at once
-            exists = db.one("SELECT 1 AS x FROM information_schema.tables WHERE table_schema = current_schema()"
-                            " AND table_name = 'meta'")
+            exists = db.one(
+                "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = current_schema()"
+                " AND table_name = 'meta'"
+            )
             version = db.one("SELECT value FROM meta WHERE key = 'schema_version'") if exists else None
             if version and int(version["value"]) > SCHEMA_VERSION:
-                raise StoreError(f"the database was written by a newer SafeCity (schema {version['value']}); "
-                                 "please update SafeCity")
+                raise StoreError(
+                    f"the database was written by a newer SafeCity (schema {version['value']}); please update SafeCity"
+                )
             if version and int(version["value"]) == SCHEMA_VERSION:
                 return
             for statement in postgres_ddl():
                 db.execute(statement)
             for index in LAPTOP_ONLY["index"]:  # made by an older version, before the laptops' own
                 db.execute(f"DROP INDEX IF EXISTS {index}")
-            db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key)"
-                       " DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key)"
+                " DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
 
     def db(self) -> PgServerDb:
         return self._db

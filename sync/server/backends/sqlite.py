@@ -72,11 +72,24 @@ SERVER_TABLES = [
 ]
 
 LAPTOP_ONLY = {
-    "trigger": ("hazard_fts_insert", "hazard_fts_update", "hazard_fts_delete",
-                "unit_fts_insert", "unit_fts_update", "unit_fts_delete"),
+    "trigger": (
+        "hazard_fts_insert",
+        "hazard_fts_update",
+        "hazard_fts_delete",
+        "unit_fts_insert",
+        "unit_fts_update",
+        "unit_fts_delete",
+    ),
     "table": ("hazard_fts", "unit_fts"),
-    "index": ("event_pending", "event_by_row", "hazard_by_status_grade_deadline", "hazard_by_grade_deadline",
-              "hazard_by_area_status_deadline", "hazard_by_status_deadline", "hazard_by_unit"),
+    "index": (
+        "event_pending",
+        "event_by_row",
+        "hazard_by_status_grade_deadline",
+        "hazard_by_grade_deadline",
+        "hazard_by_area_status_deadline",
+        "hazard_by_status_deadline",
+        "hazard_by_unit",
+    ),
 }
 """What only laptops read: the search index (kept up by a Python function per row), the outbox
 and history indexes of the event log, and the hazard lists' orders and a unit's hazards. The
@@ -114,9 +127,10 @@ class SQLiteServerDb:
         """`columns` of the rows of `table` whose id is one of `ids` (any number of them)."""
         found: list[tuple[Any, ...]] = []
         for start in range(0, len(ids), 500):  # SQLite binds at most 32,766 parameters
-            chunk = ids[start:start + 500]
-            found += self.rows(f"SELECT {', '.join(columns)} FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
-                               chunk)
+            chunk = ids[start : start + 500]
+            found += self.rows(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            )
         return found
 
     @contextmanager

@@ -44,12 +44,20 @@ class LookbackScreen(RecordsScreen):
 
     def action_new_review(self) -> None:
         def save(values: dict[str, str]) -> str:
-            return lookback.add_review(session(self).writer, area=values["area"], title=values["title"],
-                                       reviewed_on=values["on"] or session(self).today.isoformat(),
-                                       unit_id=values["unit"] or None)
+            return lookback.add_review(
+                session(self).writer,
+                area=values["area"],
+                title=values["title"],
+                reviewed_on=values["on"] or session(self).today.isoformat(),
+                unit_id=values["unit"] or None,
+            )
 
-        fields = [("area", "area code", ""), ("title", t("title"), ""), ("on", "date (YYYY-MM-DD; empty: today)", ""),
-                  ("unit", "unit id (optional)", "")]
+        fields = [
+            ("area", "area code", ""),
+            ("title", t("title"), ""),
+            ("on", "date (YYYY-MM-DD; empty: today)", ""),
+            ("unit", "unit id (optional)", ""),
+        ]
         self.app.push_screen(FormScreen(t("lookback"), fields, save), self.changed)
 
 
@@ -78,14 +86,27 @@ class ReviewScreen(RecordsScreen):
     def action_new_item(self) -> None:
         def save(values: dict[str, str]) -> dict[str, str]:
             return lookback.add_item(
-                session(self).writer, self.review_id, gap=values["gap"], cause=values["cause"] or None,
-                measure=values["measure"] or None, owner=values["owner"] or None,
-                deadline=values["deadline"] or None, hazard_id=values["hazard"] or None,
-                recurrence=values["recurrence"].lower() in ("y", "yes", "是"), today=session(self).today)
+                session(self).writer,
+                self.review_id,
+                gap=values["gap"],
+                cause=values["cause"] or None,
+                measure=values["measure"] or None,
+                owner=values["owner"] or None,
+                deadline=values["deadline"] or None,
+                hazard_id=values["hazard"] or None,
+                recurrence=values["recurrence"].lower() in ("y", "yes", "是"),
+                today=session(self).today,
+            )
 
-        fields = [("gap", "gap (差距)", ""), ("cause", "cause (原因)", ""), ("measure", "measure (措施)", ""),
-                  ("owner", "owner", ""), ("deadline", "deadline (YYYY-MM-DD)", ""),
-                  ("hazard", "hazard id (optional)", ""), ("recurrence", "recurrence of that closed hazard? (y/n)", "n")]
+        fields = [
+            ("gap", "gap (差距)", ""),
+            ("cause", "cause (原因)", ""),
+            ("measure", "measure (措施)", ""),
+            ("owner", "owner", ""),
+            ("deadline", "deadline (YYYY-MM-DD)", ""),
+            ("hazard", "hazard id (optional)", ""),
+            ("recurrence", "recurrence of that closed hazard? (y/n)", "n"),
+        ]
         self.app.push_screen(FormScreen(t("lookback"), fields, save), self._item_added)
 
     def _item_added(self, result: Any) -> None:
@@ -99,8 +120,13 @@ class ReviewScreen(RecordsScreen):
             return
 
         def save(values: dict[str, str]) -> Any:
-            return lookback.update_item(session(self).writer, item["id"], status="done",
-                                        evidence=values["evidence"] or None) or True
+            return (
+                lookback.update_item(
+                    session(self).writer, item["id"], status="done", evidence=values["evidence"] or None
+                )
+                or True
+            )
 
-        self.app.push_screen(FormScreen(f"done: {item['gap']}", [("evidence", "evidence", item["evidence"] or "")], save),
-                             self.changed)
+        self.app.push_screen(
+            FormScreen(f"done: {item['gap']}", [("evidence", "evidence", item["evidence"] or "")], save), self.changed
+        )

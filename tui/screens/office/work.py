@@ -95,13 +95,20 @@ class DashboardScreen(Screen[None]):
         try:
             period = current_quarter(today)
             rows = reports.summary(conn, period, today=today)
-            self.post_message(DashboardLoaded({
-                "period": period.label, "as_of": period.as_of(today).isoformat(), "rows": rows,
-                "total": reports.totals(rows), "trend": reports.trend(conn, today=today),
-                "listed": len(escalations.list_listings(conn, today=today)),
-                "proposals": len(escalations.propose_escalations(conn, today=today)),
-                "extensions": len(extensions.list_extensions(conn)),
-            }))
+            self.post_message(
+                DashboardLoaded(
+                    {
+                        "period": period.label,
+                        "as_of": period.as_of(today).isoformat(),
+                        "rows": rows,
+                        "total": reports.totals(rows),
+                        "trend": reports.trend(conn, today=today),
+                        "listed": len(escalations.list_listings(conn, today=today)),
+                        "proposals": len(escalations.propose_escalations(conn, today=today)),
+                        "extensions": len(extensions.list_extensions(conn)),
+                    }
+                )
+            )
         finally:
             conn.close()
 
@@ -131,14 +138,17 @@ class DashboardScreen(Screen[None]):
             f"[b]{t('fig.found')}[/] {total['found']:,}   [b]{t('fig.rate')}[/] {total['rate']:.1%}   "
             f"[b red]{t('fig.overdue')}[/] {total['overdue']:,}   [b]{t('fig.escalations')}[/] {total['escalations']}   "
             f"[b]{t('listed')}[/] {f['listed']}   [b]{t('proposals')}[/] {f['proposals']}   "
-            f"[b]{t('extensions_waiting')}[/] {f['extensions']}")
+            f"[b]{t('extensions_waiting')}[/] {f['extensions']}"
+        )
         self.query_one("#bars", Static).update(rate_bars(f["rows"]))
         for name in ("found", "closed", "overdue"):
             self.query_one(f"#spark-{name}", Sparkline).data = [m[name] for m in f["trend"]]
         months = f["trend"]
-        self.query_one("#months", Static).update(f"{months[0]['month']} … {months[-1]['month']}:  {t('fig.found')} "
-                                                 f"{months[-1]['found']}, {t('fig.closed')} {months[-1]['closed']}, "
-                                                 f"{t('fig.overdue')} {months[-1]['overdue']}")
+        self.query_one("#months", Static).update(
+            f"{months[0]['month']} … {months[-1]['month']}:  {t('fig.found')} "
+            f"{months[-1]['found']}, {t('fig.closed')} {months[-1]['closed']}, "
+            f"{t('fig.overdue')} {months[-1]['overdue']}"
+        )
         table = self.query_one(DataTable)
         table.clear()
         for r in [*f["rows"], total]:
@@ -162,8 +172,13 @@ class EscalationsScreen(RecordsScreen):
         return escalations.propose_escalations(session(self).conn, today=session(self).today)
 
     def cells(self, p: dict[str, Any]) -> tuple[Any, ...]:
-        return (f"+{p['days_overdue']}{t('days')}", t(f"step.{p['level']}"), grade_label(p["grade"]),
-                p["unit_name"], p["description"])
+        return (
+            f"+{p['days_overdue']}{t('days')}",
+            t(f"step.{p['level']}"),
+            grade_label(p["grade"]),
+            p["unit_name"],
+            p["description"],
+        )
 
     def action_decide(self, issue: bool) -> None:
         p = self.current()
@@ -171,8 +186,14 @@ class EscalationsScreen(RecordsScreen):
             return
 
         def save(values: dict[str, str]) -> str:
-            return escalations.decide_escalation(session(self).writer, p["hazard_id"], issue=issue,
-                                                 reason=values["reason"], today=session(self).today, level=p["level"])
+            return escalations.decide_escalation(
+                session(self).writer,
+                p["hazard_id"],
+                issue=issue,
+                reason=values["reason"],
+                today=session(self).today,
+                level=p["level"],
+            )
 
         persons = "; ".join(f"{x['kind']} {x['person']}" for x in p["persons"]) or "-"
         title = f"{t('issue') if issue else t('dismiss')} {t('step.' + p['level'])}: {p['unit_name']} ({persons})"
@@ -209,10 +230,13 @@ class ExtensionsScreen(RecordsScreen):
             return
 
         def save(values: dict[str, str]) -> str:
-            return extensions.decide_extension(session(self).writer, request["id"], approve=approve,
-                                               note=values["note"] or None)
+            return extensions.decide_extension(
+                session(self).writer, request["id"], approve=approve, note=values["note"] or None
+            )
 
-        title = f"{t('approve') if approve else t('refuse')}: {request['old_deadline']} → {request['proposed_deadline']}"
+        title = (
+            f"{t('approve') if approve else t('refuse')}: {request['old_deadline']} → {request['proposed_deadline']}"
+        )
         self.app.push_screen(FormScreen(title, [("note", t("note"), "")], save), self._decided)
 
     def _decided(self, result: Any) -> None:
@@ -232,10 +256,16 @@ class ListingsScreen(RecordsScreen):
         return escalations.list_listings(session(self).conn, today=session(self).today)
 
     def cells(self, r: dict[str, Any]) -> tuple[Any, ...]:
-        return (status_label(r["status"]), r["deadline"] or "-",
-                Text(f"+{r['days_overdue']}{t('days')}", style="bold red") if r["days_overdue"] else "",
-                r["published_on"] or "", str(r["progress_reports"]),
-                ", ".join(t(f"step.{e}") for e in r["escalations"]), r["unit_name"], r["description"])
+        return (
+            status_label(r["status"]),
+            r["deadline"] or "-",
+            Text(f"+{r['days_overdue']}{t('days')}", style="bold red") if r["days_overdue"] else "",
+            r["published_on"] or "",
+            str(r["progress_reports"]),
+            ", ".join(t(f"step.{e}") for e in r["escalations"]),
+            r["unit_name"],
+            r["description"],
+        )
 
     @on(DataTable.RowSelected)
     def open_hazard(self) -> None:
@@ -265,15 +295,17 @@ class AssessmentScreen(Screen[None]):
     def refresh_data(self) -> None:
         app = session(self)
         try:
-            self.result = assessment.score(app.conn, assessment.load_indicators(), current_quarter(app.today),
-                                           today=app.today)
+            self.result = assessment.score(
+                app.conn, assessment.load_indicators(), current_quarter(app.today), today=app.today
+            )
         except DomainError as err:
             self.query_one("#evidence", Static).update(str(err))
             return
         r = self.result
         note = f"  [dim]({t('illustrative')})[/]" if r["illustrative"] else ""
         self.query_one("#assess-title", Static).update(
-            f"{t('assessment')} — {r['period']}: {r['score']:g} / {r['points']:g}{note}")
+            f"{t('assessment')} — {r['period']}: {r['score']:g} / {r['points']:g}{note}"
+        )
         tree = self.query_one(Tree)
         tree.clear()
         tree.root.set_label(r["title"])
