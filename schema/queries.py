@@ -87,7 +87,7 @@ def _where(conn: sqlite3.Connection, f: HazardFilter, today: date) -> tuple[str,
 
 # Urgency order as segments an index can each serve already sorted, read one after the other:
 # no query ever sorts the tens of thousands of open hazards (that took 200 ms at 100,000).
-_URGENCY_SEGMENTS = (
+_URGENCY_SEGMENTS: tuple[tuple[str, str], ...] = (
     ("h.status = 'rectifying' AND h.deadline < :today AND h.grade = 'major'", "h.deadline, h.found_at"),
     ("h.status = 'rectifying' AND h.deadline < :today AND h.grade = 'general'", "h.deadline, h.found_at"),
     (
@@ -267,7 +267,8 @@ def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, An
 def list_units(
     conn: sqlite3.Connection, *, area: str | None = None, search: str | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if area:
         level = conn.execute("SELECT level FROM area WHERE code = ?", (area,)).fetchone()
         if level is None:
@@ -299,7 +300,8 @@ def list_units(
 def list_tasks(
     conn: sqlite3.Connection, *, area: str | None = None, status: str | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if area:
         clauses.append("t.area = ?")
         params.append(area)

@@ -44,7 +44,7 @@ class Policy:
 
 
 def _p(name: str, *designated: str, **kw: object) -> Policy:
-    return Policy(name, designated=frozenset(designated), **kw)  # type: ignore[arg-type]
+    return Policy(name, designated=frozenset(designated), **kw)  # type: ignore[arg-type]  # keywords are Policy's own
 
 
 POLICIES: dict[str, Policy] = {

@@ -9,6 +9,7 @@ app satisfies and mypy checks, so what a screen may touch is written in one plac
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -45,6 +46,13 @@ def session(node: DOMNode) -> Session:
     if not isinstance(app, Session):  # a screen mounted in some other app: a programming error
         raise TypeError(f"{type(app).__name__} is not a SafeCity app")
     return app
+
+
+def in_background(node: DOMNode, work: Callable[[], object], *, group: str, name: str) -> None:
+    """Run `work` in a thread as a worker of the app, not of `node`: a worker's state messages do
+    not bubble, so only then does its failure reach the app's one handler (a notification and a
+    log line, never a closed app). `work` reports back with messages posted to its screen."""
+    node.app.run_worker(work, name=name, group=group, thread=True, exclusive=True, exit_on_error=False)
 
 
 class RecordChanged(Message):

@@ -145,7 +145,7 @@ def seed(
             contact_name=person(),
             contact_phone=f"1{rng.randint(3000000000, 9999999999)}",
         )
-        snapshot = []
+        people: list[dict[str, str]] = []
         for kind_, org in (
             ("main", "本单位"),
             ("territorial", zh),
@@ -164,10 +164,10 @@ def seed(
                 valid_from=(today - timedelta(days=730)).isoformat(),
                 valid_to=None,
             )
-            snapshot.append({"kind": kind_, "person": name, "org": org})
-        units.append((unit_id, code, industry, json.dumps(snapshot, ensure_ascii=False)))
+            people.append({"kind": kind_, "person": name, "org": org})
+        units.append((unit_id, code, industry, json.dumps(people, ensure_ascii=False)))
 
-    plans = {}
+    plans: dict[str, list[str]] = {}
     for code, zh, _en, _ in AREAS:
         for kind, title_zh, _title_en in rng.sample(PLAN_KINDS, 3):
             plans.setdefault(code, []).append(

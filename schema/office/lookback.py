@@ -120,7 +120,9 @@ def update_item(
 ) -> dict[str, object]:
     if status is not None and status not in ITEM_STATUSES:
         raise DomainError(f"status must be one of {', '.join(ITEM_STATUSES)}; got {status!r}")
-    changes = {k: v for k, v in {"status": status, "evidence": evidence, "measure": measure}.items() if v}
+    changes: dict[str, object] = {
+        k: v for k, v in {"status": status, "evidence": evidence, "measure": measure}.items() if v
+    }
     if not changes:
         raise DomainError("nothing to change: give --status, --evidence or --measure")
     with w.transaction():

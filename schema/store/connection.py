@@ -10,6 +10,7 @@ A file newer than this code is refused rather than half-understood.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,8 @@ APPLICATION_ID = 0x5AFEC17  # marks a file as SafeCity's, so a stray SQLite file
 # registry, then two attributes, on every parameter. A pulled hazard row has a dozen NULL
 # columns, so that search was a third of writing a 100,000-hazard snapshot (0.88 s -> 0.50 s
 # for the rows alone with this registered). `{}.get(None)` is None, called from C.
-sqlite3.register_adapter(type(None), {}.get)
+_as_null: Callable[[None], None] = {}.get  # type: ignore[assignment]  # mypy cannot pick dict.get's overload
+sqlite3.register_adapter(type(None), _as_null)
 
 
 def connect(path: str | Path, *, migrate: bool = True) -> sqlite3.Connection:

@@ -250,7 +250,7 @@ class RequestLog:
             )
 
 
-_AUTH = [{"device_token": []}]
+_AUTH: list[dict[str, list[str]]] = [{"device_token": []}]
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {

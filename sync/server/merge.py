@@ -133,8 +133,8 @@ def decide(
 
 def _hazard_rules(current: dict[str, Any], apply: dict[str, Any], policy: Policy) -> str | None:
     """The lifecycle, checked again on the server: a device cannot skip it."""
-    status = current.get("status")
-    new_status = apply.get("status", status)
+    status = str(current.get("status"))
+    new_status = str(apply.get("status", status))
     if status in ("closed", "void") and any(k not in policy.designated for k in apply):
         return f"the hazard is {status} on the server; closed and void hazards are not edited"
     if not allowed_transition(status, new_status):

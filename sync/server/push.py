@@ -190,7 +190,7 @@ def _checked_creates(ops: list[tuple[Op, dict[str, Any]]]) -> set[str]:
     for op, _old in ops:
         policy = POLICIES.get(op.table)
         if op.action == "create" and policy is not None:
-            names = op.fields.keys() - {"area"} if policy.area_from else op.fields.keys()
+            names = frozenset(op.fields) - {"area"} if policy.area_from else frozenset(op.fields)
             groups.setdefault((op.table, frozenset(names)), []).append(op)
     checked: set[str] = set()
     for (table, names), group in groups.items():
@@ -246,6 +246,7 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
             raise Refused(rule.refusal)
         if op.table == "rectification_order":
             _check_order_number(b, op)
+        area: str | None
         if policy.area_from:  # the parent's area, whatever the device sent
             fields.pop("area", None)
             fields["area"] = area = _derived_area(b, policy, op)
@@ -254,7 +255,7 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
             if policy.scoped and area not in b.areas:
                 if not b.db.one("SELECT 1 AS x FROM area WHERE code = ?", (area,)):
                     raise Refused(f"no area with code {area!r}")
-                b.areas.add(area)
+                b.areas.add(str(area))
         if policy.scoped and not b.auth.may_see(area):
             raise _outside(b.auth, op, area)
         if op.op_id not in b.checked:
@@ -395,7 +396,8 @@ def _check_order_number(b: _Batch, op: Op) -> None:
 
 
 def _derived_area(b: _Batch, policy: Policy, op: Op) -> str:
-    parent_table, column = policy.area_from  # type: ignore[misc]
+    assert policy.area_from is not None  # called only for tables whose area comes from a parent
+    parent_table, column = policy.area_from
     parent_id = op.fields.get(column)
     key = (parent_table, str(parent_id))
     if key not in b.parent_areas:

@@ -68,7 +68,7 @@ class DistrictStore:
 
     def seed(self, *, scale: int, today: date) -> dict[str, int]:
         """Load the demo district and give every row a change-log position, so laptops pull it."""
-        if not self.is_sqlite:  # built in a temporary embedded store, then copied over
+        if not isinstance(self.backend, SQLiteBackend):  # built in a temporary embedded store, then copied over
             if self.db().one("SELECT 1 AS x FROM area LIMIT 1"):
                 raise DomainError("this database already holds a district; seed an empty one")
             with tempfile.TemporaryDirectory() as folder:
@@ -79,7 +79,7 @@ class DistrictStore:
                 finally:
                     local.close()
             return counts
-        db = self.db()
+        db = self.backend.db()
         counts = seed_district(db.conn, scale=scale, today=today)
         with db.transaction():
             pos = db.read_counter()
@@ -91,6 +91,6 @@ class DistrictStore:
                     f" SELECT ?, id, ? + row_number() OVER (ORDER BY rowid), {area}, 0, '{{}}' FROM {table}",
                     (table, pos),
                 )
-                pos += db.one(f"SELECT count(*) AS n FROM {table}")["n"]
+                pos += int(db.rows(f"SELECT count(*) FROM {table}")[0][0])
             db.execute("UPDATE meta SET value = ? WHERE key = 'pos'", (str(pos),))
         return counts

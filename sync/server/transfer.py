@@ -10,6 +10,7 @@ computed on both sides and must be equal, or the command fails and says which ta
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 from schema.errors import DomainError
@@ -34,7 +35,7 @@ def _key(table: str) -> tuple[str, ...]:
     return KEYS.get(table, ("id",))
 
 
-def _rows(db: Any, table: str, columns: list[str]):  # type: ignore[no-untyped-def]
+def _rows(db: Any, table: str, columns: list[str]) -> Iterator[tuple[Any, ...]]:
     """Every row of `table` in key order, read a chunk at a time (keyset, not OFFSET)."""
     key = _key(table)
     names = ", ".join(columns)

@@ -381,3 +381,38 @@ async def test_a_long_list_scrolls_past_the_counted_rows_to_the_real_end(distric
         await pilot.press("G")
         assert hazards.exact and hazards.count == real and hazards.cursor == real - 1
         assert hazards.row(real - 1) is not None and hazards.row(real) is None
+
+
+async def test_a_background_failure_is_shown_and_the_app_stays_open(district_path, monkeypatch):
+    """Regression (issue 13): a worker error other than a DomainError closed the whole app."""
+    from schema.office import reports
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(reports, "summary", broken)
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("D")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert any("disk on fire" in n.message for n in app._notifications)
+        await pilot.press("escape", "t")
+        assert app.screen.query_one(HazardList).row(0)  # and it still works
+
+
+async def test_the_status_line_counts_a_new_hazard_at_once_on_every_screen(district_path, unit_id):
+    """A saved form posts RecordChanged; the app recomputes the status line, which every screen
+    shows (it used to stay at the old pending count until something else refreshed it)."""
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        before = app.status_text
+        await pilot.press("n")
+        form = app.screen
+        form.query_one("#field-unit_id", Input).value = unit_id
+        form.query_one("#field-description", Input).value = "消防通道堵塞"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.status_text != before and "pending 1" in app.status_text
+        assert "pending 1" in str(app.screen.query_one(StatusLine).render())

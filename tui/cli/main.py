@@ -130,7 +130,7 @@ class SafeCityGroup(click.Group):
         register()
         return super().list_commands(ctx)
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         # A sync moves hundreds of thousands of short-lived rows and dicts, none of them in
         # cycles; the collector's default (a pass every 700 allocations) spent 7-15% of a

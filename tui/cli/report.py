@@ -13,7 +13,7 @@ import click
 from rich.cells import set_cell_size
 
 from schema.office import assessment, importer, report_html, reports
-from schema.periods import current_quarter, parse_period
+from schema.periods import Period, current_quarter, parse_period
 from schema.writes import Writer, local_actor
 from tui.cli.main import db_option, emit, json_option, main, open_db, today
 
@@ -28,7 +28,7 @@ _INDICATORS = click.option(
 )
 
 
-def _period(text: str | None):  # type: ignore[no-untyped-def]
+def _period(text: str | None) -> Period:
     return parse_period(text) if text else current_quarter(today())
 
 

@@ -79,10 +79,12 @@ def _store(ctx: click.Context) -> DistrictStore:
     from sync.server.store import DistrictStore
 
     obj = ctx.find_object(dict)
+    assert obj is not None  # `admin` set it
     if "store" not in obj:
         obj["store"] = DistrictStore.open(_target(obj.get("data_dir"), obj.get("database_url")))
         ctx.find_root().call_on_close(obj["store"].close)
-    return obj["store"]
+    store: DistrictStore = obj["store"]
+    return store
 
 
 @admin.command("seed")

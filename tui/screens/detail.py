@@ -84,6 +84,7 @@ class FormScreen(ModalScreen[Any]):
         except DomainError as err:
             self.query_one("#form-error", Label).update(str(err))
             return
+        self.app.post_message(RecordChanged())  # to the app: this screen is about to close
         self.dismiss(result)
 
     def action_cancel(self) -> None:
@@ -254,7 +255,7 @@ class HazardScreen(DocumentScreen):
         ]
 
         def save(values: dict[str, str]) -> dict[str, Any]:
-            changes = {k: v for k, v in values.items() if v != str(h.get(k) or "")}
+            changes: dict[str, object] = {k: v for k, v in values.items() if v != str(h.get(k) or "")}
             return edit_hazard(session(self).writer, self.hazard_id, changes)
 
         self.app.push_screen(FormScreen(f"{t('hazard')}: edit", fields, save), self._changed)
@@ -331,7 +332,7 @@ class BulkActionScreen(FormScreen):
     def preview(self) -> None:
         values = self.values()
         action = values["action"].replace("-", "_")
-        params = {k: v for k, v in values.items() if v and k != "action"}
+        params: dict[str, object] = {k: v for k, v in values.items() if v and k != "action"}
         lines = [f"[b]{t('preview')}[/]"]
         for hazard_id in self.hazard_ids:
             row = session(self).writer.get("hazard", hazard_id)
@@ -345,7 +346,7 @@ class BulkActionScreen(FormScreen):
 
     def _apply(self, values: dict[str, str]) -> int:
         action = values["action"].replace("-", "_")
-        params = {k: v for k, v in values.items() if v and k != "action"}
+        params: dict[str, object] = {k: v for k, v in values.items() if v and k != "action"}
         if action not in ACTIONS:
             raise DomainError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
         done = 0

@@ -173,5 +173,9 @@ class InspectionRunScreen(Screen[None]):
         summary = f"{done['done']}/{done['items']} checked, {done['failed']} failed"
         self.app.push_screen(
             FormScreen(f"{t('summary')}: {summary}", [("summary", t("summary"), summary)], finish),
-            lambda finished: self.app.pop_screen() if finished else None,
+            self._finished,
         )
+
+    def _finished(self, finished: bool | None) -> None:
+        if finished:
+            self.app.pop_screen()

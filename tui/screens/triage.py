@@ -93,7 +93,7 @@ class TriageScreen(Screen[None]):
             fields["search"] = " ".join(
                 filter(None, [str(fields.get("search") or ""), get_meta(app.conn, "login") or ""])
             )
-        return HazardFilter(**fields)  # type: ignore[arg-type]
+        return HazardFilter(**fields)  # type: ignore[arg-type]  # the filter's parser checked each field's type
 
     def refresh_data(self) -> None:
         app = session(self)

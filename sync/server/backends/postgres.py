@@ -31,7 +31,7 @@ try:
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 except ImportError:  # pragma: no cover - the postgres extra is not installed
-    psycopg = None  # type: ignore[assignment]
+    psycopg = None  # type: ignore[assignment]  # an optional dependency: PostgresBackend says it is missing
 
 
 def postgres_ddl() -> list[str]:
@@ -180,7 +180,8 @@ class PgServerDb:
         """Lock the change-log counter for this transaction and read it (see the module doc)."""
         self.execute("INSERT INTO meta (key, value) VALUES ('pos', '0') ON CONFLICT (key) DO NOTHING")
         row = self.one("SELECT value FROM meta WHERE key = 'pos' FOR UPDATE")
-        return int(row["value"])  # type: ignore[index]
+        assert row is not None  # inserted just above, in this transaction
+        return int(row["value"])
 
     def columns(self, table: str) -> list[str]:
         return _columns(self, table)

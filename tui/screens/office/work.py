@@ -8,12 +8,14 @@ the UI thread, and arrive as a `DashboardLoaded` message.
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,7 +27,7 @@ from schema.errors import DomainError
 from schema.office import assessment, escalations, extensions, report_html, reports
 from schema.periods import current_quarter
 from schema.store.connection import connect
-from tui.context import session
+from tui.context import in_background, session
 from tui.i18n import grade_label, status_label, t
 from tui.screens.detail import FormScreen, HazardScreen
 from tui.screens.records import RecordsScreen
@@ -87,10 +89,11 @@ class DashboardScreen(Screen[None]):
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        self.load(session(self).db_path, session(self).today)
+        db_path, today = session(self).db_path, session(self).today
+        in_background(self, lambda: self.load(db_path, today), group="dashboard", name="the dashboard")
 
-    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
-    def load(self, db_path: Any, today: Any) -> None:
+    def load(self, db_path: Path, today: date) -> None:
+        """Compute the dashboard's figures on a connection of its own (a worker thread)."""
         conn = connect(db_path)
         try:
             period = current_quarter(today)
@@ -113,10 +116,10 @@ class DashboardScreen(Screen[None]):
             conn.close()
 
     def action_export_html(self) -> None:
-        self.export(session(self).db_path, session(self).today)
+        db_path, today = session(self).db_path, session(self).today
+        in_background(self, lambda: self.export(db_path, today), group="export", name="the HTML report")
 
-    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def export(self, db_path: Any, today: Any) -> None:
+    def export(self, db_path: Path, today: date) -> None:
         """Write this quarter's HTML report beside the database, off the UI thread."""
         period = current_quarter(today)
         target = db_path.with_name(f"safecity-report-{period.label}.html")
