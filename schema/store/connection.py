@@ -10,8 +10,7 @@ A file newer than this code is refused rather than half-understood.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from schema.errors import StoreError
