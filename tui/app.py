@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -48,6 +49,10 @@ class SyncFinished(Message):
 
 log = logging.getLogger(__name__)
 
+SETTLE_SECONDS = 0.3
+"""How long after a form saved an Enter counts as the same press repeated (a hurried double press
+is 100-250 ms apart)."""
+
 
 class SafeCityApp(App[None]):
     CSS = """
@@ -60,6 +65,7 @@ class SafeCityApp(App[None]):
     #filter.visible { display: block; }
     .form { width: 80; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; }
     .error { color: $error; }
+    .form Label { width: 100%; }
     .muted { color: $text-muted; }
     #kpis { padding: 0 1; height: 1; }
     #charts { height: auto; max-height: 24; padding: 0 1; }
@@ -104,6 +110,8 @@ class SafeCityApp(App[None]):
         self.online: bool | None = None
         self.syncing = False
         self.sync_error: str | None = None
+        self._settle_until = 0.0
+        """Until then (monotonic), Enter is ignored: a form has just saved (`SETTLE_SECONDS`)."""
         check_keymap(self.settings.keymap, all_binding_ids(type(self)))
         self.set_keymap(self.settings.keymap)
         self._screens = SCREENS
@@ -191,6 +199,22 @@ class SafeCityApp(App[None]):
 
     def on_record_changed(self, _message: RecordChanged) -> None:
         self.refresh_status()
+
+    def form_saved(self) -> None:
+        self._settle_until = time.monotonic() + SETTLE_SECONDS
+
+    async def on_event(self, event: events.Event) -> None:
+        """Enter pressed again right after a form saved is the same keypress twice, not a wish to
+        open whatever row the closed form uncovers (it started the next task's inspection)."""
+        if (
+            isinstance(event, events.Key)
+            and event.key == "enter"
+            and not event.is_forwarded
+            and time.monotonic() < self._settle_until
+        ):
+            event.stop()
+            return
+        await super().on_event(event)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker's unexpected failure, in one place: a notification and a log line, never a

@@ -39,6 +39,9 @@ class Session(Protocol):
     settings: Settings
     """The user's settings (language, keymap, sync interval)."""
 
+    def form_saved(self) -> None:
+        """A form has just saved: an Enter pressed again right away is the same press, ignored."""
+
 
 def session(node: DOMNode) -> Session:
     """The session of the app `node` belongs to."""

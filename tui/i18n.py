@@ -9,6 +9,9 @@ from __future__ import annotations
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "form.keys": "enter: next field (on the last: save)   ctrl+s: save   esc: cancel",
+        "form.discard": "Discard what you typed in this form?",
+        "confirm.keys": "y / enter: yes   n / esc: no",
         "app.title": "SafeCity",
         "note_needs_result": "give the item a result first (p, f or n); then add its note",
         "items_unanswered": "items have no result yet",
@@ -121,6 +124,9 @@ LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "note_needs_result": "请先给出该项结果（p、f 或 n），再添加备注",
         "items_unanswered": "项尚无结果",
+        "form.keys": "回车：下一项（最后一项：保存）   ctrl+s：保存   esc：取消",
+        "form.discard": "放弃此表单中已输入的内容？",
+        "confirm.keys": "y / 回车：是   n / esc：否",
         "app.title": "安全城市",
         "triage": "隐患分诊",
         "hazard": "隐患",

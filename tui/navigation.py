@@ -53,6 +53,7 @@ def all_binding_ids(*more: type[object]) -> set[str]:
     """Every binding id a keymap may name: every screen's and widget's, and those of `more` (the app
     passes its own class, which this module cannot import: the app imports it)."""
     from tui.screens.detail import ActionScreen, BulkActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
+    from tui.screens.forms import ConfirmScreen, FormScreen
     from tui.screens.inspection import InspectionRunScreen
     from tui.screens.misc import HelpScreen, UnitScreen
     from tui.screens.office.lookback import ReviewScreen
@@ -69,6 +70,8 @@ def all_binding_ids(*more: type[object]) -> set[str]:
         UnitScreen,
         HelpScreen,
         ReviewScreen,
+        FormScreen,
+        ConfirmScreen,
         *_screens().values(),
     ]
     return {b.id for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}

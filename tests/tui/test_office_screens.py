@@ -10,6 +10,7 @@ from schema.periods import current_quarter
 from schema.store.transactions import set_meta, transaction
 from tests.conftest import TODAY
 from tests.tui.test_app import SIZE, make_app
+from tui.app import SETTLE_SECONDS
 from tui.screens.detail import DocumentScreen, HazardScreen
 from tui.screens.office.work import (
     AssessmentScreen,
@@ -166,7 +167,7 @@ async def test_looking_back_records_a_review_items_and_a_recurrence(district_pat
         assert isinstance(app.screen, LookbackScreen)
         reviews = len(app.screen.records)
         await pilot.press("n", *"xinhe", "enter", *"新河回头看", "enter", "enter", "enter")
-        await pilot.pause()
+        await pilot.pause(SETTLE_SECONDS)  # an Enter right after a save is taken for the same press
         assert len(app.screen.records) == reviews + 1
         review = next(r for r in app.screen.records if r["title"] == "新河回头看")
         app.screen.query_one(DataTable).move_cursor(row=app.screen.records.index(review))

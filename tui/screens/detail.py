@@ -8,16 +8,15 @@ retyped after a mistake. A form closes only after its change is committed with i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, Static
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Input, Static
 
 from schema.errors import DomainError
 from schema.hazards import act, add_hazard, edit_hazard
@@ -27,6 +26,7 @@ from schema.queries import show_hazard
 from schema.rules import ACTIONS, FIVE_IMPLEMENTATIONS, check_action
 from tui.context import RecordChanged, session
 from tui.i18n import grade_label, status_label, t
+from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 
 ACTION_KEYS = {"order": "o", "fix_on_spot": "f", "submit": "b", "pass": "p", "fail": "x", "void": "v"}
@@ -38,57 +38,6 @@ FIELD_LABELS = {
     "reason": "reason",
     **{k: f"五落实 {k.replace('_', ' ')}" for k in FIVE_IMPLEMENTATIONS},
 }
-
-
-class FormScreen(ModalScreen[Any]):
-    """Fields, a submit that may refuse, and the refusal shown inline."""
-
-    BINDINGS: ClassVar = [
-        Binding("escape", "cancel", "Cancel", id="form.cancel"),
-        Binding("ctrl+s", "submit", "Save", id="form.save"),
-    ]
-
-    def __init__(self, title: str, fields: list[tuple[str, str, str]], submit: Callable[[dict[str, str]], Any]):
-        super().__init__()
-        self.form_title, self.fields, self.submit_values = title, fields, submit
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="form"):
-            yield Label(self.form_title, classes="title")
-            for name, label, value in self.fields:
-                yield Label(label, classes="muted")
-                yield Input(value=value, id=f"field-{name}")
-            yield Label("", id="form-error", classes="error")
-            yield Label("enter / ctrl+s: save   esc: cancel", classes="muted")
-
-    def on_mount(self) -> None:
-        inputs = self.query(Input)
-        if inputs:
-            inputs.first().focus()
-
-    def values(self) -> dict[str, str]:
-        return {name: self.query_one(f"#field-{name}", Input).value.strip() for name, _l, _v in self.fields}
-
-    @on(Input.Submitted)
-    def next_or_submit(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-        else:
-            self.action_submit()
-
-    def action_submit(self) -> None:
-        try:
-            result = self.submit_values(self.values())
-        except DomainError as err:
-            self.query_one("#form-error", Label).update(str(err))
-            return
-        self.app.post_message(RecordChanged())  # to the app: this screen is about to close
-        self.dismiss(result)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ActionScreen(FormScreen):

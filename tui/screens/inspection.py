@@ -27,7 +27,8 @@ from schema.inspections import (
 )
 from tui.context import RecordChanged, session
 from tui.i18n import language, t
-from tui.screens.detail import FormScreen, NewHazardScreen
+from tui.screens.detail import NewHazardScreen
+from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 
 RESULT_LABELS = {"pass": "✔ pass", "fail": "✘ fail", "na": "– n/a"}

@@ -21,7 +21,8 @@ from sync.laptop import enrolment as laptop
 from sync.laptop.conflicts import list_conflicts, resolve
 from tui.context import RecordChanged, session
 from tui.i18n import grade_label, status_label, t
-from tui.screens.detail import DocumentScreen, FormScreen
+from tui.screens.detail import DocumentScreen
+from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 
 

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from schema.office import lookback
 from tui.context import session
 from tui.i18n import t
-from tui.screens.detail import FormScreen
+from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 
 

@@ -29,7 +29,8 @@ from schema.periods import current_quarter
 from schema.store.connection import connect
 from tui.context import in_background, session
 from tui.i18n import grade_label, status_label, t
-from tui.screens.detail import FormScreen, HazardScreen
+from tui.screens.detail import HazardScreen
+from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 from tui.widgets.chrome import chrome
 

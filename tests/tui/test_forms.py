@@ -1,0 +1,196 @@
+"""Every form of the app, filled by someone in a hurry who presses Enter twice (or three times).
+
+Regression (issue 14): the second Enter dismissed a form that was already closing and ended the
+app (`InvalidStateError`), and on the checklist it recorded a result nobody gave. Each case opens
+one form with the keys, fills it, presses Enter repeatedly, and checks that the app is still
+running and that exactly the records meant changed: the event log (every local write is an
+event) names each table and row written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from schema.inspections import checklist_items
+from schema.store.transactions import get_meta
+from tests.tui.test_app import SIZE, make_app
+from tui.app import SafeCityApp
+from tui.screens.detail import HazardScreen
+from tui.screens.forms import FormScreen
+from tui.screens.inspection import InspectionRunScreen
+
+
+async def burst(pilot: Pilot[Any], app: SafeCityApp, *keys: str) -> None:
+    """Keys as a terminal delivers a hurried double press: all queued before any is handled
+    (`pilot.press` waits for each key to be processed, which no person does)."""
+    for key in keys:
+        app.post_message(events.Key(key, "\r" if key == "enter" else key))
+    await pilot.pause()
+    await pilot.pause()
+
+
+def last_event(app: SafeCityApp) -> int:
+    return app.conn.execute("SELECT coalesce(max(rowid), 0) FROM event").fetchone()[0]
+
+
+def written_since(app: SafeCityApp, rowid: int) -> list[tuple[str, str]]:
+    rows = app.conn.execute("SELECT table_name, row_id FROM event WHERE rowid > ? ORDER BY rowid", (rowid,))
+    return [tuple(r) for r in rows]
+
+
+def hazard(app: SafeCityApp, status: str, grade: str = "general") -> str:
+    return app.conn.execute(
+        "SELECT id FROM hazard WHERE status = ? AND grade = ? ORDER BY id LIMIT 1", (status, grade)
+    ).fetchone()[0]
+
+
+def fill(app: SafeCityApp, **values: str) -> None:
+    assert isinstance(app.screen, FormScreen), app.screen
+    for name, value in values.items():
+        app.screen.query_one(f"#field-{name}", Input).value = value
+
+
+async def on_hazard(pilot: Pilot[Any], app: SafeCityApp, hazard_id: str, key: str) -> None:
+    app.push_screen(HazardScreen(hazard_id))
+    await pilot.pause()
+    await pilot.press(key)
+    await pilot.pause()
+
+
+async def new_hazard(pilot, app):  # type: ignore[no-untyped-def]
+    unit_id = app.conn.execute("SELECT id FROM unit ORDER BY id LIMIT 1").fetchone()[0]
+    await pilot.press("n")
+    fill(app, unit_id=unit_id, description="消防通道堵塞")
+    app.screen.query_one("#field-deadline", Input).focus()
+    return {("hazard", None)}
+
+
+async def void_hazard(pilot, app):  # type: ignore[no-untyped-def]
+    hazard_id = hazard(app, "reported")
+    await on_hazard(pilot, app, hazard_id, "v")
+    fill(app, reason="duplicate report")
+    app.screen.query_one("#field-reason", Input).focus()
+    return {("hazard", hazard_id)}
+
+
+async def submit_rectification(pilot, app):  # type: ignore[no-untyped-def]
+    hazard_id = hazard(app, "rectifying")
+    await on_hazard(pilot, app, hazard_id, "b")
+    fill(app, note="通道已清理")
+    app.screen.query_one("#field-note", Input).focus()
+    return {("hazard", hazard_id), ("progress", None)}
+
+
+async def edit_hazard(pilot, app):  # type: ignore[no-untyped-def]
+    hazard_id = hazard(app, "reported")
+    await on_hazard(pilot, app, hazard_id, "e")
+    fill(app, location="北门")
+    app.screen.query_one("#field-grade", Input).focus()
+    return {("hazard", hazard_id)}
+
+
+async def note_on_an_item(pilot, app):  # type: ignore[no-untyped-def]
+    """The false `pass` of issue 14: p, Up, e, a note, Enter Enter."""
+    await pilot.press("i", "enter")
+    run = app.screen
+    assert isinstance(run, InspectionRunScreen)
+    app.hazard_count = len(checklist_items(app.conn, run.inspection_id))  # type: ignore[attr-defined]
+    await pilot.press("p", "up", "e")
+    await pilot.pause()
+    fill(app, note="fire lane clear")
+    app.screen.query_one("#field-note", Input).focus()
+    return {("inspection_result", None)}
+
+
+async def finish_inspection(pilot, app):  # type: ignore[no-untyped-def]
+    await pilot.press("i", "enter")
+    run = app.screen
+    assert isinstance(run, InspectionRunScreen)
+    for _ in checklist_items(app.conn, run.inspection_id):
+        await pilot.press("n")
+    await pilot.press("F")
+    await pilot.pause()
+    app.screen.query_one("#field-summary", Input).focus()
+    return {("inspection", run.inspection_id), ("task", None)}
+
+
+async def resolve_nothing_on_cancel(pilot, app):  # type: ignore[no-untyped-def]
+    """Esc on an untouched form closes it; Enter pressed after that reaches no form."""
+    hazard_id = hazard(app, "reported")
+    await on_hazard(pilot, app, hazard_id, "v")
+    await pilot.press("escape")
+    return set()
+
+
+FORMS: dict[str, Callable[..., Awaitable[set[tuple[str, str | None]]]]] = {
+    "new-hazard": new_hazard,
+    "void": void_hazard,
+    "submit": submit_rectification,
+    "edit": edit_hazard,
+    "inspection-note": note_on_an_item,
+    "inspection-finish": finish_inspection,
+    "cancelled": resolve_nothing_on_cancel,
+}
+
+
+@pytest.mark.parametrize("delivery", ["burst", "one-by-one"])
+@pytest.mark.parametrize("form", list(FORMS))
+async def test_enter_pressed_twice_saves_once_and_changes_only_what_was_meant(district_path, form, delivery):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        meant = await FORMS[form](pilot, app)
+        before = last_event(app)
+        if form == "inspection-note":
+            before_items = checklist_items(app.conn, app.screen_stack[-2].inspection_id)
+        if delivery == "burst":
+            await burst(pilot, app, "enter", "enter", "enter")
+        else:
+            await pilot.press("enter", "enter", "enter")
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        written = written_since(app, before)
+        tables = {table for table, _row in written}
+        assert tables == {table for table, _row in meant} or (not meant and not written), written
+        for table, row in meant:
+            if row is not None:
+                assert {r for t, r in written if t == table} == {row}
+        if form == "inspection-note":  # only the item under the cursor changed, and only its note
+            after = checklist_items(app.conn, app.screen.inspection_id)
+            changed = [a["code"] for a, b in zip(after, before_items, strict=True) if a != b]
+            assert changed == [before_items[0]["code"]] and after[0]["result"] == "pass"
+            assert after[1]["result"] == before_items[1]["result"]
+            assert len(written) == 1
+        if form != "cancelled":
+            assert get_meta(app.conn, "device_id")
+
+
+async def test_esc_on_a_filled_form_asks_before_throwing_it_away(district_path):
+    """Regression (issue 14): Esc threw away a 2,100-character description without a word."""
+    from tui.screens.forms import ConfirmScreen
+
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        before = last_event(app)
+        await pilot.press("n")
+        fill(app, description="消防通道堵塞，" * 300)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: back to the form, nothing lost
+        assert isinstance(app.screen, FormScreen)
+        assert app.screen.query_one("#field-description", Input).value.startswith("消防通道堵塞")
+        await pilot.press("escape", "y")
+        assert not isinstance(app.screen, FormScreen | ConfirmScreen)
+        assert written_since(app, before) == []
+
+
+async def test_an_untouched_form_closes_on_esc_at_once(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "escape")
+        assert not isinstance(app.screen, FormScreen)

@@ -1,0 +1,142 @@
+"""The app's dialogs: a form that may refuse, and a yes/no confirmation.
+
+Who uses this: every screen that writes (a hazard's actions, a new hazard, notes, decisions).
+A form validates through the same rules as the CLI, shows the refusal under its fields (wrapped,
+never cut at the dialog's edge) and keeps what was typed. What a tired inspector does to a form
+is part of its design:
+- Enter on a field moves to the next, and on the last one saves; Enter pressed again while the
+  saved form is closing does nothing (it used to save a second time, or end the app).
+- Esc on a form holding something typed asks before throwing it away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select
+
+from schema.errors import DomainError
+from tui.context import RecordChanged, session
+from tui.i18n import t
+
+Choices = Sequence[tuple[str, str]]
+"""A field's allowed values as (label, value) pairs: the field is a picker, not free text."""
+
+
+class FormScreen(ModalScreen[Any]):
+    """Fields, a submit that may refuse, and the refusal shown inline."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Save", id="form.save"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: list[tuple[str, str, str]],
+        submit: Callable[[dict[str, str]], Any],
+        *,
+        choices: dict[str, Choices] | None = None,
+    ):
+        super().__init__()
+        self.form_title, self.fields, self.submit_values = title, fields, submit
+        self.choices = choices or {}
+        self.closing = False
+        """Set once the form saved or was cancelled: keys still arriving are ignored."""
+        self._initial: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Label(self.form_title, classes="title")
+            for name, label, value in self.fields:
+                yield Label(label, classes="muted")
+                if name in self.choices:
+                    options = self.choices[name]
+                    start = value if any(v == value for _l, v in options) else options[0][1]
+                    yield Select(options, value=start, allow_blank=False, id=f"field-{name}")
+                else:
+                    yield Input(value=value, id=f"field-{name}")
+            yield Label("", id="form-error", classes="error")
+            yield Label(t("form.keys"), classes="muted")
+
+    def on_mount(self) -> None:
+        self._initial = self.values()
+        widgets = self.query("Input, Select")
+        if widgets:
+            widgets.first().focus()
+
+    def values(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name, _label, _value in self.fields:
+            widget = self.query_one(f"#field-{name}")
+            value = widget.value if isinstance(widget, Input | Select) else ""
+            found[name] = str(value).strip() if value is not Select.BLANK else ""
+        return found
+
+    @on(Input.Submitted)
+    def next_or_submit(self, event: Input.Submitted) -> None:
+        widgets = list(self.query("Input, Select"))
+        index = widgets.index(event.input)
+        if index + 1 < len(widgets):
+            widgets[index + 1].focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        if self.closing:
+            return  # Enter pressed twice: the first one saved
+        try:
+            result = self.submit_values(self.values())
+        except DomainError as err:
+            self.query_one("#form-error", Label).update(str(err))
+            return
+        self.closing = True
+        session(self).form_saved()
+        self.app.post_message(RecordChanged())  # to the app: this screen is about to close
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        if self.closing:
+            return
+        if self.values() == self._initial:
+            self.closing = True
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard and not self.closing:
+                self.closing = True
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(t("form.discard")), answered)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A question answered with y (or Enter) or n (or Esc); asked once, answered once."""
+
+    BINDINGS: ClassVar = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+        self.answered = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form"):
+            yield Label(self.question, classes="title")
+            yield Label(t("confirm.keys"), classes="muted")
+
+    def action_answer(self, yes: bool) -> None:
+        if not self.answered:
+            self.answered = True
+            self.dismiss(yes)
