@@ -42,6 +42,37 @@ class HazardFilter:
     """Only hazards whose deadline is on or before this date (YYYY-MM-DD)."""
 
 
+def find_area(conn: sqlite3.Connection, text: str) -> dict[str, Any]:
+    """The area a person means by `text`: its code (`xinhe`), or its name in either language,
+    whole or its start (`新河`, `Xinhe`, `新河街道`). Refused, naming the candidates, when the
+    words fit no area or several (a town goes before its own communities: `新河` is the town)."""
+    wanted = text.strip()
+    rows = [dict(r) for r in conn.execute("SELECT code, level, name_zh, name_en FROM area ORDER BY level, code")]
+    for rule in (
+        lambda a: a["code"].casefold() == wanted.casefold(),
+        lambda a: wanted.casefold() in (a["name_zh"].casefold(), a["name_en"].casefold()),
+        lambda a: a["name_zh"].startswith(wanted) or a["name_en"].casefold().startswith(wanted.casefold()),
+    ):
+        found = [a for a in rows if wanted and rule(a)]
+        for level in ("town", "district", "community", "grid"):  # 新河 is the town, not its communities
+            if len(found) > 1 and sum(a["level"] == level for a in found) == 1:
+                found = [a for a in found if a["level"] == level]
+                break
+            if any(a["level"] == level for a in found):
+                break
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(f"{a['name_zh']} ({a['code']})" for a in found[:6])
+            raise DomainError(f"{text!r} fits several areas: {names}; give more of the name or the code")
+    raise NotFound(f"no area called {text!r}; areas are named like 新河街道, Xinhe or xinhe")
+
+
+def list_areas(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The district's towns and communities with their codes, for pickers and the CLI."""
+    return _rows(conn, "SELECT code, parent_code, level, name_zh, name_en, is_pilot FROM area ORDER BY level, code")
+
+
 def _where(conn: sqlite3.Connection, f: HazardFilter, today: date) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
@@ -54,15 +85,13 @@ def _where(conn: sqlite3.Connection, f: HazardFilter, today: date) -> tuple[str,
         clauses.append("h.status = ?")
         params.append(f.status)
     if f.area:
-        area = conn.execute("SELECT level FROM area WHERE code = ?", (f.area,)).fetchone()
-        if area is None:
-            raise NotFound(f"no area with code {f.area!r}")
+        area = find_area(conn, f.area)
         if area["level"] == "town":
             clauses.append("h.area = ?")
-            params.append(f.area)
+            params.append(area["code"])
         elif area["level"] in ("community", "grid"):
             clauses.append("u.community = ?")
-            params.append(f.area)
+            params.append(area["code"])
     if f.unit_id:
         clauses.append("h.unit_id = ?")
         params.append(f.unit_id)
@@ -136,7 +165,12 @@ def _remember_hits(conn: sqlite3.Connection, expression: str) -> None:
     if conn.execute("SELECT expression, changes, version FROM temp.search_hits_of").fetchone() == state:
         return
     conn.execute("DELETE FROM temp.search_hits")
-    conn.execute("INSERT INTO temp.search_hits SELECT rowid FROM hazard_fts WHERE hazard_fts MATCH ?", (expression,))
+    conn.execute(  # the hazard's own words, or its unit's name, address or credit code
+        "INSERT INTO temp.search_hits SELECT rowid FROM hazard_fts WHERE hazard_fts MATCH ?"
+        " UNION SELECT h.rowid FROM unit u JOIN hazard h ON h.unit_id = u.id"
+        " WHERE u.rowid IN (SELECT rowid FROM unit_fts WHERE unit_fts MATCH ?)",
+        (expression, expression),
+    )
     conn.execute("DELETE FROM temp.search_hits_of")
     conn.execute("INSERT INTO temp.search_hits_of VALUES (?, ?, ?)", (expression, conn.total_changes, state[2]))
 
@@ -270,15 +304,13 @@ def list_units(
     clauses: list[str] = []
     params: list[Any] = []
     if area:
-        level = conn.execute("SELECT level FROM area WHERE code = ?", (area,)).fetchone()
-        if level is None:
-            raise NotFound(f"no area with code {area!r}")
-        if level["level"] == "town":
+        found = find_area(conn, area)
+        if found["level"] == "town":
             clauses.append("u.area = ?")
-            params.append(area)
-        elif level["level"] != "district":
+            params.append(found["code"])
+        elif found["level"] != "district":
             clauses.append("u.community = ?")
-            params.append(area)
+            params.append(found["code"])
     if search and search.strip():
         expression = match_expression(search)
         clauses.append("u.rowid IN (SELECT rowid FROM unit_fts WHERE unit_fts MATCH ?)" if expression else "0")

@@ -49,7 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
         "view.week": "due this week",
         "view.awaiting": "awaiting verification",
         "view.major": "major",
-        "filter": "filter: text, status:S grade:G area:CODE",
+        "filter": "filter: words (hazard or unit), status:S grade:G area:NAME",
         "hazards": "hazards",
         "marked": "marked",
         "risk": "Risk",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from schema.errors import NotFound
 from schema.hazards import add_hazard, local_rules
-from schema.queries import HazardFilter, list_hazards, list_units
+from schema.queries import HazardFilter, find_area, list_hazards, list_units
+from schema.rules import LocalRules
 from schema.store.connection import connect
 from schema.store.search import defer_indexing, fts_text, match_expression, rebuild_index
 from schema.writes import Writer, local_actor
@@ -115,3 +117,33 @@ def test_a_file_from_before_the_index_only_search_is_migrated_and_searchable(tmp
 )
 def test_the_indexed_text_spaces_chinese_and_keeps_the_rest(parts, indexed):
     assert fts_text(*parts) == indexed
+
+
+@pytest.mark.parametrize(
+    ("words", "code"),
+    [
+        pytest.param("xinhe", "xinhe", id="code"),
+        pytest.param("新河", "xinhe", id="chinese-start-means-the-town"),
+        pytest.param("新河街道", "xinhe", id="chinese-name"),
+        pytest.param("Xinhe", "xinhe", id="english-start"),
+        pytest.param("xinhe street community 2", "xinhe-c2", id="english-name"),
+    ],
+)
+def test_an_area_is_found_by_its_name_in_either_language(district, words, code):
+    """Regression (issue 14): `area:新河` and `area:Xinhe` failed; only codes worked."""
+    assert find_area(district, words)["code"] == code
+    assert list_hazards(district, HazardFilter(area=words), today=TODAY, rules=LocalRules())
+
+
+def test_an_unknown_area_is_refused_with_how_areas_are_named(district):
+    with pytest.raises(NotFound, match="areas are named like"):
+        find_area(district, "atlantis")
+
+
+def test_the_text_search_finds_hazards_by_their_units_name(district):
+    """Regression (issue 14): the text filter did not match unit names."""
+    unit = district.execute(
+        "SELECT u.id, u.name FROM unit u WHERE EXISTS (SELECT 1 FROM hazard h WHERE h.unit_id = u.id) LIMIT 1"
+    ).fetchone()
+    found = list_hazards(district, HazardFilter(search=unit["name"]), today=TODAY, rules=LocalRules())
+    assert found and {h["unit_id"] for h in found} == {unit["id"]}

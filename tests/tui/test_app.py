@@ -416,3 +416,45 @@ async def test_the_status_line_counts_a_new_hazard_at_once_on_every_screen(distr
         await pilot.pause()
         assert app.status_text != before and "pending 1" in app.status_text
         assert "pending 1" in str(app.screen.query_one(StatusLine).render())
+
+
+@pytest.mark.parametrize("view", ["inspections", "units", "escalations", "listings"])
+async def test_j_k_g_G_move_in_every_list(district_path, view):
+    """Regression (issue 14): j/k did not move in today's inspections or the checklist (arrows only)."""
+    from tui.widgets.table import RecordTable
+
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press({"inspections": "i", "units": "u", "escalations": "E", "listings": "L"}[view])
+        await pilot.pause()
+        table = app.screen.query_one(RecordTable)
+        table.focus()
+        assert table.row_count > 2
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+
+
+async def test_j_and_k_move_on_the_checklist(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i", "enter")
+        assert isinstance(app.screen, InspectionRunScreen)
+        table = app.screen.query_one(DataTable)
+        start = table.cursor_row
+        await pilot.press("j", "j", "k")
+        assert table.cursor_row == start + 1
+
+
+async def test_overdue_tasks_say_so(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        table = app.screen.query_one(DataTable)
+        due = [str(table.get_row_at(n)[0]) for n in range(table.row_count)]
+        assert any("Overdue" in d for d in due) and any("Overdue" not in d for d in due)

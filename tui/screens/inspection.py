@@ -30,6 +30,7 @@ from tui.i18n import language, t
 from tui.screens.detail import NewHazardScreen
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
+from tui.widgets.table import RecordTable
 
 RESULT_LABELS = {"pass": "✔ pass", "fail": "✘ fail", "na": "– n/a"}
 
@@ -39,7 +40,7 @@ class InspectionsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(t("today_tasks"), classes="title")
-        yield DataTable(id="tasks", cursor_type="row")
+        yield RecordTable(id="tasks", cursor_type="row")
         yield from chrome()
 
     def on_mount(self) -> None:
@@ -83,7 +84,7 @@ class InspectionRunScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title")
-        yield DataTable(id="items", cursor_type="row")
+        yield RecordTable(id="items", cursor_type="row")
         yield from chrome()
 
     def on_mount(self) -> None:

@@ -24,6 +24,7 @@ from tui.i18n import grade_label, status_label, t
 from tui.screens.detail import DocumentScreen
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
+from tui.widgets.table import RecordTable
 
 
 def _short(value: Any) -> str:
@@ -41,7 +42,7 @@ class ConflictsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(t("conflicts"), classes="title")
-        yield DataTable(id="conflicts", cursor_type="row")
+        yield RecordTable(id="conflicts", cursor_type="row")
         yield from chrome()
 
     def on_mount(self) -> None:
@@ -90,7 +91,7 @@ class RejectedScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(t("rejected"), classes="title")
-        yield DataTable(id="rejected", cursor_type="row")
+        yield RecordTable(id="rejected", cursor_type="row")
         yield from chrome()
 
     def on_mount(self) -> None:
@@ -112,7 +113,7 @@ class UnitsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(t("units"), classes="title")
         yield Input(placeholder=t("search_units"), id="unit-search")
-        yield DataTable(id="units", cursor_type="row")
+        yield RecordTable(id="units", cursor_type="row")
         yield from chrome()
 
     def on_mount(self) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from tui.context import RecordChanged
 from tui.i18n import t
 from tui.widgets.chrome import chrome
+from tui.widgets.table import RecordTable
 
 
 class RecordsScreen(Screen[None]):
@@ -31,7 +32,7 @@ class RecordsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(t(self.TITLE_KEY), classes="title")
-        yield DataTable(classes="records", cursor_type="row")
+        yield RecordTable(classes="records", cursor_type="row")
         yield from chrome()
 
     def on_mount(self) -> None:

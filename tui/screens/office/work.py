@@ -33,6 +33,7 @@ from tui.screens.detail import HazardScreen
 from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 from tui.widgets.chrome import chrome
+from tui.widgets.table import RecordTable
 
 
 def rate_bars(rows: list[dict[str, Any]], width: int = 24) -> Text:
@@ -75,7 +76,7 @@ class DashboardScreen(Screen[None]):
                     yield Static(t(f"trend.{name}"), classes="muted")
                     yield Sparkline([0], id=f"spark-{name}", summary_function=max)
                 yield Static(id="months", classes="muted")
-        yield DataTable(id="areas", cursor_type="row")
+        yield RecordTable(id="areas", cursor_type="row")
         yield from chrome()
 
     loaded = False
