@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from tui.screens.triage import TriageScreen
 from tui.widgets.hazard_list import HazardList
+from tui.widgets.table import RecordTable
 
 
 def _screens() -> dict[str, type[Screen[None]]]:
@@ -61,6 +62,7 @@ def all_binding_ids(*more: type[object]) -> set[str]:
     classes = [
         *more,
         HazardList,
+        RecordTable,
         DocumentScreen,
         HazardScreen,
         ActionScreen,

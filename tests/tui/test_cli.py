@@ -144,7 +144,7 @@ def test_unit_and_task_lists(district_path):
         pytest.param(
             ["hazard", "add", "--unit", "nope", "--description", "x"], "no unit with id nope", id="unknown-unit"
         ),
-        pytest.param(["hazard", "list", "--area", "atlantis"], "no area with code 'atlantis'", id="unknown-area"),
+        pytest.param(["hazard", "list", "--area", "atlantis"], "no area called 'atlantis'", id="unknown-area"),
         pytest.param(
             ["hazard", "add", "--unit", "{unit}", "--description", "x", "--deadline", "2026-02-30"],
             "deadline must be a date written YYYY-MM-DD; got '2026-02-30'",
