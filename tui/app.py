@@ -49,9 +49,9 @@ class SyncFinished(Message):
 
 log = logging.getLogger(__name__)
 
-SETTLE_SECONDS = 0.3
+SETTLE_SECONDS = 0.5
 """How long after a form saved an Enter counts as the same press repeated (a hurried double press
-is 100-250 ms apart)."""
+is 100-250 ms apart; 500 ms is the usual double-click limit)."""
 
 
 class SafeCityApp(App[None]):

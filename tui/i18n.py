@@ -9,6 +9,11 @@ from __future__ import annotations
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "address": "Address",
+        "pick_unit": "New hazard: which unit? (type its name, address or credit code)",
+        "picker.keys": "type to search   enter: pick   j/k: move   esc: cancel",
+        "new_hazard_at": "New hazard at",
+        "proposed_deadline": "Proposed deadline (YYYY-MM-DD, optional)",
         "form.keys": "enter: next field (on the last: save)   ctrl+s: save   esc: cancel",
         "form.discard": "Discard what you typed in this form?",
         "confirm.keys": "y / enter: yes   n / esc: no",
@@ -122,6 +127,11 @@ LABELS: dict[str, dict[str, str]] = {
         "report_written": "report written to",
     },
     "zh": {
+        "address": "地址",
+        "pick_unit": "新建隐患：哪个单位？（输入名称、地址或信用代码）",
+        "picker.keys": "输入以搜索   回车：选择   j/k：移动   esc：取消",
+        "new_hazard_at": "新建隐患：",
+        "proposed_deadline": "建议整改期限（YYYY-MM-DD，可不填）",
         "note_needs_result": "请先给出该项结果（p、f 或 n），再添加备注",
         "items_unanswered": "项尚无结果",
         "form.keys": "回车：下一项（最后一项：保存）   ctrl+s：保存   esc：取消",

@@ -16,7 +16,7 @@ from tui.widgets.table import RecordTable
 
 def _screens() -> dict[str, type[Screen[None]]]:
     from tui.screens.inspection import InspectionsScreen
-    from tui.screens.misc import ConflictsScreen, RejectedScreen, UnitsScreen
+    from tui.screens.misc import ConflictsScreen, RejectedScreen
     from tui.screens.office.lookback import LookbackScreen
     from tui.screens.office.work import (
         AssessmentScreen,
@@ -25,6 +25,7 @@ def _screens() -> dict[str, type[Screen[None]]]:
         ExtensionsScreen,
         ListingsScreen,
     )
+    from tui.screens.units import UnitsScreen
 
     return {
         "triage": TriageScreen,
@@ -56,8 +57,9 @@ def all_binding_ids(*more: type[object]) -> set[str]:
     from tui.screens.detail import ActionScreen, BulkActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
     from tui.screens.forms import ConfirmScreen, FormScreen
     from tui.screens.inspection import InspectionRunScreen
-    from tui.screens.misc import HelpScreen, UnitScreen
+    from tui.screens.misc import HelpScreen
     from tui.screens.office.lookback import ReviewScreen
+    from tui.screens.units import UnitPickerScreen, UnitScreen
 
     classes = [
         *more,
@@ -70,6 +72,7 @@ def all_binding_ids(*more: type[object]) -> set[str]:
         NewHazardScreen,
         InspectionRunScreen,
         UnitScreen,
+        UnitPickerScreen,
         HelpScreen,
         ReviewScreen,
         FormScreen,

@@ -212,8 +212,32 @@ async def test_units_directory_searches_and_shows_a_unit(district_path):
         table = app.screen.query_one(DataTable)
         assert table.row_count > 0 and all("化工" in str(table.get_row_at(i)[3]) for i in range(table.row_count))
         await pilot.press("enter")
-        body = str(app.screen.query_one("#body").render())
-        assert "main:" in body and "Open hazards" in body
+        assert "main:" in str(app.screen.query_one("#card").render())
+        assert "Open hazards" in str(app.screen.query_one("#hazards-title").render())
+
+
+async def test_a_unit_is_inspected_and_its_hazards_opened_from_the_units_screen(district_path):
+    """Regression (issue 14): the units screen was read only; a unit no plan lists could not be inspected."""
+    from tui.screens.units import UnitScreen
+
+    app = make_app(district_path, sync_interval=0)
+    unit = app.conn.execute(
+        "SELECT u.id FROM unit u WHERE EXISTS (SELECT 1 FROM hazard h WHERE h.unit_id = u.id AND h.status = 'reported')"
+        " LIMIT 1"
+    ).fetchone()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UnitScreen(unit["id"]))
+        await pilot.pause()
+        await pilot.press("enter")  # the first open hazard
+        assert isinstance(app.screen, HazardScreen) and app.screen.hazard["unit_id"] == unit["id"]
+        await pilot.press("escape", "i")
+        assert isinstance(app.screen, InspectionRunScreen)
+        inspection = app.conn.execute(
+            "SELECT unit_id, task_id FROM inspection WHERE id = ?", (app.screen.inspection_id,)
+        )
+        assert tuple(inspection.fetchone()) == (unit["id"], None)
+        await pilot.press("escape", "n")
+        assert isinstance(app.screen, NewHazardScreen) and app.screen.unit_id == unit["id"]
 
 
 async def test_help_lists_every_active_binding_of_the_screen(district_path):
@@ -402,16 +426,16 @@ async def test_a_background_failure_is_shown_and_the_app_stays_open(district_pat
         assert app.screen.query_one(HazardList).row(0)  # and it still works
 
 
-async def test_the_status_line_counts_a_new_hazard_at_once_on_every_screen(district_path, unit_id):
+async def test_the_status_line_counts_a_new_hazard_at_once_on_every_screen(district_path):
+    from tests.tui.test_forms import open_new_hazard_form
+
     """A saved form posts RecordChanged; the app recomputes the status line, which every screen
     shows (it used to stay at the old pending count until something else refreshed it)."""
     app = make_app(district_path)
     async with app.run_test(size=SIZE) as pilot:
         before = app.status_text
-        await pilot.press("n")
-        form = app.screen
-        form.query_one("#field-unit_id", Input).value = unit_id
-        form.query_one("#field-description", Input).value = "消防通道堵塞"
+        await open_new_hazard_form(pilot, app)
+        app.screen.query_one("#field-description", Input).value = "消防通道堵塞"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.status_text != before and "pending 1" in app.status_text

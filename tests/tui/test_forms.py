@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from schema.inspections import checklist_items
 from schema.store.transactions import get_meta
 from tests.tui.test_app import SIZE, make_app
 from tui.app import SafeCityApp
-from tui.screens.detail import HazardScreen
+from tui.screens.detail import HazardScreen, NewHazardScreen
 from tui.screens.forms import FormScreen
 from tui.screens.inspection import InspectionRunScreen
+from tui.screens.units import UnitPickerScreen
 
 
 async def burst(pilot: Pilot[Any], app: SafeCityApp, *keys: str) -> None:
@@ -63,10 +64,25 @@ async def on_hazard(pilot: Pilot[Any], app: SafeCityApp, hazard_id: str, key: st
     await pilot.pause()
 
 
-async def new_hazard(pilot, app):  # type: ignore[no-untyped-def]
-    unit_id = app.conn.execute("SELECT id FROM unit ORDER BY id LIMIT 1").fetchone()[0]
+async def open_new_hazard_form(pilot: Pilot[Any], app: SafeCityApp) -> str:
+    """`n`, then the unit picked by typing part of its name: the way an inspector does it."""
+    unit = app.conn.execute("SELECT id, name FROM unit ORDER BY id LIMIT 1").fetchone()
     await pilot.press("n")
-    fill(app, unit_id=unit_id, description="消防通道堵塞")
+    assert isinstance(app.screen, UnitPickerScreen)
+    app.screen.query_one("#picker-search", Input).value = unit["name"]
+    await pilot.pause()
+    table = app.screen.query_one(DataTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(unit["id"]))
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(app.screen, NewHazardScreen) and app.screen.unit_id == unit["id"]
+    return str(unit["id"])
+
+
+async def new_hazard(pilot, app):  # type: ignore[no-untyped-def]
+    await open_new_hazard_form(pilot, app)
+    fill(app, description="消防通道堵塞")
     app.screen.query_one("#field-deadline", Input).focus()
     return {("hazard", None)}
 
@@ -151,7 +167,7 @@ async def test_enter_pressed_twice_saves_once_and_changes_only_what_was_meant(di
         if delivery == "burst":
             await burst(pilot, app, "enter", "enter", "enter")
         else:
-            await pilot.press("enter", "enter", "enter")
+            await pilot.press("enter", "enter")
         await pilot.pause()
         assert app.is_running and app.return_code is None
         written = written_since(app, before)
@@ -177,7 +193,7 @@ async def test_esc_on_a_filled_form_asks_before_throwing_it_away(district_path):
     app = make_app(district_path, sync_interval=0)
     async with app.run_test(size=SIZE) as pilot:
         before = last_event(app)
-        await pilot.press("n")
+        await open_new_hazard_form(pilot, app)
         fill(app, description="消防通道堵塞，" * 300)
         await pilot.press("escape")
         assert isinstance(app.screen, ConfirmScreen)
@@ -192,5 +208,6 @@ async def test_esc_on_a_filled_form_asks_before_throwing_it_away(district_path):
 async def test_an_untouched_form_closes_on_esc_at_once(district_path):
     app = make_app(district_path, sync_interval=0)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", "escape")
+        await open_new_hazard_form(pilot, app)
+        await pilot.press("escape")
         assert not isinstance(app.screen, FormScreen)

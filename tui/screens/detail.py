@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from schema.errors import DomainError
 from schema.hazards import act, add_hazard, edit_hazard
@@ -66,11 +66,12 @@ class ActionScreen(FormScreen):
 
 
 class NewHazardScreen(FormScreen):
-    """Report a hazard; from an inspection the unit, criterion and text come pre-filled."""
+    """Report a hazard at a unit already chosen (picked from the units, or the inspection's unit);
+    from a failed checklist item the criterion and its text come pre-filled."""
 
     def __init__(
         self,
-        unit_id: str = "",
+        unit_id: str,
         description: str = "",
         *,
         inspection_id: str | None = None,
@@ -78,19 +79,24 @@ class NewHazardScreen(FormScreen):
         grade: str = "general",
     ):
         fields = [
-            ("unit_id", "unit id", unit_id),
-            ("description", "description", description),
-            ("location", "location", ""),
-            ("grade", "grade (general / major)", grade),
-            ("deadline", "proposed deadline (YYYY-MM-DD, optional)", ""),
+            ("description", t("description"), description),
+            ("location", t("location"), ""),
+            ("grade", t("grade"), grade),
+            ("deadline", t("proposed_deadline"), ""),
         ]
-        super().__init__(t("hazard"), fields, self._apply)
-        self.inspection_id, self.criterion_id = inspection_id, criterion_id
+        grades = [(grade_label(g), g) for g in ("general", "major")]
+        super().__init__(t("hazard"), fields, self._apply, choices={"grade": grades})
+        self.unit_id, self.inspection_id, self.criterion_id = unit_id, inspection_id, criterion_id
+
+    def on_mount(self) -> None:
+        unit = session(self).writer.get("unit", self.unit_id)
+        self.query_one(".title", Label).update(f"{t('new_hazard_at')} {unit['name']}")
+        super().on_mount()
 
     def _apply(self, values: dict[str, str]) -> str:
         return add_hazard(
             session(self).writer,
-            unit_id=values["unit_id"],
+            unit_id=self.unit_id,
             description=values["description"],
             location=values["location"] or None,
             grade=values["grade"] or "general",

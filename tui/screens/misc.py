@@ -9,19 +9,17 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
-from schema.queries import list_units, record_label, show_unit
+from schema.queries import record_label
 from sync.laptop import enrolment as laptop
 from sync.laptop.conflicts import list_conflicts, resolve
 from tui.context import RecordChanged, session
-from tui.i18n import grade_label, status_label, t
-from tui.screens.detail import DocumentScreen
+from tui.i18n import t
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 from tui.widgets.table import RecordTable
@@ -100,78 +98,6 @@ class RejectedScreen(Screen[None]):
         for op in laptop.rejected_ops(session(self).conn):
             table.add_row(op["at"], f"{op['table_name']} {op['row_id'][:8]}", op["action"], op["reason"] or "")
         table.focus()
-
-
-class UnitsScreen(Screen[None]):
-    """Search units (name, address, credit code; Chinese included) and open one."""
-
-    BINDINGS: ClassVar = [
-        Binding("slash", "search", "Search", id="units.search"),
-        Binding("escape", "app.pop_screen", "Back", id="units.back"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield Static(t("units"), classes="title")
-        yield Input(placeholder=t("search_units"), id="unit-search")
-        yield RecordTable(id="units", cursor_type="row")
-        yield from chrome()
-
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(t("risk"), t("area"), t("open_hazards"), t("unit"))
-        self.refresh_data()
-        self.query_one(DataTable).focus()
-
-    def refresh_data(self, search: str | None = None) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for u in list_units(session(self).conn, search=search, limit=200):
-            table.add_row(u["risk_colour"], u["area"], str(u["open_hazards"]), u["name"], key=u["id"])
-
-    def action_search(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Changed, "#unit-search")
-    def searched(self, event: Input.Changed) -> None:
-        self.refresh_data(event.value or None)
-
-    @on(Input.Submitted, "#unit-search")
-    def searched_done(self) -> None:
-        self.query_one(DataTable).focus()
-
-    @on(DataTable.RowSelected, "#units")
-    def open_unit(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(UnitScreen(str(event.row_key.value)))
-
-
-class UnitScreen(DocumentScreen):
-    """A unit: risk colour, responsibility persons, open hazards, past inspections."""
-
-    BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="unit.back")]
-
-    def __init__(self, unit_id: str):
-        super().__init__()
-        self.unit_id = unit_id
-
-    def on_mount(self) -> None:
-        app = session(self)
-        unit = show_unit(app.conn, self.unit_id, today=app.today, rules=app.rules)
-        people, hazards, inspections = unit["responsibility"], unit["open_hazards"], unit["inspections"]
-        lines = [
-            f"[b]{t('risk')}[/] {unit['risk_colour']}   [b]{t('area')}[/] {unit['area']}   {unit['industry']}",
-            f"{unit['address'] or ''}   USCC {unit['uscc'] or '-'}",
-            "",
-            f"[b]{t('responsibility')}[/]",
-        ]
-        lines += [f"  {p['kind']}: {p['person']} {p['org'] or ''} {p['phone'] or ''}" for p in people] or ["  -"]
-        lines += ["", f"[b]{t('open_hazards')}[/] ({len(hazards)})"]
-        lines += [
-            f"  {status_label(h['status'])}  {grade_label(h['grade'])}  {h['deadline'] or '-'}"
-            f"{'  +' + str(h['days_overdue']) + t('days') if h['overdue'] else ''}  {h['description']}"
-            for h in hazards
-        ] or ["  -"]
-        lines += ["", f"[b]{t('past_inspections')}[/]"]
-        lines += [f"  {i['started_at']}  {i['status']}  {i['summary'] or ''}" for i in inspections] or ["  -"]
-        self.show(f"{t('unit')} — {unit['name']}", lines)
 
 
 class HelpScreen(ModalScreen[None]):

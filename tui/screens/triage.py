@@ -165,8 +165,13 @@ class TriageScreen(Screen[None]):
 
     def action_new_hazard(self) -> None:
         from tui.screens.detail import NewHazardScreen
+        from tui.screens.units import UnitPickerScreen
 
-        self.app.push_screen(NewHazardScreen(), lambda _id: self.refresh_data())
+        def picked(unit_id: str | None) -> None:
+            if unit_id is not None:
+                self.app.push_screen(NewHazardScreen(unit_id), lambda _id: self.refresh_data())
+
+        self.app.push_screen(UnitPickerScreen(t("pick_unit")), picked)
 
     def on_screen_resume(self) -> None:
         self.refresh_data()
