@@ -92,6 +92,23 @@ ACTIONS: dict[str, Action] = {
     ]
 }
 
+ACTION_WORDS = {
+    "order": "order rectification",
+    "fix_on_spot": "record a fix on the spot",
+    "submit": "submit the rectification",
+    "pass": "pass the verification",
+    "fail": "fail the verification",
+    "void": "void a hazard",
+}
+"""An action as a sentence says it."""
+NEEDS = {
+    "note": "a note of what was done",
+    "opinion": "the verifier's opinion",
+    "deadline": "a new deadline",
+    "reason": "the reason",
+}
+"""What a missing parameter is called in a sentence."""
+
 EDITABLE_FIELDS = ("description", "location", "rectifier", "rectifier_unit", "grade", "funds", "stop_production")
 """What `hazard edit` may change. The deadline is not here on purpose: it moves only by an
 order, a failed verification or an approved extension."""
@@ -114,7 +131,9 @@ def check_action(status: str, grade: str, action_name: str, params: dict[str, ob
         )
     missing = [p for p in action.requires if not params.get(p)]
     if missing:
-        raise DomainError(f"{action_name} needs {', '.join('--' + m.replace('_', '-') for m in missing)}")
+        raise DomainError(
+            f"to {ACTION_WORDS[action_name]}, give {' and '.join(NEEDS[m] for m in missing)}", fields=tuple(missing)
+        )
     if action_name == "order" and grade == "major":
         five = params.get("five_implementations") or {}
         lacking = [k for k in FIVE_IMPLEMENTATIONS if not (isinstance(five, dict) and five.get(k))]

@@ -66,6 +66,7 @@ class SafeCityApp(App[None]):
     .form { width: 80; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; }
     .error { color: $error; }
     .form Label { width: 100%; }
+    .form { overflow-y: auto; }
     .muted { color: $text-muted; }
     #kpis { padding: 0 1; height: 1; }
     #charts { height: auto; max-height: 24; padding: 0 1; }
@@ -206,14 +207,12 @@ class SafeCityApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         """Enter pressed again right after a form saved is the same keypress twice, not a wish to
         open whatever row the closed form uncovers (it started the next task's inspection)."""
-        if (
-            isinstance(event, events.Key)
-            and event.key == "enter"
-            and not event.is_forwarded
-            and time.monotonic() < self._settle_until
-        ):
-            event.stop()
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if event.key != "enter":
+                self._settle_until = 0.0  # any other key is a new intent: Enter means Enter again
+            elif time.monotonic() < self._settle_until:
+                event.stop()
+                return
         await super().on_event(event)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -9,6 +9,21 @@ from __future__ import annotations
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "mark_first": "space marks rows first",
+        "not_applied": "not applied",
+        "choose_action": "choose an action",
+        "action": "Action",
+        "choose_action_first": "choose the action to apply first",
+        "param.deadline": "Deadline (YYYY-MM-DD)",
+        "param.rectifier": "Rectifier (person)",
+        "param.note": "Note: what was done",
+        "param.opinion": "Verifier's opinion",
+        "param.reason": "Reason",
+        "param.responsibility": "五落实 responsibility",
+        "param.measures": "五落实 measures",
+        "param.funds": "五落实 funds",
+        "param.time_limit": "五落实 time limit",
+        "param.contingency_plan": "五落实 contingency plan",
         "address": "Address",
         "pick_unit": "New hazard: which unit? (type its name, address or credit code)",
         "picker.keys": "type to search   enter: pick   j/k: move   esc: cancel",
@@ -127,6 +142,21 @@ LABELS: dict[str, dict[str, str]] = {
         "report_written": "report written to",
     },
     "zh": {
+        "mark_first": "请先用空格键标记行",
+        "not_applied": "未执行",
+        "choose_action": "选择操作",
+        "action": "操作",
+        "choose_action_first": "请先选择要执行的操作",
+        "param.deadline": "整改期限（YYYY-MM-DD）",
+        "param.rectifier": "整改责任人",
+        "param.note": "整改说明",
+        "param.opinion": "复查意见",
+        "param.reason": "原因",
+        "param.responsibility": "五落实：责任",
+        "param.measures": "五落实：措施",
+        "param.funds": "五落实：资金",
+        "param.time_limit": "五落实：时限",
+        "param.contingency_plan": "五落实：预案",
         "address": "地址",
         "pick_unit": "新建隐患：哪个单位？（输入名称、地址或信用代码）",
         "picker.keys": "输入以搜索   回车：选择   j/k：移动   esc：取消",
@@ -254,6 +284,14 @@ STATUS_ZH = {
     "void": "已作废",
 }
 GRADE_ZH = {"general": "一般", "major": "重大"}
+ACTION_ZH = {
+    "order": "责令整改",
+    "fix_on_spot": "立即整改",
+    "submit": "提交整改",
+    "pass": "复查通过",
+    "fail": "复查不通过",
+    "void": "作废",
+}
 
 _language = "en"
 
@@ -275,6 +313,10 @@ def t(key: str) -> str:
 
 def status_label(status: str) -> str:
     return STATUS_ZH.get(status, status) if _language == "zh" else status.replace("_", " ")
+
+
+def action_label(action: str) -> str:
+    return ACTION_ZH.get(action, action) if _language == "zh" else action.replace("_", " ")
 
 
 def grade_label(grade: str) -> str:

@@ -54,7 +54,7 @@ SCREENS = _Registry()
 def all_binding_ids(*more: type[object]) -> set[str]:
     """Every binding id a keymap may name: every screen's and widget's, and those of `more` (the app
     passes its own class, which this module cannot import: the app imports it)."""
-    from tui.screens.detail import ActionScreen, BulkActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
+    from tui.screens.detail import ActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
     from tui.screens.forms import ConfirmScreen, FormScreen
     from tui.screens.inspection import InspectionRunScreen
     from tui.screens.misc import HelpScreen
@@ -68,7 +68,6 @@ def all_binding_ids(*more: type[object]) -> set[str]:
         DocumentScreen,
         HazardScreen,
         ActionScreen,
-        BulkActionScreen,
         NewHazardScreen,
         InspectionRunScreen,
         UnitScreen,

@@ -325,7 +325,7 @@ def record_self_score(
     if not 0 <= score_value <= float(ind.points or 0):
         raise DomainError(f"the score of {code} must be between 0 and {ind.points}")
     if not evidence or not evidence.strip():
-        raise DomainError("a self score needs its evidence (--evidence)")
+        raise DomainError("a self score needs its evidence", fields=("evidence",))
     with w.transaction():
         row = w.conn.execute(
             "SELECT id FROM assessment WHERE period = ? AND indicator_code = ?", (period.label, code)

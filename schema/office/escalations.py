@@ -91,7 +91,7 @@ def decide_escalation(
     """Issue or dismiss the escalation proposed for a hazard; returns the escalation's id."""
     require_office(w.conn, "issue or dismiss an escalation")
     if not reason or not reason.strip():
-        raise DomainError(f"{'issuing' if issue else 'dismissing'} an escalation needs a reason (--reason)")
+        raise DomainError(f"{'issuing' if issue else 'dismissing'} an escalation needs a reason", fields=("reason",))
     with w.transaction():
         w.get("hazard", hazard_id)
         proposed = propose_escalations(w.conn, today=today, hazard_id=hazard_id)

@@ -30,7 +30,7 @@ from schema.writes import Writer, utc_now
 def request_extension(w: Writer, hazard_id: str, *, reason: str, proposed_deadline: str, today: date) -> str:
     """Ask for a later deadline; returns the request's id. The deadline does not move yet."""
     if not reason or not reason.strip():
-        raise DomainError("an extension request needs a reason (--reason)")
+        raise DomainError("an extension request needs a reason", fields=("reason",))
     proposed = parse_date(proposed_deadline, what="the proposed deadline")
     rules = local_rules(w.conn)
     with w.transaction():
@@ -75,7 +75,7 @@ def decide_extension(w: Writer, extension_id: str, *, approve: bool, note: str |
     """Approve (the hazard's deadline moves) or refuse an extension request; returns its status."""
     require_office(w.conn, "decide an extension")
     if not approve and not (note and note.strip()):
-        raise DomainError("a refusal needs a note saying why (--note)")
+        raise DomainError("a refusal needs a note saying why", fields=("note",))
     with w.transaction():
         ext = w.get("extension", extension_id)
         if ext["status"] != "requested":

@@ -124,11 +124,15 @@ def update_item(
         k: v for k, v in {"status": status, "evidence": evidence, "measure": measure}.items() if v
     }
     if not changes:
-        raise DomainError("nothing to change: give --status, --evidence or --measure")
+        raise DomainError(
+            "nothing to change: give a status, evidence or a measure", fields=("status", "evidence", "measure")
+        )
     with w.transaction():
         item = w.get("lookback", item_id)
         if changes.get("status") == "done" and not (evidence or item["evidence"]):
-            raise DomainError("an item is done only with evidence that the measure was carried out (--evidence)")
+            raise DomainError(
+                "an item is done only with evidence that the measure was carried out", fields=("evidence",)
+            )
         return w.update("lookback", item_id, changes)
 
 

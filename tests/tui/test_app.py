@@ -7,7 +7,7 @@ import pkgutil
 
 import pytest
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import DataTable, Input, Label, Select
 
 import tui
 from schema.errors import DomainError
@@ -153,14 +153,49 @@ async def test_marked_rows_are_acted_on_after_a_preview(district_path):
         ids = [hazards.row(0)["id"], hazards.row(1)["id"]]
         await pilot.press("space", "space", "a")
         await pilot.pause()
-        assert str(app.screen.query_one("#preview").render()).count("void needs --reason") == 2
-        app.screen.query_one("#field-reason", Input).value = "duplicate report"
+        form = app.screen
+        assert form.query_one("#field-action", Select).value == ""  # no action chosen for you, void least of all
+        form.query_one("#field-action", Select).value = "void"
         await pilot.pause()
-        assert str(app.screen.query_one("#preview").render()).count("will apply") == 2
+        assert str(form.query_one("#preview").render()).count("to void a hazard, give the reason") == 2
+        assert not form.query_one("#field-deadline").display  # only the fields void needs
+        form.query_one("#field-reason", Input).value = "duplicate report"
+        await pilot.pause()
+        assert str(form.query_one("#preview").render()).count("will apply") == 2
         await pilot.press("ctrl+s")
         await pilot.pause()
         statuses = {r[0] for r in app.conn.execute(f"SELECT status FROM hazard WHERE id IN ('{ids[0]}', '{ids[1]}')")}
         assert statuses == {"void"}
+
+
+async def test_a_batch_says_which_failed_and_why_and_keeps_them_marked(district_path):
+    """Regression (issue 14): 'order: 3 of 5' named neither the two that failed nor why, and
+    cleared their marks; a batch order of major hazards could never succeed (no 五落实 fields)."""
+    app = make_app(district_path, sync_interval=0)
+    general, major = (
+        app.conn.execute("SELECT id FROM hazard WHERE status = 'reported' AND grade = ? LIMIT 1", (g,)).fetchone()[0]
+        for g in ("general", "major")
+    )
+    rectifying = app.conn.execute("SELECT id FROM hazard WHERE status = 'rectifying' LIMIT 1").fetchone()[0]
+    async with app.run_test(size=SIZE) as pilot:
+        hazards = app.screen.query_one(HazardList)
+        hazards.marked.update({general, major, rectifying})
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#field-action", Select).value = "order"
+        await pilot.pause()
+        assert form.query_one("#field-measures").display  # a major hazard is marked: the five implementations
+        form.query_one("#field-rectifier", Input).value = "王伟"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.conn.execute("SELECT status, rectifier FROM hazard WHERE id = ?", (general,)).fetchone()[:] == (
+            "rectifying",
+            "王伟",
+        )
+        assert hazards.marked == {major, rectifying}  # the two not ordered stay marked
+        message = [n.message for n in app._notifications][-1]
+        assert "1 / 3" in message and "five implementations" in message and "cannot order" in message
 
 
 async def test_an_inspection_walks_the_checklist_and_resumes_after_being_interrupted(district_path):

@@ -155,7 +155,11 @@ def test_unit_and_task_lists(district_path):
             "cannot pass a hazard that is reported",
             id="illegal-transition",
         ),
-        pytest.param(["hazard", "act", "{hazard}", "void"], "void needs --reason", id="missing-action-field"),
+        pytest.param(
+            ["hazard", "act", "{hazard}", "void"],
+            r"to void a hazard, give the reason (--reason)",
+            id="missing-action-field",
+        ),
         pytest.param(["hazard", "add", "--unit", "{unit}"], "Missing option '--description'", id="missing-option"),
         pytest.param(
             ["hazard", "add", "--unit", "{unit}", "--description", "  "],

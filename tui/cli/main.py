@@ -155,7 +155,8 @@ class SafeCityGroup(click.Group):
             click.echo("error: aborted", err=True)
             sys.exit(EXIT_REFUSED)
         except DomainError as err:
-            click.echo(f"error: {err}", err=True)
+            flags = " or ".join(f"--{name.replace('_', '-')}" for name in err.fields)
+            click.echo(f"error: {err}" + (f" ({flags})" if flags else ""), err=True)
             sys.exit(getattr(err, "exit_code", EXIT_REFUSED))
         except sqlite3.Error as err:
             click.echo(f"error: the database could not be used: {err}", err=True)

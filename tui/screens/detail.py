@@ -11,12 +11,11 @@ import json
 from typing import Any, ClassVar
 
 from rich.markup import escape
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
 
 from schema.errors import DomainError
 from schema.hazards import act, add_hazard, edit_hazard
@@ -256,63 +255,3 @@ class HazardScreen(DocumentScreen):
         if result is not None:
             self.refresh_data()
             self.post_message(RecordChanged())
-
-
-class BulkActionScreen(FormScreen):
-    """One action for all marked hazards: a preview says which will apply, then apply."""
-
-    def __init__(self, hazard_ids: list[str]):
-        super().__init__(
-            f"{len(hazard_ids)} {t('marked')}: action (order, submit, void, ...)",
-            [
-                ("action", "action", "void"),
-                ("deadline", "deadline", ""),
-                ("note", "note", ""),
-                ("opinion", "opinion", ""),
-                ("reason", "reason", ""),
-            ],
-            self._apply,
-        )
-        self.hazard_ids = hazard_ids
-
-    def compose(self) -> ComposeResult:
-        yield from super().compose()
-
-    def on_mount(self) -> None:
-        self.query_one(".form").mount(Static(id="preview"))
-        super().on_mount()
-        self.preview()
-
-    @on(Input.Changed)
-    def preview(self) -> None:
-        values = self.values()
-        action = values["action"].replace("-", "_")
-        params: dict[str, object] = {k: v for k, v in values.items() if v and k != "action"}
-        lines = [f"[b]{t('preview')}[/]"]
-        for hazard_id in self.hazard_ids:
-            row = session(self).writer.get("hazard", hazard_id)
-            try:
-                check_action(row["status"], row["grade"], action, params)
-                verdict = f"[green]{t('allowed')}[/]"
-            except DomainError as err:
-                verdict = f"[red]{t('refused')}: {err}[/]"
-            lines.append(f"  {row['description'][:30]}  {verdict}")
-        self.query_one("#preview", Static).update("\n".join(lines))
-
-    def _apply(self, values: dict[str, str]) -> int:
-        action = values["action"].replace("-", "_")
-        params: dict[str, object] = {k: v for k, v in values.items() if v and k != "action"}
-        if action not in ACTIONS:
-            raise DomainError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
-        done = 0
-        with session(self).writer.transaction():
-            for hazard_id in self.hazard_ids:
-                row = session(self).writer.get("hazard", hazard_id)
-                try:
-                    check_action(row["status"], row["grade"], action, params)
-                except DomainError:
-                    continue  # the preview showed it would be refused
-                act(session(self).writer, hazard_id, action, params, today=session(self).today)
-                done += 1
-        self.notify(f"{action}: {done} of {len(self.hazard_ids)}")
-        return done

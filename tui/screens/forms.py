@@ -56,7 +56,7 @@ class FormScreen(ModalScreen[Any]):
         with Vertical(classes="form"):
             yield Label(self.form_title, classes="title")
             for name, label, value in self.fields:
-                yield Label(label, classes="muted")
+                yield Label(label, classes="muted", id=f"label-{name}")
                 if name in self.choices:
                     options = self.choices[name]
                     start = value if any(v == value for _l, v in options) else options[0][1]

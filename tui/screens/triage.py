@@ -20,7 +20,7 @@ from textual.widgets import Input, Static
 from schema.errors import DomainError
 from schema.queries import HazardFilter, count_hazards, list_hazards
 from schema.store.transactions import get_meta
-from tui.context import RecordChanged, session
+from tui.context import session
 from tui.i18n import t
 from tui.widgets.chrome import chrome
 from tui.widgets.hazard_list import HazardList, header_line
@@ -150,18 +150,25 @@ class TriageScreen(Screen[None]):
         self.app.push_screen(HazardScreen(event.hazard_id))
 
     def action_act_on_marked(self) -> None:
-        from tui.screens.detail import BulkActionScreen
+        from tui.screens.batch import BatchActionScreen
 
         marked = self.query_one(HazardList).marked
         if not marked:
-            self.notify("space marks rows first", severity="warning")
+            self.notify(t("mark_first"), severity="warning")
             return
-        self.app.push_screen(BulkActionScreen(sorted(marked)), lambda _done: self._after_bulk())
+        self.app.push_screen(BatchActionScreen(sorted(marked)), self._after_batch)
 
-    def _after_bulk(self) -> None:
-        self.query_one(HazardList).marked.clear()
+    def _after_batch(self, outcome: object) -> None:
+        """The hazards acted on are unmarked; the others stay marked, and the result says why."""
+        from tui.screens.batch import batch_outcome
+
+        result = batch_outcome(outcome)
+        if result is None:
+            return
+        marked = self.query_one(HazardList).marked
+        marked.difference_update(result.applied)
         self.refresh_data()
-        self.post_message(RecordChanged())
+        self.notify(result.summary(), severity="warning" if result.failed else "information", timeout=12)
 
     def action_new_hazard(self) -> None:
         from tui.screens.detail import NewHazardScreen
