@@ -13,16 +13,19 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from schema.errors import DomainError
@@ -33,9 +36,9 @@ from schema.store.transactions import get_meta
 from schema.writes import Writer, local_actor
 from sync.laptop import enrolment as laptop
 from sync.laptop.client import SyncSummary
-from tui.config import Settings, check_keymap
+from tui.config import Settings, check_keymap, save_language
 from tui.context import RecordChanged, Session
-from tui.i18n import set_language, t
+from tui.i18n import language, set_language, t
 from tui.navigation import SCREENS, all_binding_ids
 
 
@@ -83,7 +86,7 @@ class SafeCityApp(App[None]):
     BINDINGS: ClassVar = [
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "command_palette", "Commands", id="app.commands", show=False),
-        Binding("s", "sync_now", "Sync", id="app.sync"),
+        Binding("s", "sync", "Sync", id="app.sync"),
         Binding("t", "go('triage')", "Triage", id="app.triage"),
         Binding("i", "go('inspections')", "Inspections", id="app.inspections"),
         Binding("u", "go('units')", "Units", id="app.units"),
@@ -112,6 +115,7 @@ class SafeCityApp(App[None]):
         self.syncing = False
         self.sync_error: str | None = None
         self._settle_until = 0.0
+        self._asked_to_sync = False
         """Until then (monotonic), Enter is ignored: a form has just saved (`SETTLE_SECONDS`)."""
         check_keymap(self.settings.keymap, all_binding_ids(type(self)))
         self.set_keymap(self.settings.keymap)
@@ -167,6 +171,14 @@ class SafeCityApp(App[None]):
             parts.append(self.sync_error)
         self.status_text = "  │  ".join(parts)
 
+    def action_sync(self) -> None:
+        """`s`: sync now, and say how it went (the periodic sync stays quiet unless something needs a person)."""
+        if not self.enrolled:
+            self.notify(t("not_enrolled_hint"), severity="warning")
+            return
+        self._asked_to_sync = True
+        self.action_sync_now()
+
     def action_sync_now(self) -> None:
         if not self.enrolled or self.syncing:
             return
@@ -192,11 +204,53 @@ class SafeCityApp(App[None]):
         self.sync_error = message.error
         self.refresh_status()
         self._refresh_screen()
-        if message.summary and (message.summary.conflicts or message.summary.rejected):
-            self.notify(
-                f"{t('conflicts')} {message.summary.conflicts}, {t('rejected')} {message.summary.rejected}",
-                severity="warning",
+        asked, self._asked_to_sync = self._asked_to_sync, False
+        summary = message.summary
+        if summary and (summary.conflicts or summary.rejected):
+            self.notify(f"{t('conflicts')} {summary.conflicts}, {t('rejected')} {summary.rejected}", severity="warning")
+        elif summary and asked:
+            self.notify(f"{t('synced')}: {t('sent')} {summary.pushed}, {t('received')} {summary.pulled}")
+        elif message.error and asked:
+            self.notify(message.error, severity="error")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette (`:` or ctrl+p) holds the app's own commands, not only Textual's."""
+        for name in (
+            "triage",
+            "inspections",
+            "units",
+            "conflicts",
+            "rejected",
+            "dashboard",
+            "escalations",
+            "extensions",
+            "listings",
+            "assessment",
+            "lookback",
+        ):
+            yield SystemCommand(
+                f"{t('go_to')}: {t(name if name != 'lookback' else 'lookback_short')}",
+                t("palette.go"),
+                partial(self.action_go, name),
             )
+        yield SystemCommand(t("palette.sync"), t("palette.sync_help"), self.action_sync)
+        other = "zh" if language() == "en" else "en"
+        yield SystemCommand(t("palette.language"), t("palette.language_help"), partial(self.switch_language, other))
+        yield from super().get_system_commands(screen)
+
+    def switch_language(self, language_code: str) -> None:
+        """Switch every label to `language_code` now, and keep it in the settings file."""
+        set_language(language_code)
+        self.settings = replace(self.settings, language=language_code)
+        try:
+            save_language(language_code)
+        except OSError as err:
+            self.notify(f"{t('settings_not_saved')}: {err}", severity="warning")
+        self.title = t("app.title")
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(self._screens["triage"]())
+        self.refresh_status()
 
     def on_record_changed(self, _message: RecordChanged) -> None:
         self.refresh_status()

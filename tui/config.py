@@ -67,6 +67,23 @@ def load(path: Path | None = None) -> Settings:
     return Settings(language=language, sync_interval=float(interval), keymap=dict(keymap))
 
 
+def save_language(language: str, path: Path | None = None) -> Path:
+    """Write `language` into the settings file (creating it), keeping every other line as it is:
+    the app's language switch lasts beyond this session."""
+    path = path or config_path()
+    lines = path.read_text().splitlines() if path.exists() else []
+    setting = f'language = "{language}"'
+    for n, line in enumerate(lines):
+        if line.split("=", 1)[0].strip() == "language":
+            lines[n] = setting
+            break
+    else:
+        lines.insert(0, setting)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def check_keymap(keymap: dict[str, str], known: set[str], path: Path | None = None) -> None:
     unknown = sorted(set(keymap) - known)
     if unknown:

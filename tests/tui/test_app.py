@@ -18,6 +18,7 @@ from tui.navigation import all_binding_ids
 from tui.screens.detail import HazardScreen, NewHazardScreen
 from tui.screens.inspection import InspectionRunScreen
 from tui.screens.misc import ConflictsScreen, HelpScreen, help_rows
+from tui.screens.triage import TriageScreen
 from tui.widgets.chrome import StatusLine
 from tui.widgets.hazard_list import HazardList
 
@@ -372,7 +373,7 @@ async def test_the_status_line_counts_pending_changes(district_path):
         await pilot.pause()
         await pilot.press("v")
         app.screen.query_one("#field-reason", Input).value = "not a hazard"
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s", "y")  # void: asked once more
         await pilot.pause()
         assert "pending 1" in str(app.screen.query_one(StatusLine).render())
 
@@ -419,6 +420,8 @@ async def test_a_conflict_is_resolved_in_the_inbox_and_goes_out_with_the_next_sy
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert "pending 0" in str(app.screen.query_one(StatusLine).render())
+            # Regression (issue 14): `s` said nothing when it worked.
+            assert any(n.message.startswith("synced: sent 2") for n in app._notifications)
         assert district.server_hazard(hazard_id)["rectifier"] == "王伟"
         office.sync()
         assert office.hazard(hazard_id)["rectifier"] == "王伟"
@@ -517,3 +520,37 @@ async def test_overdue_tasks_say_so(district_path):
         table = app.screen.query_one(DataTable)
         due = [str(table.get_row_at(n)[0]) for n in range(table.row_count)]
         assert any("Overdue" in d for d in due) and any("Overdue" not in d for d in due)
+
+
+async def test_s_on_a_standalone_laptop_says_how_to_enrol(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert any("safecity init" in n.message for n in app._notifications)
+
+
+async def test_the_command_palette_holds_the_apps_own_commands(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Go to: Units", "Go to: Escalation proposals", "Sync now", "Language: 中文"} <= set(titles)
+
+
+async def test_the_language_is_switched_in_the_app_and_kept(district_path, tmp_path, monkeypatch):
+    """Regression (issue 14): the language could only be changed in the config file."""
+    from tui.i18n import set_language
+
+    settings = tmp_path / "config.toml"
+    settings.write_text('sync_interval = 0\n[keymap]\n"triage.filter" = "slash"\n')
+    monkeypatch.setenv("SAFECITY_CONFIG", str(settings))
+    app = make_app(district_path, sync_interval=0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            [switch] = [c for c in app.get_system_commands(app.screen) if c.title.startswith("Language")]
+            switch.callback()
+            await pilot.pause()
+            assert app.title == "安全城市" and "待同步" in app.status_text
+            assert isinstance(app.screen, TriageScreen)
+        assert load(settings).language == "zh" and load(settings).keymap == {"triage.filter": "slash"}
+    finally:
+        set_language("en")

@@ -92,7 +92,7 @@ async def void_hazard(pilot, app):  # type: ignore[no-untyped-def]
     await on_hazard(pilot, app, hazard_id, "v")
     fill(app, reason="duplicate report")
     app.screen.query_one("#field-reason", Input).focus()
-    return {("hazard", hazard_id)}
+    return set()  # Enter asks "void this hazard?"; only y answers it (see the test below)
 
 
 async def submit_rectification(pilot, app):  # type: ignore[no-untyped-def]
@@ -211,3 +211,20 @@ async def test_an_untouched_form_closes_on_esc_at_once(district_path):
         await open_new_hazard_form(pilot, app)
         await pilot.press("escape")
         assert not isinstance(app.screen, FormScreen)
+
+
+async def test_voiding_asks_first_and_only_y_answers(district_path):
+    from tui.screens.forms import ConfirmScreen
+
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        hazard_id = hazard(app, "reported")
+        await on_hazard(pilot, app, hazard_id, "v")
+        fill(app, reason="duplicate report")
+        before = last_event(app)
+        await burst(pilot, app, "enter", "enter", "enter")
+        assert isinstance(app.screen, ConfirmScreen) and written_since(app, before) == []
+        await pilot.press("y")
+        await pilot.pause()
+        assert written_since(app, before) == [("hazard", hazard_id)]
+        assert app.conn.execute("SELECT status FROM hazard WHERE id = ?", (hazard_id,)).fetchone()[0] == "void"

@@ -119,10 +119,11 @@ class FormScreen(ModalScreen[Any]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A question answered with y (or Enter) or n (or Esc); asked once, answered once."""
+    """A question answered with y or n (or Esc); asked once, answered once. Enter is not yes: the
+    questions guard what cannot be taken back, and a hurried Enter must not answer them."""
 
     BINDINGS: ClassVar = [
-        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 

@@ -136,4 +136,6 @@ def help_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
                 seen[name] = (f"{keys},{display}", description, name)
         else:
             seen[name] = (display, binding.description, name)
-    return sorted(seen.values(), key=lambda r: ("." not in r[2], r[2]))
+    own = {b.id for b in getattr(type(screen), "BINDINGS", []) if isinstance(b, Binding)}
+    # The screen's own keys first (triage: the views 1-6), then its lists', then the app's.
+    return sorted(seen.values(), key=lambda r: ("." not in r[2], r[2].startswith("app."), r[2] not in own, r[2]))
