@@ -110,6 +110,7 @@ COMMAND_MODULES = {
     "status": "tui.cli.sync",
     "conflicts": "tui.cli.sync",
     "serve": "tui.cli.server",
+    "web": "tui.cli.web",
     "admin": "tui.cli.server",
 }
 """Command -> the module that defines it (and registers it on `main` when imported). A command
