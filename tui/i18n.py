@@ -7,6 +7,9 @@ a test checks that both languages have the same keys.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "not_enrolled_hint": "this laptop is not enrolled; 'safecity init' connects it to the district server",
@@ -339,6 +342,56 @@ def t(key: str) -> str:
 
 def status_label(status: str) -> str:
     return STATUS_ZH.get(status, status) if _language == "zh" else status.replace("_", " ")
+
+
+KIND_LABELS = {
+    "en": {
+        "main": "main responsibility",
+        "territorial": "territorial management",
+        "sector_supervision": "sector supervision",
+        "comprehensive_supervision": "comprehensive supervision",
+    },
+    "zh": {
+        "main": "主体责任",
+        "territorial": "属地管理责任",
+        "sector_supervision": "行业监管责任",
+        "comprehensive_supervision": "综合监管责任",
+    },
+}
+"""A responsibility person's kind (四方责任), as a person says it."""
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS[_language].get(kind, kind.replace("_", " "))
+
+
+def local_time(stamp: str | None) -> str:
+    """A stored UTC time (`2026-11-29T10:00:00Z`) as the laptop's local time, to the minute."""
+    if not stamp:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        return stamp
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def shown_value(value: object) -> str:
+    """A recorded value as a person reads it: JSON objects as `key: value; ...`, no quotes or escapes."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{t(f'param.{k}') if f'param.{k}' in LABELS['en'] else k}: {shown_value(v)}" for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return ", ".join(shown_value(v) for v in value)
+    return "-" if value is None or value == "" else str(value)
 
 
 def action_label(action: str) -> str:

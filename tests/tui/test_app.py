@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 import pkgutil
 
 import pytest
@@ -554,3 +555,33 @@ async def test_the_language_is_switched_in_the_app_and_kept(district_path, tmp_p
         assert load(settings).language == "zh" and load(settings).keymap == {"triage.filter": "slash"}
     finally:
         set_language("en")
+
+
+async def test_the_history_reads_in_peoples_words(district_path, monkeypatch):
+    """Regression (issue 14): the history showed escaped JSON (five_implementations="{\\"responsibility...),
+    UTC `...Z` times and raw kinds such as `sector_supervision`."""
+    from schema.hazards import act
+    from schema.rules import FIVE_IMPLEMENTATIONS
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    app = make_app(district_path, sync_interval=0)
+    hazard_id = app.conn.execute(
+        "SELECT id FROM hazard WHERE status = 'reported' AND grade = 'major' LIMIT 1"
+    ).fetchone()[0]
+    five = {k: f"{k} 已落实" for k in FIVE_IMPLEMENTATIONS}
+    act(app.writer, hazard_id, "order", {"rectifier": "王伟", "five_implementations": five}, today=TODAY)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            app.push_screen(HazardScreen(hazard_id))
+            await pilot.pause()
+            body = str(app.screen.query_one("#body").render())
+            assert '\\\\"' not in body and '{"' not in body
+            assert "五落实 measures: measures 已落实" in body
+            assert "main responsibility" in body and "sector_supervision" not in body
+            lines = body.splitlines()
+            event = lines[lines.index("History") + 1]
+            assert "Z" not in event and "T" not in event[:20] and "[pending]" in event
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

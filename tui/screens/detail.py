@@ -7,7 +7,6 @@ retyped after a mistake. A form closes only after its change is committed with i
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from rich.markup import escape
@@ -24,7 +23,7 @@ from schema.office.orders import issue_order, order_document, render_text
 from schema.queries import show_hazard
 from schema.rules import ACTIONS, FIVE_IMPLEMENTATIONS, check_action
 from tui.context import RecordChanged, session
-from tui.i18n import grade_label, status_label, t
+from tui.i18n import action_label, grade_label, kind_label, local_time, shown_value, status_label, t
 from tui.screens.forms import ConfirmScreen, FormScreen
 from tui.widgets.chrome import chrome
 
@@ -118,6 +117,10 @@ class NewHazardScreen(FormScreen):
         )
 
 
+FIELD_WORDS = {"five_implementations": "五落实", "void_reason": "void reason", "closed_at": "closed"}
+"""History field names that are not words of their own (the rest are their words, spaced)."""
+
+
 class DocumentScreen(Screen[None]):
     """A title and a scrolling body of text: a record shown in full."""
 
@@ -167,32 +170,33 @@ class HazardScreen(DocumentScreen):
             f"[b]{t('status')}[/] {status_label(h['status'])}   [b]{t('grade')}[/] {grade_label(h['grade'])}   "
             f"[b]{t('deadline')}[/] {h['deadline'] or '-'}{overdue}",
             f"[b]{t('unit')}[/] {h['unit_name']}   [b]{t('area')}[/] {h['area']}   [b]{t('location')}[/] {h['location'] or '-'}",
-            f"[b]{t('rectifier')}[/] {h['rectifier'] or '-'}   [b]{t('found')}[/] {h['found_at']} ({h['found_by']}, {h['source']})",
+            f"[b]{t('rectifier')}[/] {h['rectifier'] or '-'}   [b]{t('found')}[/] {local_time(h['found_at'])} ({h['found_by']}, {h['source']})",
         ]
         if h["five_implementations"]:
-            lines.append("[b]五落实[/] " + "; ".join(f"{k}: {v}" for k, v in h["five_implementations"].items()))
+            lines.append(escape(shown_value(h["five_implementations"])))
         if h["void_reason"]:
             lines.append(f"[b]void[/] {h['void_reason']}")
         lines += ["", f"[b]{t('responsibility')}[/]"]
-        lines += [f"  {r['kind']}: {r['person']} ({r.get('org') or ''})" for r in h["responsibility_snapshot"]] or [
-            "  -"
-        ]
+        lines += [
+            f"  {kind_label(r['kind'])}: {r['person']} ({r.get('org') or ''})" for r in h["responsibility_snapshot"]
+        ] or ["  -"]
         lines += ["", f"[b]{t('progress')}[/]"] + (
-            [f"  {p['at']} {p['author']}: {p['note']}" for p in h["progress"]] or ["  -"]
+            [f"  {local_time(p['at'])} {p['author']}: {p['note']}" for p in h["progress"]] or ["  -"]
         )
         lines += ["", f"[b]{t('verifications')}[/]"] + (
-            [f"  {v['at']} {v['author']}: {v['result']} — {v['opinion']}" for v in h["verifications"]] or ["  -"]
+            [f"  {local_time(v['at'])} {v['author']}: {v['result']} — {v['opinion']}" for v in h["verifications"]]
+            or ["  -"]
         )
         lines += ["", f"[b]{t('history')}[/]"]
         for e in h["history"]:
-            changes = ", ".join(
-                f"{k}={json.dumps(v, ensure_ascii=False)[:40]}"
+            changes = "; ".join(
+                f"{FIELD_WORDS.get(k) or k.replace('_', ' ')}: {escape(shown_value(v))[:80]}"
                 for k, v in e["fields"].items()
-                if k not in ("responsibility_snapshot",)
+                if k not in ("responsibility_snapshot", "found_at", "found_by", "unit_id", "area")
             )
             lines.append(
-                f"  {e['at']}  {e['actor']} @{(e['device_id'] or '')[:8]}  {e['action']}  [{e['sync_status']}]"
-                f"{'  ' + e['reason'] if e['reason'] else ''}\n      {changes}"
+                f"  {local_time(e['at'])}  {e['actor']}  {action_label(e['action'])}  {escape('[' + e['sync_status'] + ']')}"
+                f"{'  ' + escape(e['reason']) if e['reason'] else ''}\n      {changes}"
             )
         allowed = [
             f"{ACTION_KEYS[a.name]}: {a.name.replace('_', ' ')}" for a in ACTIONS.values() if h["status"] in a.sources
