@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import time
 import pkgutil
+import time
+from pathlib import Path
 
 import pytest
 from textual.binding import Binding
@@ -24,6 +25,7 @@ from tui.widgets.chrome import StatusLine
 from tui.widgets.hazard_list import HazardList
 
 SIZE = (140, 40)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_app(path, **settings) -> SafeCityApp:  # type: ignore[no-untyped-def]
@@ -585,3 +587,17 @@ async def test_the_history_reads_in_peoples_words(district_path, monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_every_label_the_app_asks_for_has_its_chinese():
+    """A t("key") anywhere in the app with no Chinese label fails here, not in front of a user."""
+    import re
+
+    from tui.i18n import LABELS
+
+    asked = set()
+    for path in (ROOT / "tui").rglob("*.py"):
+        asked |= set(re.findall(r"""\bt\(["']([\w.]+)["']\)""", path.read_text()))
+    assert len(asked) > 80
+    assert sorted(asked - set(LABELS["zh"])) == []
+    assert sorted(asked - set(LABELS["en"])) == []
