@@ -22,6 +22,7 @@ from typing import Any
 
 from schema.errors import DomainError, NotFound
 from schema.hazards import add_hazard
+from schema.queries import where_equal
 from schema.writes import Writer, utc_now
 
 RESULTS = ("pass", "fail", "na")
@@ -241,14 +242,7 @@ def list_inspections(
     conn: sqlite3.Connection, *, status: str | None = None, unit_id: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
     """Inspections on this laptop, newest first, each with its unit's name and its progress."""
-    clauses, params = [], []
-    if status:
-        clauses.append("i.status = ?")
-        params.append(status)
-    if unit_id:
-        clauses.append("i.unit_id = ?")
-        params.append(unit_id)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    where, params = where_equal({"i.status": status, "i.unit_id": unit_id})
     rows = conn.execute(
         f"SELECT i.id, i.unit_id, u.name AS unit_name, i.area, i.task_id, i.status, i.started_at, i.ended_at,"
         f" (SELECT count(*) FROM criterion c WHERE c.checklist_id = i.checklist_id) AS items,"

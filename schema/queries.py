@@ -329,18 +329,17 @@ def list_units(
     return [{**dict(r), "is_pilot": bool(r["is_pilot"])} for r in conn.execute(sql, params)]
 
 
+def where_equal(columns: dict[str, object]) -> tuple[str, list[Any]]:
+    """` WHERE col = ? AND ...` for the columns given a value (None: no condition), and its parameters."""
+    given = {column: value for column, value in columns.items() if value is not None and value != ""}
+    where = (" WHERE " + " AND ".join(f"{column} = ?" for column in given)) if given else ""
+    return where, list(given.values())
+
+
 def list_tasks(
     conn: sqlite3.Connection, *, area: str | None = None, status: str | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if area:
-        clauses.append("t.area = ?")
-        params.append(area)
-    if status:
-        clauses.append("t.status = ?")
-        params.append(status)
-    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    where, params = where_equal({"t.area": area, "t.status": status})
     sql = (
         "SELECT t.id, t.plan_id, p.title AS plan_title, p.kind AS plan_kind, t.unit_id,"
         " u.name AS unit_name, t.area, t.assignees, t.due_on, t.status, t.reason"

@@ -116,7 +116,6 @@ async def note_on_an_item(pilot, app):  # type: ignore[no-untyped-def]
     await pilot.press("i", "enter")
     run = app.screen
     assert isinstance(run, InspectionRunScreen)
-    app.hazard_count = len(checklist_items(app.conn, run.inspection_id))  # type: ignore[attr-defined]
     await pilot.press("p", "up", "e")
     await pilot.pause()
     fill(app, note="fire lane clear")
