@@ -43,8 +43,26 @@ class Policy:
     """Fields only supervisors and admins may set (a decision, not a request)."""
 
 
-def _p(name: str, *designated: str, **kw: object) -> Policy:
-    return Policy(name, designated=frozenset(designated), **kw)  # type: ignore[arg-type]  # keywords are Policy's own
+def _p(
+    name: str,
+    *designated: str,
+    scoped: bool = True,
+    area_from: tuple[str, str] | None = None,
+    append_only: bool = False,
+    deletable: bool = False,
+    office_only: bool = False,
+    office_fields: frozenset[str] = frozenset(),
+) -> Policy:
+    return Policy(
+        name,
+        scoped=scoped,
+        area_from=area_from,
+        designated=frozenset(designated),
+        append_only=append_only,
+        deletable=deletable,
+        office_only=office_only,
+        office_fields=office_fields,
+    )
 
 
 POLICIES: dict[str, Policy] = {

@@ -78,22 +78,22 @@ class TriageScreen(Screen[None]):
         self.query_one(HazardList).focus()
 
     def current_filter(self) -> HazardFilter:
+        """The saved view (1-6), narrowed by what is typed after `/` (which wins where both speak)."""
         app = session(self)
-        fields: dict[str, object] = {"status": "open"}
-        if self.view == "overdue":
-            fields["overdue"] = True
-        elif self.view == "week":
-            fields["due_before"] = (app.today + timedelta(days=7 - app.today.weekday())).isoformat()
-        elif self.view == "awaiting":
-            fields["status"] = "awaiting_verification"
-        elif self.view == "major":
-            fields["grade"] = "major"
-        fields.update(parse_filter(self.filter_text))
+        typed = parse_filter(self.filter_text)
+        view_status = "awaiting_verification" if self.view == "awaiting" else "open"
+        week_end = (app.today + timedelta(days=7 - app.today.weekday())).isoformat()
+        search = typed.get("search")
         if self.view == "mine":
-            fields["search"] = " ".join(
-                filter(None, [str(fields.get("search") or ""), get_meta(app.conn, "login") or ""])
-            )
-        return HazardFilter(**fields)  # type: ignore[arg-type]  # the filter's parser checked each field's type
+            search = " ".join(filter(None, [search or "", get_meta(app.conn, "login") or ""]))
+        return HazardFilter(
+            status=typed.get("status", view_status),
+            area=typed.get("area"),
+            grade=typed.get("grade", "major" if self.view == "major" else None),
+            overdue=self.view == "overdue",
+            search=search or None,
+            due_before=week_end if self.view == "week" else None,
+        )
 
     def refresh_data(self) -> None:
         app = session(self)
