@@ -601,3 +601,26 @@ def test_every_label_the_app_asks_for_has_its_chinese():
     assert len(asked) > 80
     assert sorted(asked - set(LABELS["zh"])) == []
     assert sorted(asked - set(LABELS["en"])) == []
+
+
+async def test_the_first_day_crash_flow_keeps_the_app_and_the_record_true(district_path):
+    """Regression (issue 14, point 1): i, Enter, f, ctrl+s, e, a note, Enter Enter ended the app
+    (InvalidStateError) or recorded `pass` for an item nobody assessed."""
+    from schema.inspections import checklist_items
+
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i", "enter", "f")
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # the hazard of the failed item
+        await pilot.pause()
+        run = app.screen
+        assert isinstance(run, InspectionRunScreen)
+        await pilot.press("e", *"exit sign ok", "enter", "enter")
+        await pilot.pause()
+        assert app.is_running
+        items = checklist_items(app.conn, run.inspection_id)
+        assert items[0]["result"] == "fail"
+        assert items[1]["result"] is None  # the next item, never assessed, reads nothing
+        assert "has no result yet" in str(app.screen.query_one("#form-error").render())
+        assert app.screen.query_one("#field-note", Input).value == "exit sign ok"  # nothing typed is lost

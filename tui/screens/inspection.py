@@ -135,7 +135,8 @@ class InspectionRunScreen(Screen[None]):
                     inspection_id=self.inspection_id,
                     criterion_id=draft["criterion_id"],
                     grade=draft["grade"],
-                )
+                ),
+                lambda _hazard: self.query_one(DataTable).action_cursor_down(),  # on to the next item
             )
         else:
             self.query_one(DataTable).action_cursor_down()
@@ -144,9 +145,8 @@ class InspectionRunScreen(Screen[None]):
         item = self.current()
         if item is None:
             return
-        if not item["result"]:
-            self.notify(t("note_needs_result"), severity="warning")
-            return
+        # An unanswered item still opens the form: the note typed goes into it (not to this screen's
+        # p/f/n keys), and saving is refused there, in words, until the item has a result.
 
         def save(values: dict[str, str]) -> bool:
             record_result(session(self).writer, self.inspection_id, item["id"], note=values["note"])
