@@ -10,8 +10,9 @@ closes and delists it, a failed verification records the opinion and the new dea
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 
 from schema.calendar import Calendar
 from schema.errors import DomainError
@@ -89,6 +90,32 @@ def add_hazard(
         )
 
 
+_DAYS = re.compile(r"^\s*(\d{1,3})\s*(days?|天|日)\s*$", re.IGNORECASE)
+
+
+def _agreed_deadline(params: dict[str, object], deadline: object, today: date) -> object:
+    """A major hazard's deadline and its five implementations' time limit (时限) must say the same:
+    the time limit fills an empty deadline (a date, or "30 days" / "30天" from today); a deadline
+    that contradicts it is refused, never silently replaced by the local rule's 90 days."""
+    five = params.get("five_implementations")
+    limit = str(five.get("time_limit") or "").strip() if isinstance(five, dict) else ""
+    if not limit:
+        return deadline
+    days = _DAYS.match(limit)
+    try:
+        meant = (
+            (today + timedelta(days=int(days.group(1)))).isoformat() if days else date.fromisoformat(limit).isoformat()
+        )
+    except ValueError:
+        return deadline  # words such as "before the holiday": the deadline field decides
+    if deadline and str(deadline) != meant:
+        raise DomainError(
+            f"the deadline {deadline} and the five implementations' time limit ({limit}, that is {meant}) disagree;"
+            " make them the same"
+        )
+    return meant
+
+
 def edit_hazard(w: Writer, hazard_id: str, changes: dict[str, object]) -> dict[str, object]:
     """Change the descriptive fields of an open hazard; returns the old values changed."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
@@ -131,6 +158,8 @@ def act(
 
         if action == "order":
             deadline = params.get("deadline") or hazard["deadline"]
+            if hazard["grade"] == "major":
+                deadline = _agreed_deadline(params, deadline, today)
             if not deadline:
                 calendar = calendar or Calendar.from_db(w.conn)
                 deadline = calendar.deadline(

@@ -15,7 +15,7 @@ FIVE = {
     "responsibility": "厂长",
     "measures": "停用",
     "funds": "5万元",
-    "time_limit": "2026-12-31",
+    "time_limit": "年底前完成",  # words, not a date: the deadline given decides (see the time-limit tests)
     "contingency_plan": "专项预案",
 }
 
@@ -203,3 +203,34 @@ def test_snapshot_leaves_out_persons_no_longer_responsible(writer, unit_id, dist
 def test_dates_are_checked(writer, unit_id):
     with pytest.raises(DomainError, match="deadline must be a date written YYYY-MM-DD"):
         add_hazard(writer, unit_id=unit_id, description="x", deadline="29/11/2026", today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("time_limit", "deadline", "expected"),
+    [
+        pytest.param("30 days", None, "2026-12-29", id="days-fill-an-empty-deadline"),
+        pytest.param("30天", None, "2026-12-29", id="chinese-days"),
+        pytest.param("2026-12-15", None, "2026-12-15", id="a-date-fills-it"),
+        pytest.param("2026-12-15", "2026-12-15", "2026-12-15", id="agreeing"),
+        pytest.param("before the holiday", None, None, id="words-leave-the-local-rule"),
+    ],
+)
+def test_a_major_hazards_deadline_follows_its_five_implementations_time_limit(
+    writer, unit_id, time_limit, deadline, expected
+):
+    """Regression (issue 14): an empty deadline silently became +90 days although the time limit said 30 days."""
+    hazard_id = add_hazard(writer, unit_id=unit_id, description="储罐区无可燃气体报警", grade="major", today=TODAY)
+    params: dict[str, object] = {"five_implementations": {**FIVE, "time_limit": time_limit}}
+    if deadline:
+        params["deadline"] = deadline
+    act(writer, hazard_id, "order", params, today=TODAY)
+    stored = writer.get("hazard", hazard_id)["deadline"]
+    assert stored == (expected or stored) and (expected is not None or stored > "2027-01-01")
+
+
+def test_a_deadline_that_contradicts_the_time_limit_is_refused(writer, unit_id):
+    hazard_id = add_hazard(writer, unit_id=unit_id, description="储罐区无可燃气体报警", grade="major", today=TODAY)
+    params = {"deadline": "2027-02-27", "five_implementations": {**FIVE, "time_limit": "30 days"}}
+    with pytest.raises(DomainError, match="disagree"):
+        act(writer, hazard_id, "order", params, today=TODAY)
+    assert writer.get("hazard", hazard_id)["status"] == "reported"
