@@ -198,3 +198,21 @@ async def test_looking_back_records_a_review_items_and_a_recurrence(district_pat
         await pilot.press(*"现场照片", "enter")
         await pilot.pause()
         assert show_review(app.conn, review["id"])["items"][0]["status"] == "done"
+
+
+async def test_office_lists_name_the_area_and_the_hazard_count_their_rows_and_open_it(district_path):
+    """Regression (issue 14): extension requests did not name their hazard; office lists had no
+    area column, no counts and no way to open the hazard."""
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("X")
+        screen = app.screen
+        assert isinstance(screen, ExtensionsScreen)
+        request = screen.records[0]
+        row = screen.query_one(DataTable).get_row_at(0)
+        assert request["description"] in row and request["area"] in row
+        assert f"({len(screen.records)})" in str(screen.query_one(".title", Static).render())
+        await pilot.press("enter")
+        assert isinstance(app.screen, HazardScreen) and app.screen.hazard_id == request["hazard_id"]
+        await pilot.press("escape", "E")
+        assert app.screen.records[0]["area"] in app.screen.query_one(DataTable).get_row_at(0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
@@ -27,6 +28,8 @@ class RecordsScreen(Screen[None]):
     """Label keys of the columns."""
     LIMIT: ClassVar[int | None] = None
     """Show at most this many rows (the rest are reachable from the CLI)."""
+    OPENS_HAZARD: ClassVar[bool] = True
+    """Enter opens the hazard a record is about (its `hazard_id`)."""
 
     records: list[dict[str, Any]]
 
@@ -52,10 +55,22 @@ class RecordsScreen(Screen[None]):
         self.records = self.load()
         for record in self.records[: self.LIMIT]:
             table.add_row(*self.cells(record))
+        shown = len(self.records[: self.LIMIT])
+        count = f"{shown}" if shown == len(self.records) else f"{shown} / {len(self.records)}"
+        self.query_one(".title", Static).update(f"{t(self.TITLE_KEY)} ({count})")
 
     def current(self) -> dict[str, Any] | None:
         """The record under the cursor, if there is one."""
         return self.records[self.query_one(DataTable).cursor_row] if self.records else None
+
+    @on(DataTable.RowSelected)
+    def open_hazard(self) -> None:
+        """Enter opens the hazard behind the record (a proposal, a request, a listing)."""
+        from tui.screens.detail import HazardScreen
+
+        record = self.current()
+        if self.OPENS_HAZARD and record and record.get("hazard_id"):
+            self.app.push_screen(HazardScreen(str(record["hazard_id"])))
 
     def changed(self, result: Any) -> None:
         """After a form: show the new state and the new pending count."""

@@ -29,7 +29,6 @@ from schema.periods import current_quarter
 from schema.store.connection import connect
 from tui.context import in_background, session
 from tui.i18n import grade_label, status_label, t
-from tui.screens.detail import HazardScreen
 from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 from tui.widgets.chrome import chrome
@@ -170,7 +169,7 @@ class EscalationsScreen(RecordsScreen):
         Binding("escape", "app.pop_screen", "Back", id="escalations.back"),
     ]
     TITLE_KEY = "escalations"
-    COLUMNS = ("overdue", "step", "grade", "unit", "description")
+    COLUMNS = ("overdue", "step", "grade", "area", "unit", "description")
     LIMIT = 500
 
     def load(self) -> list[dict[str, Any]]:
@@ -181,6 +180,7 @@ class EscalationsScreen(RecordsScreen):
             f"+{p['days_overdue']}{t('days')}",
             t(f"step.{p['level']}"),
             grade_label(p["grade"]),
+            p["area"],
             p["unit_name"],
             p["description"],
         )
@@ -204,13 +204,6 @@ class EscalationsScreen(RecordsScreen):
         title = f"{t('issue') if issue else t('dismiss')} {t('step.' + p['level'])}: {p['unit_name']} ({persons})"
         self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self.changed)
 
-    @on(DataTable.RowSelected)
-    def open_hazard(self) -> None:
-        """Enter opens the hazard behind the proposal."""
-        p = self.current()
-        if p:
-            self.app.push_screen(HazardScreen(p["hazard_id"]))
-
 
 class ExtensionsScreen(RecordsScreen):
     """Extension requests waiting for the office: `y` approves (the deadline moves), `n` refuses."""
@@ -221,13 +214,21 @@ class ExtensionsScreen(RecordsScreen):
         Binding("escape", "app.pop_screen", "Back", id="extensions.back"),
     ]
     TITLE_KEY = "extensions"
-    COLUMNS = ("deadline", "proposed", "unit", "reason", "by")
+    COLUMNS = ("deadline", "proposed", "area", "unit", "hazard", "reason", "by")
 
     def load(self) -> list[dict[str, Any]]:
         return extensions.list_extensions(session(self).conn)
 
     def cells(self, e: dict[str, Any]) -> tuple[Any, ...]:
-        return e["old_deadline"] or "-", e["proposed_deadline"], e["unit_name"], e["reason"], e["requested_by"] or ""
+        return (
+            e["old_deadline"] or "-",
+            e["proposed_deadline"],
+            e["area"],
+            e["unit_name"],
+            e["description"],
+            e["reason"],
+            e["requested_by"] or "",
+        )
 
     def action_decide(self, approve: bool) -> None:
         request = self.current()
@@ -255,7 +256,7 @@ class ListingsScreen(RecordsScreen):
 
     BINDINGS: ClassVar = [Binding("escape", "app.pop_screen", "Back", id="listings.back")]
     TITLE_KEY = "listings"
-    COLUMNS = ("status", "deadline", "overdue", "listed", "progress", "fig.escalations", "unit", "description")
+    COLUMNS = ("status", "deadline", "overdue", "listed", "progress", "fig.escalations", "area", "unit", "description")
 
     def load(self) -> list[dict[str, Any]]:
         return escalations.list_listings(session(self).conn, today=session(self).today)
@@ -268,16 +269,10 @@ class ListingsScreen(RecordsScreen):
             r["published_on"] or "",
             str(r["progress_reports"]),
             ", ".join(t(f"step.{e}") for e in r["escalations"]),
+            r["area"],
             r["unit_name"],
             r["description"],
         )
-
-    @on(DataTable.RowSelected)
-    def open_hazard(self) -> None:
-        """Enter opens the listed hazard."""
-        r = self.current()
-        if r:
-            self.app.push_screen(HazardScreen(r["hazard_id"]))
 
 
 class AssessmentScreen(Screen[None]):
