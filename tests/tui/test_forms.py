@@ -51,10 +51,14 @@ def hazard(app: SafeCityApp, status: str, grade: str = "general") -> str:
     ).fetchone()[0]
 
 
-def fill(app: SafeCityApp, **values: str) -> None:
+def fill(app: SafeCityApp, focus: str | None = None, **values: str) -> None:
+    """Type `values` into the open form's fields, and put the cursor in field `focus` (where the
+    Enters that follow land)."""
     assert isinstance(app.screen, FormScreen), app.screen
     for name, value in values.items():
         app.screen.query_one(f"#field-{name}", Input).value = value
+    if focus:
+        app.screen.query_one(f"#field-{focus}", Input).focus()
 
 
 async def on_hazard(pilot: Pilot[Any], app: SafeCityApp, hazard_id: str, key: str) -> None:
@@ -82,32 +86,28 @@ async def open_new_hazard_form(pilot: Pilot[Any], app: SafeCityApp) -> str:
 
 async def new_hazard(pilot, app):  # type: ignore[no-untyped-def]
     await open_new_hazard_form(pilot, app)
-    fill(app, description="消防通道堵塞")
-    app.screen.query_one("#field-deadline", Input).focus()
+    fill(app, focus="deadline", description="消防通道堵塞")
     return {("hazard", None)}
 
 
 async def void_hazard(pilot, app):  # type: ignore[no-untyped-def]
     hazard_id = hazard(app, "reported")
     await on_hazard(pilot, app, hazard_id, "v")
-    fill(app, reason="duplicate report")
-    app.screen.query_one("#field-reason", Input).focus()
+    fill(app, focus="reason", reason="duplicate report")
     return set()  # Enter asks "void this hazard?"; only y answers it (see the test below)
 
 
 async def submit_rectification(pilot, app):  # type: ignore[no-untyped-def]
     hazard_id = hazard(app, "rectifying")
     await on_hazard(pilot, app, hazard_id, "b")
-    fill(app, note="通道已清理")
-    app.screen.query_one("#field-note", Input).focus()
+    fill(app, focus="note", note="通道已清理")
     return {("hazard", hazard_id), ("progress", None)}
 
 
 async def edit_hazard(pilot, app):  # type: ignore[no-untyped-def]
     hazard_id = hazard(app, "reported")
     await on_hazard(pilot, app, hazard_id, "e")
-    fill(app, location="北门")
-    app.screen.query_one("#field-grade", Input).focus()
+    fill(app, focus="grade", location="北门")
     return {("hazard", hazard_id)}
 
 
@@ -118,8 +118,7 @@ async def note_on_an_item(pilot, app):  # type: ignore[no-untyped-def]
     assert isinstance(run, InspectionRunScreen)
     await pilot.press("p", "up", "e")
     await pilot.pause()
-    fill(app, note="fire lane clear")
-    app.screen.query_one("#field-note", Input).focus()
+    fill(app, focus="note", note="fire lane clear")
     return {("inspection_result", None)}
 
 
