@@ -38,7 +38,7 @@ from sync.laptop import enrolment as laptop
 from sync.laptop.client import SyncSummary
 from tui.config import Settings, check_keymap, save_language
 from tui.context import RecordChanged, Session
-from tui.i18n import language, set_language, t
+from tui.i18n import language, local_time, set_language, t
 from tui.navigation import SCREENS, all_binding_ids
 
 
@@ -163,7 +163,7 @@ class SafeCityApp(App[None]):
         parts = [
             f"● {link}",
             f"{t('pending')} {state['pending']}",
-            f"{t('last_sync')} {(state['last_sync'] or t('never')).replace('T', ' ')[:16]}",
+            f"{t('last_sync')} {local_time(state['last_sync']) if state['last_sync'] else t('never')}",
             f"{t('conflicts')} {state['conflicts']}",
             f"{t('rejected')} {state['rejected']}",
         ]
