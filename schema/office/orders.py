@@ -6,7 +6,7 @@ when it is served and when the unit signed for it are recorded later.
 
 Why number blocks: an order number is an official document number, unique in the district
 for the year, yet inspectors issue orders offline. The district server reserves a block of
-numbers per device (`POST /v1/numbers`, see `sync.numbers`); a laptop takes the next number
+numbers per device (`POST /v1/numbers`, see `sync.server.numbers` and `sync.laptop.numbers`); a laptop takes the next number
 from its own blocks in the same transaction as the order, so two laptops can never issue the
 same number and a number is never reused. A standalone database (no server) is its own
 numbering authority. The blocks live in `meta` (never synced): they are this device's.

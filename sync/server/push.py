@@ -381,7 +381,7 @@ def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -
 
 
 def _check_order_number(b: _Batch, op: Op) -> None:
-    """An order's number must come from a block reserved for this device (`sync.numbers`)."""
+    """An order's number must come from a block reserved for this device (`sync.server.numbers`)."""
     year, seq = op.fields.get("doc_year"), op.fields.get("doc_seq")
     if not isinstance(year, int) or not isinstance(seq, int):
         raise Refused("a rectification order needs its number (doc_year, doc_seq)")

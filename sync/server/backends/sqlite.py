@@ -6,7 +6,7 @@ and adds:
 - `account` and `device`: users with a role and areas; one revocable token per device,
   stored as a SHA-256 hash; `last_seq` is the device's highest op sequence applied, which
   makes a retried push harmless.
-- `number_block`: rectification-order numbers reserved per device and year (`sync.numbers`).
+- `number_block`: rectification-order numbers reserved per device and year (`sync.server.numbers`).
 - `row_meta`: per row, its change-log position (`pos`, the pull cursor orders by it), its
   area (what scope filters on), a tombstone flag, and a stamp per field (row version, clock,
   device of the last write), which is what `sync.server.merge` decides concurrency with.
