@@ -81,8 +81,11 @@ class SyncClient:
         attempts: int = 5,
         base_delay: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[SyncSummary], None] | None = None,
     ):
         self.conn = conn
+        self.progress = progress
+        """Told the running summary after each push batch and pull page (the CLI draws a progress line)."""
         self.http = http
         self.token = token
         self.batch_size = batch_size
@@ -161,7 +164,12 @@ class SyncClient:
                 answer = in_flight.result()
                 in_flight = sender.submit(self._send, body) if following else None
                 self._record(ops, answer, summary)
+                self._report(summary)
                 ops = following
+
+    def _report(self, summary: SyncSummary) -> None:
+        if self.progress is not None:
+            self.progress(summary)
 
     @staticmethod
     def _encode(ops: list[dict[str, Any]]) -> bytes:
@@ -226,6 +234,7 @@ class SyncClient:
                 if page.get("more"):
                     next_page = fetcher.submit(self._fetch, self._pull_params(int(page["cursor"])))
                 summary.pulled += replica.apply_page(self.conn, page)
+                self._report(summary)
                 if not page.get("more"):
                     replica.finish_pull(self.conn)
                     return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,16 +51,26 @@ def http_client(url: str) -> httpx.Client:
     return httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(60, connect=5))
 
 
-def client_for(conn: sqlite3.Connection, db_path: Path, http: httpx.Client | None = None) -> SyncClient:
+def client_for(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    http: httpx.Client | None = None,
+    progress: Callable[[SyncSummary], None] | None = None,
+) -> SyncClient:
     """A sync client for an enrolled laptop database."""
     url = get_meta(conn, "server_url")
     if url is None:
         raise DomainError("this database is not enrolled; run 'safecity init --server URL --token TOKEN'")
-    return SyncClient(conn, http or http_client(url), token=load_token(db_path))
+    return SyncClient(conn, http or http_client(url), token=load_token(db_path), progress=progress)
 
 
 def enroll(
-    conn: sqlite3.Connection, db_path: Path, url: str, token: str, http: httpx.Client | None = None
+    conn: sqlite3.Connection,
+    db_path: Path,
+    url: str,
+    token: str,
+    http: httpx.Client | None = None,
+    progress: Callable[[SyncSummary], None] | None = None,
 ) -> tuple[dict[str, Any], SyncSummary]:
     """Bind this database to a server and device token, then take the initial snapshot."""
     enrolled = get_meta(conn, "server_url")
@@ -67,7 +78,7 @@ def enroll(
         raise DomainError(f"this database is enrolled with {enrolled}; use a new file for another server")
     if not enrolled and conn.execute("SELECT count(*) FROM event").fetchone()[0]:
         raise DomainError("this database has changes made before enrolment; init a new database file")
-    client = SyncClient(conn, http or http_client(url), token=token)
+    client = SyncClient(conn, http or http_client(url), token=token, progress=progress)
     me = client.whoami()
     if get_meta(conn, "device_id") not in (None, me["device_id"]):
         raise DomainError("this database belongs to another device token; init a new database file")

@@ -209,3 +209,24 @@ def test_an_answer_that_is_not_about_the_ops_sent_records_nothing(district, tamp
     with pytest.raises(SyncError):
         SyncClient(a.conn, http, token="t", sleep=lambda _s: None).push(SyncSummary())
     assert a.statuses()["pending"] == 3  # every op still waits to be sent again
+
+
+def test_the_client_reports_progress_after_each_batch_and_page(tmp_path):
+    """What `safecity init` and `safecity sync` draw their progress line from (issue 14)."""
+    from tests.sync.harness import District
+
+    district = District(tmp_path / "district")
+    try:
+        a, b = district.laptop("insp.a"), district.laptop("insp.b")
+        unit = district.unit_in("xinhe")
+        for n in range(25):
+            a.add(unit, f"消防通道堵塞 {n}")
+        sent, received = [], []
+        a.client.batch_size, a.client.progress = 10, lambda s: sent.append(s.pushed)
+        a.sync()
+        b.client.page_size, b.client.progress = 10, lambda s: received.append(s.pulled)
+        b.sync()
+        assert sent == sorted(sent) and sent[-1] == 25 and len(sent) >= 3
+        assert received == sorted(received) and received[-1] >= 25 and len(received) >= 3
+    finally:
+        district.close()

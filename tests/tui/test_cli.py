@@ -231,3 +231,20 @@ def test_an_inspection_is_run_end_to_end_from_the_cli(district_path):
     assert data("hazard", "show", raised["hazard_id"], *db)["unit_id"] == unit["id"]
     listed = data("inspection", "list", "--status", "finished", "--unit", unit["id"], *db)
     assert [i["id"] for i in listed] == [started["id"]]
+
+
+def test_progress_is_one_line_redrawn_on_a_terminal_and_nothing_elsewhere():
+    import io
+
+    from sync.laptop.client import SyncSummary
+    from tui.cli.main import Progress
+
+    shown = io.StringIO()
+    progress = Progress(shown, enabled=True)
+    progress.sync(SyncSummary(pushed=2000))
+    progress.sync(SyncSummary(pushed=4000, pulled=10000))
+    progress.done()
+    assert shown.getvalue().count("\r") == 3 and "sent 4,000, received 10,000 rows" in shown.getvalue()
+    quiet = io.StringIO()  # not a terminal: a script, or --json
+    Progress(quiet).sync(SyncSummary(pushed=1))
+    assert quiet.getvalue() == ""

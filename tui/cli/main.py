@@ -92,6 +92,32 @@ def emit(value: Any, as_json: bool, text: str | None = None) -> None:
         click.echo(text)
 
 
+class Progress:
+    """One line on stderr, redrawn in place, for long work (an initial pull, a large sync); nothing
+    at all when stderr is not a terminal, so scripts and `--json` output stay clean."""
+
+    def __init__(self, stream: Any = None, *, enabled: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.drawn = False
+
+    def show(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write(f"\r{text}\x1b[K")
+            self.stream.flush()
+            self.drawn = True
+
+    def sync(self, summary: Any) -> None:
+        """The `progress` hook of the sync client: what has gone out and come in so far."""
+        self.show(f"sent {summary.pushed:,}, received {summary.pulled:,} rows ...")
+
+    def done(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.drawn = False
+
+
 COMMAND_MODULES = {
     "hazard": "tui.cli.hazard",
     "unit": "tui.cli.hazard",

@@ -15,7 +15,7 @@ import click
 from sync.laptop import enrolment as laptop
 from sync.laptop.client import ServerUnreachable
 from sync.laptop.conflicts import list_conflicts, resolve
-from tui.cli.main import db_option, db_path, emit, json_option, main, open_db
+from tui.cli.main import Progress, db_option, db_path, emit, json_option, main, open_db
 
 
 @main.command()
@@ -28,7 +28,11 @@ def init(ctx: click.Context, url: str, token: str, as_json: bool) -> None:
     """Enroll this laptop with the district server and download its areas."""
     path = db_path(ctx)
     conn = open_db(ctx, create=True)
-    me, summary = laptop.enroll(conn, path, url, token)
+    progress = Progress()
+    try:
+        me, summary = laptop.enroll(conn, path, url, token, progress=progress.sync)
+    finally:
+        progress.done()
     emit(
         {**me, "pulled": summary.pulled, "db": str(path)},
         as_json,
@@ -51,10 +55,14 @@ def sync_command(ctx: click.Context, every: float | None, as_json: bool) -> None
     """Push local changes and pull the office's, once (or every SECONDS)."""
     path = db_path(ctx)
     conn = open_db(ctx)
-    client = laptop.client_for(conn, path)
+    progress = Progress()
+    client = laptop.client_for(conn, path, progress=progress.sync)
     while True:
         try:
-            summary = client.sync()
+            try:
+                summary = client.sync()
+            finally:
+                progress.done()
         except ServerUnreachable as err:
             if every is None:
                 raise ServerUnreachable(f"{err}; {laptop.status(conn)['pending']} change(s) kept, not sent") from None
