@@ -64,8 +64,8 @@ class SafeCityApp(App[None]):
     .title { background: $boost; padding: 0 1; text-style: bold; }
     .columns { color: $text-muted; padding: 0 1; }
     HazardList { height: 1fr; padding: 0 1; }
-    #filter { display: none; }
-    #filter.visible { display: block; }
+    #filter, #records-filter { display: none; }
+    #filter.visible, #records-filter.visible { display: block; }
     .form { width: 80; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; }
     .error { color: $error; }
     .form Label { width: 100%; }

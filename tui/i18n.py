@@ -12,6 +12,7 @@ from datetime import datetime
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "records.filter": "filter: words that must all appear in the row (an area, a unit, a step)",
         "not_enrolled_hint": "this laptop is not enrolled; 'safecity init' connects it to the district server",
         "synced": "synced",
         "sent": "sent",
@@ -157,6 +158,7 @@ LABELS: dict[str, dict[str, str]] = {
         "report_written": "report written to",
     },
     "zh": {
+        "records.filter": "筛选：行中须同时出现的词（区域、单位、步骤）",
         "not_enrolled_hint": "本机尚未登记；运行 'safecity init' 连接区服务器",
         "synced": "已同步",
         "sent": "上传",

@@ -59,6 +59,7 @@ def all_binding_ids(*more: type[object]) -> set[str]:
     from tui.screens.inspection import InspectionRunScreen
     from tui.screens.misc import HelpScreen
     from tui.screens.office.lookback import ReviewScreen
+    from tui.screens.records import RecordsScreen
     from tui.screens.units import UnitPickerScreen, UnitScreen
 
     classes = [
@@ -76,6 +77,7 @@ def all_binding_ids(*more: type[object]) -> set[str]:
         ReviewScreen,
         FormScreen,
         ConfirmScreen,
+        RecordsScreen,
         *_screens().values(),
     ]
     return {b.id for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}

@@ -216,3 +216,20 @@ async def test_office_lists_name_the_area_and_the_hazard_count_their_rows_and_op
         assert isinstance(app.screen, HazardScreen) and app.screen.hazard_id == request["hazard_id"]
         await pilot.press("escape", "E")
         assert app.screen.records[0]["area"] in app.screen.query_one(DataTable).get_row_at(0)
+
+
+async def test_escalation_proposals_are_filtered_by_what_is_typed_after_slash(district_path):
+    """Regression (issue 14): 575 escalation proposals with no filter."""
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        screen = app.screen
+        everything = len(screen.records)
+        decided = len(escalations.list_escalations(app.conn))
+        await pilot.press("slash", *"xinhe")  # letters go into the filter, never to i (issue) or x (dismiss)
+        await pilot.pause()
+        assert 0 < len(screen.records) < everything and {p["area"] for p in screen.records} == {"xinhe"}
+        assert f"({len(screen.records)} / {everything})" in str(screen.query_one(".title", Static).render())
+        assert len(escalations.list_escalations(app.conn)) == decided  # the letters typed decided nothing
+        await pilot.press("enter")  # back to the table
+        assert screen.query_one(DataTable).has_focus

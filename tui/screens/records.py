@@ -2,7 +2,8 @@
 
 Who uses this: the escalation, extension, listing and look-back screens. A subclass says what
 its records are (`load`), how one is shown (`COLUMNS`, `cells`) and what a key does; this class
-composes the screen, fills and refills the table, finds the record under the cursor, and
+composes the screen, fills and refills the table, finds the record under the cursor, filters the
+rows by what is typed after `/` (every word must appear in the row: an area, a unit, a step), and
 refreshes after a form changed something.
 """
 
@@ -12,8 +13,9 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from tui.context import RecordChanged
 from tui.i18n import t
@@ -22,6 +24,8 @@ from tui.widgets.table import RecordTable
 
 
 class RecordsScreen(Screen[None]):
+    BINDINGS: ClassVar = [Binding("slash", "filter", "Filter", id="records.filter")]
+
     TITLE_KEY: ClassVar[str] = ""
     """Label key of the screen's title."""
     COLUMNS: ClassVar[tuple[str, ...]] = ()
@@ -35,6 +39,7 @@ class RecordsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(t(self.TITLE_KEY), classes="title")
+        yield Input(placeholder=t("records.filter"), id="records-filter")
         yield RecordTable(classes="records", cursor_type="row")
         yield from chrome()
 
@@ -52,12 +57,31 @@ class RecordsScreen(Screen[None]):
     def refresh_data(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        self.records = self.load()
+        everything = self.load()
+        words = self.query_one("#records-filter", Input).value.casefold().split()
+        self.records = [r for r in everything if self._matches(r, words)]
         for record in self.records[: self.LIMIT]:
             table.add_row(*self.cells(record))
         shown = len(self.records[: self.LIMIT])
-        count = f"{shown}" if shown == len(self.records) else f"{shown} / {len(self.records)}"
+        count = f"{shown}" if shown == len(everything) else f"{shown} / {len(everything)}"
         self.query_one(".title", Static).update(f"{t(self.TITLE_KEY)} ({count})")
+
+    def _matches(self, record: dict[str, Any], words: list[str]) -> bool:
+        text = " ".join(str(cell) for cell in self.cells(record)).casefold()
+        return all(word in text for word in words)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#records-filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    @on(Input.Changed, "#records-filter")
+    def filter_changed(self) -> None:
+        self.refresh_data()
+
+    @on(Input.Submitted, "#records-filter")
+    def filter_done(self) -> None:
+        self.query_one(DataTable).focus()
 
     def current(self) -> dict[str, Any] | None:
         """The record under the cursor, if there is one."""
