@@ -160,6 +160,7 @@ def hazard_draft(conn: sqlite3.Connection, inspection_id: str, item: str) -> dic
         "grade": "major" if criterion["major_if_failed"] else "general",
         "inspection_id": inspection_id,
         "criterion_id": criterion["id"],
+        "result": criterion["result"],
     }
 
 
@@ -178,7 +179,7 @@ def raise_hazard(
     with w.transaction():
         _in_progress(w, inspection_id)
         draft = hazard_draft(w.conn, inspection_id, item)
-        if _item(w.conn, inspection_id, item)["result"] != "fail":
+        if draft["result"] != "fail":
             raise DomainError("a hazard is raised from a failed item; fail the item first")
         return add_hazard(
             w,
@@ -194,22 +195,31 @@ def raise_hazard(
 
 
 def finish_inspection(w: Writer, inspection_id: str, summary: str | None = None) -> dict[str, Any]:
-    """Close the inspection (and complete its task); refused while any item has no result."""
+    """Close the inspection (and complete its task); refused while any item has no result.
+    `summary=None` writes the default one (`default_summary`); an empty one writes none."""
     with w.transaction():
         inspection = _in_progress(w, inspection_id)
         items = checklist_items(w.conn, inspection_id)
-        unanswered = [i["code"] for i in items if not i["result"]]
-        if unanswered:
-            shown = ", ".join(unanswered[:5]) + (" ..." if len(unanswered) > 5 else "")
-            raise DomainError(f"{len(unanswered)} of {len(items)} items have no result yet: {shown}")
-        w.update(
-            "inspection",
-            inspection_id,
-            {"status": "finished", "ended_at": utc_now(), "summary": (summary or "").strip() or None},
-        )
+        codes = unanswered(items)
+        if codes:
+            shown = ", ".join(codes[:5]) + (" ..." if len(codes) > 5 else "")
+            raise DomainError(f"{len(codes)} of {len(items)} items have no result yet: {shown}")
+        text = default_summary(items) if summary is None else summary.strip() or None
+        w.update("inspection", inspection_id, {"status": "finished", "ended_at": utc_now(), "summary": text})
         if inspection["task_id"]:
             w.update("task", inspection["task_id"], {"status": "done"})
     return show_inspection(w.conn, inspection_id)
+
+
+def unanswered(items: list[dict[str, Any]]) -> list[str]:
+    """The codes of the checklist items that have no result yet."""
+    return [i["code"] for i in items if not i["result"]]
+
+
+def default_summary(items: list[dict[str, Any]]) -> str:
+    """What an inspection's summary says when the inspector writes none."""
+    done = progress(items)
+    return f"{done['done']}/{done['items']} checked, {done['failed']} failed"
 
 
 def progress(items: list[dict[str, Any]]) -> dict[str, int]:

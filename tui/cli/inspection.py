@@ -94,11 +94,8 @@ def inspection_raise(ctx: click.Context, inspection_id: str, item: str, as_json:
 def inspection_finish(ctx: click.Context, inspection_id: str, summary: str | None, as_json: bool) -> None:
     """Finish an inspection (and complete its task); refused while an item has no result."""
     conn = open_db(ctx)
-    writer = Writer(conn, local_actor(conn))
-    if summary is None:
-        current = show_inspection(conn, inspection_id)
-        summary = f"{current['done']}/{current['items']} checked, {current['failed']} failed"
-    _print(finish_inspection(writer, inspection_id, summary), as_json, f"inspection {inspection_id} finished")
+    finished = finish_inspection(Writer(conn, local_actor(conn)), inspection_id, summary)
+    _print(finished, as_json, f"inspection {inspection_id} finished")
 
 
 @inspection.command("list")

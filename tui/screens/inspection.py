@@ -18,12 +18,13 @@ from textual.widgets import DataTable, Static
 
 from schema.inspections import (
     checklist_items,
+    default_summary,
     due_tasks,
     finish_inspection,
     hazard_draft,
-    progress,
     record_result,
     start_inspection,
+    unanswered,
 )
 from tui.context import RecordChanged, session
 from tui.i18n import language, t
@@ -159,12 +160,10 @@ class InspectionRunScreen(Screen[None]):
 
     def action_finish(self) -> None:
         items = self.items()
-        done = progress(items)
-        unanswered = [i["code"] for i in items if not i["result"]]
-        if unanswered:
+        codes = unanswered(items)
+        if codes:  # said at once, before a summary is asked for
             self.notify(
-                f"{len(unanswered)} / {len(items)}: {t('items_unanswered')} ({', '.join(unanswered[:5])})",
-                severity="warning",
+                f"{len(codes)} / {len(items)}: {t('items_unanswered')} ({', '.join(codes[:5])})", severity="warning"
             )
             return
 
@@ -172,7 +171,7 @@ class InspectionRunScreen(Screen[None]):
             finish_inspection(session(self).writer, self.inspection_id, values["summary"])
             return True
 
-        summary = f"{done['done']}/{done['items']} checked, {done['failed']} failed"
+        summary = default_summary(items)
         self.app.push_screen(
             FormScreen(f"{t('summary')}: {summary}", [("summary", t("summary"), summary)], finish),
             self._finished,

@@ -35,7 +35,10 @@ class RecordsScreen(Screen[None]):
     OPENS_HAZARD: ClassVar[bool] = True
     """Enter opens the hazard a record is about (its `hazard_id`)."""
 
+    everything: list[dict[str, Any]]
+    """The records as loaded."""
     records: list[dict[str, Any]]
+    """Those the filter keeps, in the table's order (what `current` reads)."""
 
     def compose(self) -> ComposeResult:
         yield Static(t(self.TITLE_KEY), classes="title")
@@ -55,15 +58,20 @@ class RecordsScreen(Screen[None]):
         raise NotImplementedError
 
     def refresh_data(self) -> None:
+        """Load the records again (after a change) and show those the filter keeps."""
+        self.everything = self.load()
+        self._show()
+
+    def _show(self) -> None:
+        """Fill the table with the loaded records the filter keeps (a keystroke queries nothing)."""
         table = self.query_one(DataTable)
         table.clear()
-        everything = self.load()
         words = self.query_one("#records-filter", Input).value.casefold().split()
-        self.records = [r for r in everything if self._matches(r, words)]
+        self.records = [r for r in self.everything if self._matches(r, words)]
         for record in self.records[: self.LIMIT]:
             table.add_row(*self.cells(record))
         shown = len(self.records[: self.LIMIT])
-        count = f"{shown}" if shown == len(everything) else f"{shown} / {len(everything)}"
+        count = f"{shown}" if shown == len(self.everything) else f"{shown} / {len(self.everything)}"
         self.query_one(".title", Static).update(f"{t(self.TITLE_KEY)} ({count})")
 
     def _matches(self, record: dict[str, Any], words: list[str]) -> bool:
@@ -77,7 +85,7 @@ class RecordsScreen(Screen[None]):
 
     @on(Input.Changed, "#records-filter")
     def filter_changed(self) -> None:
-        self.refresh_data()
+        self._show()
 
     @on(Input.Submitted, "#records-filter")
     def filter_done(self) -> None:
