@@ -26,6 +26,9 @@ from schema.ids import uuid7
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.tables import Policy, policy, reference_info, validate_fields
 
+LAST_ACTION = "last_action"
+"""Meta key: the event ids (JSON list) the last outermost write of this file made."""
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -59,12 +62,26 @@ class Writer:
     def __init__(self, conn: sqlite3.Connection, actor: Actor):
         self.conn = conn
         self.actor = actor
+        self._depth = 0
+        self._written: list[str] = []
 
     @contextmanager
     def transaction(self) -> Iterator[Writer]:
-        """Group several writes (a lifecycle action touches more than one row) atomically."""
-        with transaction(self.conn):
-            yield self
+        """Group several writes (a lifecycle action touches more than one row) atomically.
+
+        The events of the outermost group are remembered as this file's last action, so that
+        `schema.undo` can take back exactly what one press of a key did, and nothing more."""
+        outer = self._depth == 0
+        if outer:
+            self._written = []
+        self._depth += 1
+        try:
+            with transaction(self.conn):
+                yield self
+                if outer and self._written:
+                    set_meta(self.conn, LAST_ACTION, json.dumps(self._written))
+        finally:
+            self._depth -= 1
 
     def get(self, table: str, row_id: str) -> sqlite3.Row:
         policy(table)
@@ -158,11 +175,13 @@ class Writer:
     ) -> None:
         seq = int(get_meta(self.conn, "device_seq", "0") or 0) + 1
         set_meta(self.conn, "device_seq", str(seq))
+        event_id = uuid7()
+        self._written.append(event_id)
         self.conn.execute(
             "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area,"
             " action, fields, old, base_version, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending')",
             (
-                uuid7(),
+                event_id,
                 self.actor.device_id,
                 seq,
                 clock.tick(self.conn),

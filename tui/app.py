@@ -33,12 +33,13 @@ from schema.hazards import local_rules
 from schema.rules import LocalRules
 from schema.store.connection import connect
 from schema.store.transactions import get_meta
+from schema.undo import CannotUndo, undo_last
 from schema.writes import Writer, local_actor
 from sync.laptop import enrolment as laptop
 from sync.laptop.client import SyncSummary
 from tui.config import Settings, check_keymap, save_language
 from tui.context import RecordChanged, Session
-from tui.i18n import language, local_time, set_language, t
+from tui.i18n import action_label, language, local_time, set_language, t, table_label, user_message
 from tui.navigation import SCREENS, all_binding_ids
 
 
@@ -87,6 +88,7 @@ class SafeCityApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "command_palette", "Commands", id="app.commands", show=False),
         Binding("s", "sync", "Sync", id="app.sync"),
+        Binding("z", "undo", "Undo", id="app.undo"),
         Binding("t", "go('triage')", "Triage", id="app.triage"),
         Binding("i", "go('inspections')", "Inspections", id="app.inspections"),
         Binding("u", "go('units')", "Units", id="app.units"),
@@ -178,6 +180,22 @@ class SafeCityApp(App[None]):
             return
         self._asked_to_sync = True
         self.action_sync_now()
+
+    def action_undo(self) -> None:
+        """`z`: take back the last local action while it has not left this laptop (`schema.undo`)."""
+        if self.syncing:
+            self.notify(t("undo.syncing"), severity="warning")
+            return
+        try:
+            done = undo_last(self.conn)
+        except CannotUndo as err:
+            self.notify(user_message(err), severity="warning")
+            return
+        self.notify(f"{t('undo.done')}: {action_label(done.action)} ({table_label(done.table)})")
+        self.refresh_status()
+        while len(self.screen_stack) > 2 and not _still_shown(self.conn, self.screen):
+            self.pop_screen()  # the record it showed was the one the undone action made
+        self._refresh_screen()
 
     def action_sync_now(self) -> None:
         if not self.enrolled or self.syncing:
@@ -288,3 +306,11 @@ class SafeCityApp(App[None]):
 
     def on_unmount(self) -> None:
         self.conn.close()
+
+
+def _still_shown(conn: sqlite3.Connection, screen: Screen[Any]) -> bool:
+    """False when `screen` shows one record (a hazard, a unit) and that record is gone."""
+    hazard_id = getattr(screen, "hazard_id", None)
+    if not isinstance(hazard_id, str):
+        return True
+    return conn.execute("SELECT 1 FROM hazard WHERE id = ?", (hazard_id,)).fetchone() is not None

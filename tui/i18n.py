@@ -12,6 +12,8 @@ from datetime import datetime
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "undo.done": "undone",
+        "undo.syncing": "a sync is running; undo once it has finished",
         "records.filter": "filter: words that must all appear in the row (an area, a unit, a step)",
         "not_enrolled_hint": "this laptop is not enrolled; 'safecity init' connects it to the district server",
         "synced": "synced",
@@ -197,6 +199,8 @@ LABELS: dict[str, dict[str, str]] = {
         "form.discard": "放弃此表单中已输入的内容？",
         "confirm.keys": "y：是   n / esc：否",
         "app.title": "安全城市",
+        "undo.done": "已撤销",
+        "undo.syncing": "正在同步；同步结束后再撤销",
         "triage": "隐患分诊",
         "hazard": "隐患",
         "units": "责任单位",
@@ -400,3 +404,24 @@ def action_label(action: str) -> str:
 
 def grade_label(grade: str) -> str:
     return GRADE_ZH.get(grade, grade) if _language == "zh" else grade
+
+
+TABLE_ZH = {"hazard": "隐患", "inspection": "检查", "inspection_result": "检查项", "unit": "单位"}
+
+
+def table_label(table: str) -> str:
+    return TABLE_ZH.get(table, table) if _language == "zh" else table.replace("_", " ")
+
+
+UNDO_ZH = {
+    "there is nothing to undo": "没有可撤销的操作",
+    "the last action has already been sent to the district server; change it instead": "上一操作已发送到区服务器，请另行修改",
+    "the record has changed since (a sync or another edit); change it instead": "记录此后已变化（同步或其他修改），请另行修改",
+    "a conflict's resolution is not undone; resolve it again if it was wrong": "冲突处理不可撤销；如有误请重新处理",
+}
+
+
+def user_message(err: Exception) -> str:
+    """A domain refusal in the app's language (English where no Chinese is written yet)."""
+    text = str(err)
+    return UNDO_ZH.get(text, text) if _language == "zh" else text

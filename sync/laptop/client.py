@@ -157,10 +157,14 @@ class SyncClient:
         """
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safecity-push") as sender:
             ops = replica.pending_ops(self.conn, self.batch_size)
+            if ops:
+                replica.mark_sent(self.conn, ops[-1]["device_seq"])
             in_flight = sender.submit(self._send, self._encode(ops)) if ops else None
             while in_flight is not None:
                 following = replica.pending_ops(self.conn, self.batch_size, after_seq=ops[-1]["device_seq"])
                 body = self._encode(following) if following else b""
+                if following:
+                    replica.mark_sent(self.conn, following[-1]["device_seq"])
                 answer = in_flight.result()
                 in_flight = sender.submit(self._send, body) if following else None
                 self._record(ops, answer, summary)

@@ -26,6 +26,7 @@ from schema import clock
 from schema.store import bulk, search
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.tables import POLICIES
+from schema.undo import SENT_THROUGH
 from sync.protocol import run_length
 
 BULK_ROWS = 1000
@@ -38,6 +39,13 @@ def device_id(conn: sqlite3.Connection) -> str:
     if value is None:
         raise RuntimeError("this database is not enrolled")
     return value
+
+
+def mark_sent(conn: sqlite3.Connection, through_seq: int) -> None:
+    """Note, before a batch goes on the wire, that its ops may reach the server from now on: an
+    answer can be lost after the server applied them, so they are past undoing (`schema.undo`)."""
+    with transaction(conn):
+        set_meta(conn, SENT_THROUGH, str(through_seq))
 
 
 def pending_ops(conn: sqlite3.Connection, limit: int, *, after_seq: int = 0) -> list[dict[str, Any]]:

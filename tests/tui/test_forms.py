@@ -17,8 +17,14 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from schema.hazards import act
 from schema.inspections import checklist_items
+from schema.store.connection import connect
 from schema.store.transactions import get_meta
+from schema.undo import CannotUndo, undo_last
+from schema.writes import Writer, local_actor
+from sync.laptop.replica import mark_sent
+from tests.conftest import TODAY
 from tests.tui.test_app import SIZE, make_app
 from tui.app import SafeCityApp
 from tui.screens.detail import HazardScreen, NewHazardScreen
@@ -226,3 +232,35 @@ async def test_voiding_asks_first_and_only_y_answers(district_path):
         await pilot.pause()
         assert written_since(app, before) == [("hazard", hazard_id)]
         assert app.conn.execute("SELECT status FROM hazard WHERE id = ?", (hazard_id,)).fetchone()[0] == "void"
+
+
+async def test_z_takes_back_the_last_action_while_it_has_not_left_the_laptop(district_path):
+    """Undo restores the hazard as it was and removes its outbox entry; once sent, it refuses."""
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        conn = app.conn
+        hazard_id = conn.execute("SELECT id FROM hazard WHERE status = 'reported' LIMIT 1").fetchone()[0]
+        before = dict(conn.execute("SELECT * FROM hazard WHERE id = ?", (hazard_id,)).fetchone())
+        events_before = last_event(app)
+        act(app.writer, hazard_id, "void", {"reason": "entered twice"}, today=TODAY)
+        assert written_since(app, events_before)
+        await pilot.press("z")
+        await pilot.pause()
+        after = dict(conn.execute("SELECT * FROM hazard WHERE id = ?", (hazard_id,)).fetchone())
+        assert after == before
+        assert written_since(app, events_before) == []
+        await pilot.press("z")  # nothing left to undo: a warning, no change
+        await pilot.pause()
+        assert dict(conn.execute("SELECT * FROM hazard WHERE id = ?", (hazard_id,)).fetchone()) == before
+
+
+def test_an_action_once_sent_is_past_undoing(district_path):
+    conn = connect(district_path)
+    writer = Writer(conn, local_actor(conn))
+    hazard_id = conn.execute("SELECT id FROM hazard WHERE status = 'reported' LIMIT 1").fetchone()[0]
+    act(writer, hazard_id, "void", {"reason": "entered twice"}, today=TODAY)
+    seq = int(get_meta(conn, "device_seq") or 0)
+    mark_sent(conn, seq)
+    with pytest.raises(CannotUndo, match="already been sent"):
+        undo_last(conn)
+    assert conn.execute("SELECT status FROM hazard WHERE id = ?", (hazard_id,)).fetchone()[0] == "void"
