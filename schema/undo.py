@@ -39,14 +39,6 @@ class CannotUndo(DomainError):
     """There is nothing to undo, or the last action can no longer be taken back."""
 
 
-def last_action(conn: sqlite3.Connection) -> Action | None:
-    """The last action of this file, if it can still be undone (else None)."""
-    try:
-        return _undoable(conn)
-    except CannotUndo:
-        return None
-
-
 def undo_last(conn: sqlite3.Connection) -> Action:
     """Undo the last action; returns what was undone, or raises `CannotUndo` saying why not."""
     with transaction(conn):
@@ -87,21 +79,16 @@ def _events(conn: sqlite3.Connection, event_ids: tuple[str, ...]) -> list[sqlite
     if not event_ids:
         return []
     marks = ",".join("?" * len(event_ids))
-    rows = conn.execute(
+    rows: list[sqlite3.Row] = conn.execute(
         "SELECT id, device_seq, table_name, row_id, action, fields, old, status FROM event"
         f" WHERE id IN ({marks}) ORDER BY device_seq",
         event_ids,
     ).fetchall()
-    return list(rows)
-
-
-def _row(conn: sqlite3.Connection, table: str, row_id: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
-    return row
+    return rows
 
 
 def _still_as_written(conn: sqlite3.Connection, event: sqlite3.Row) -> bool:
-    row = _row(conn, event["table_name"], event["row_id"])
+    row = conn.execute(f"SELECT * FROM {event['table_name']} WHERE id = ?", (event["row_id"],)).fetchone()
     if event["action"] == "delete":
         return row is None
     if row is None:

@@ -309,8 +309,14 @@ class SafeCityApp(App[None]):
 
 
 def _still_shown(conn: sqlite3.Connection, screen: Screen[Any]) -> bool:
-    """False when `screen` shows one record (a hazard, a unit) and that record is gone."""
-    hazard_id = getattr(screen, "hazard_id", None)
-    if not isinstance(hazard_id, str):
-        return True
-    return conn.execute("SELECT 1 FROM hazard WHERE id = ?", (hazard_id,)).fetchone() is not None
+    """False when `screen` shows one record (a hazard, an inspection) and that record is gone."""
+    for attribute, table in SHOWN_RECORDS.items():
+        row_id = getattr(screen, attribute, None)
+        if isinstance(row_id, str):
+            return conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)).fetchone() is not None
+    return True
+
+
+SHOWN_RECORDS = {"hazard_id": "hazard", "inspection_id": "inspection"}
+"""The attribute by which a screen names the one record it shows, and that record's table: an
+undo can remove the record (it was the action's create), and then the screen must close."""

@@ -264,3 +264,18 @@ def test_an_action_once_sent_is_past_undoing(district_path):
     with pytest.raises(CannotUndo, match="already been sent"):
         undo_last(conn)
     assert conn.execute("SELECT status FROM hazard WHERE id = ?", (hazard_id,)).fetchone()[0] == "void"
+
+
+async def test_undoing_the_start_of_an_inspection_closes_its_screen(district_path):
+    """`z` right after Enter started a planned inspection takes the inspection back and returns
+    to the task list (the checklist screen showed a record that no longer exists)."""
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        inspections = app.conn.execute("SELECT count(*) FROM inspection").fetchone()[0]
+        await pilot.press("i", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, InspectionRunScreen)
+        await pilot.press("z")
+        await pilot.pause()
+        assert not isinstance(app.screen, InspectionRunScreen)
+        assert app.conn.execute("SELECT count(*) FROM inspection").fetchone()[0] == inspections
