@@ -28,7 +28,7 @@ from tests.conftest import TODAY
 from tests.tui.test_app import SIZE, make_app
 from tui.app import SafeCityApp
 from tui.screens.detail import HazardScreen, NewHazardScreen
-from tui.screens.forms import FormScreen
+from tui.screens.forms import ConfirmScreen, FormScreen
 from tui.screens.inspection import InspectionRunScreen
 from tui.screens.units import UnitPickerScreen
 
@@ -37,7 +37,7 @@ async def burst(pilot: Pilot[Any], app: SafeCityApp, *keys: str) -> None:
     """Keys as a terminal delivers a hurried double press: all queued before any is handled
     (`pilot.press` waits for each key to be processed, which no person does)."""
     for key in keys:
-        app.post_message(events.Key(key, "\r" if key == "enter" else key))
+        app.post_message(events.Key(key, {"enter": "\r", "escape": "\x1b"}.get(key, key)))
     await pilot.pause()
     await pilot.pause()
 
@@ -218,8 +218,6 @@ async def test_an_untouched_form_closes_on_esc_at_once(district_path):
 
 
 async def test_voiding_asks_first_and_only_y_answers(district_path):
-    from tui.screens.forms import ConfirmScreen
-
     app = make_app(district_path, sync_interval=0)
     async with app.run_test(size=SIZE) as pilot:
         hazard_id = hazard(app, "reported")
@@ -232,6 +230,8 @@ async def test_voiding_asks_first_and_only_y_answers(district_path):
         await pilot.pause()
         assert written_since(app, before) == [("hazard", hazard_id)]
         assert app.conn.execute("SELECT status FROM hazard WHERE id = ?", (hazard_id,)).fetchone()[0] == "void"
+        # The hurried Enters asked once, so the one answer closes the question and the form.
+        assert isinstance(app.screen, HazardScreen)
 
 
 async def test_z_takes_back_the_last_action_while_it_has_not_left_the_laptop(district_path):

@@ -24,7 +24,7 @@ from schema.queries import show_hazard
 from schema.rules import ACTIONS, FIVE_IMPLEMENTATIONS, check_action
 from tui.context import RecordChanged, session
 from tui.i18n import action_label, grade_label, kind_label, local_time, shown_value, status_label, t
-from tui.screens.forms import ConfirmScreen, FormScreen
+from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 
 ACTION_KEYS = {"order": "o", "fix_on_spot": "f", "submit": "b", "pass": "p", "fail": "x", "void": "v"}
@@ -57,15 +57,10 @@ class ActionScreen(FormScreen):
 
     def action_submit(self) -> None:
         """Voiding takes a hazard out of all open work: asked once more before it is done."""
-        if self.action != "void" or self.closing:
+        if self.action != "void":
             super().action_submit()
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                super(ActionScreen, self).action_submit()
-
-        self.app.push_screen(ConfirmScreen(t("confirm.void")), answered)
+        else:
+            self.ask(t("confirm.void"), super().action_submit)
 
     def _apply(self, values: dict[str, str]) -> str:
         params: dict[str, Any] = {k: v for k, v in values.items() if v and k not in FIVE_IMPLEMENTATIONS}

@@ -7,6 +7,9 @@ is part of its design:
 - Enter on a field moves to the next, and on the last one saves; Enter pressed again while the
   saved form is closing does nothing (it used to save a second time, or end the app).
 - Esc on a form holding something typed asks before throwing it away.
+- A question over the form is asked once (`ask`): the second Enter or Esc of a hurried double
+  press reaches the form before the question is on screen, and asking again would leave a
+  question behind that the answer's closing of the form then took instead of the form.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class FormScreen(ModalScreen[Any]):
         self.choices = choices or {}
         self.closing = False
         """Set once the form saved or was cancelled: keys still arriving are ignored."""
+        self.asking = False
+        """Set while a question over this form waits for its answer: submit and cancel wait too."""
         self._initial: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -89,9 +94,22 @@ class FormScreen(ModalScreen[Any]):
         else:
             self.action_submit()
 
+    def ask(self, question: str, then: Callable[[], None]) -> None:
+        """Ask `question` over this form, once, and run `then` if the answer is yes."""
+        if self.asking or self.closing:
+            return
+
+        def answered(yes: bool | None) -> None:
+            self.asking = False
+            if yes and not self.closing:
+                then()
+
+        self.asking = True
+        self.app.push_screen(ConfirmScreen(question), answered)
+
     def action_submit(self) -> None:
-        if self.closing:
-            return  # Enter pressed twice: the first one saved
+        if self.closing or self.asking:
+            return  # Enter pressed twice: the first one saved, or asked
         try:
             result = self.submit_values(self.values())
         except DomainError as err:
@@ -103,19 +121,16 @@ class FormScreen(ModalScreen[Any]):
         self.dismiss(result)
 
     def action_cancel(self) -> None:
-        if self.closing:
+        if self.closing or self.asking:
             return
         if self.values() == self._initial:
-            self.closing = True
-            self.dismiss(None)
+            self._close()
             return
+        self.ask(t("form.discard"), self._close)
 
-        def answered(discard: bool | None) -> None:
-            if discard and not self.closing:
-                self.closing = True
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen(t("form.discard")), answered)
+    def _close(self) -> None:
+        self.closing = True
+        self.dismiss(None)
 
 
 class ConfirmScreen(ModalScreen[bool]):
