@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -40,6 +40,7 @@ from sync.laptop.client import SyncSummary
 from tui.config import Settings, check_keymap, save_language
 from tui.context import RecordChanged, Session
 from tui.i18n import action_label, language, local_time, set_language, t, table_label, user_message
+from tui.keys import OrderedKeys
 from tui.navigation import SCREENS, all_binding_ids
 
 
@@ -58,7 +59,7 @@ SETTLE_SECONDS = 0.5
 is 100-250 ms apart; 500 ms is the usual double-click limit)."""
 
 
-class SafeCityApp(App[None]):
+class SafeCityApp(OrderedKeys):
     CSS = """
     .chrome { dock: bottom; height: 2; }
     StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -276,16 +277,13 @@ class SafeCityApp(App[None]):
     def form_saved(self) -> None:
         self._settle_until = time.monotonic() + SETTLE_SECONDS
 
-    async def on_event(self, event: events.Event) -> None:
+    def swallow_key(self, key: events.Key) -> bool:
         """Enter pressed again right after a form saved is the same keypress twice, not a wish to
         open whatever row the closed form uncovers (it started the next task's inspection)."""
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            if event.key != "enter":
-                self._settle_until = 0.0  # any other key is a new intent: Enter means Enter again
-            elif time.monotonic() < self._settle_until:
-                event.stop()
-                return
-        await super().on_event(event)
+        if key.key != "enter":
+            self._settle_until = 0.0  # any other key is a new intent: Enter means Enter again
+            return False
+        return time.monotonic() < self._settle_until
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker's unexpected failure, in one place: a notification and a log line, never a

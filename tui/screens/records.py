@@ -81,7 +81,7 @@ class RecordsScreen(Screen[None]):
     def action_filter(self) -> None:
         box = self.query_one("#records-filter", Input)
         box.add_class("visible")
-        box.focus()
+        self.set_focus(box)  # now, not after a refresh: the keys typed after `/` belong to the box
 
     @on(Input.Changed, "#records-filter")
     def filter_changed(self) -> None:

@@ -121,7 +121,7 @@ class TriageScreen(Screen[None]):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.add_class("visible")
-        box.focus()
+        self.set_focus(box)  # now, not after a refresh: the keys typed after `/` belong to the box
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)

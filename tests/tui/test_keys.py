@@ -1,0 +1,45 @@
+"""Keys typed in one burst land where a person sees them going (issue 14, point 6): the letters
+after `/` in the filter box, not run as shortcuts; the letters after `n` in the unit picker's
+search, not on the hazard list underneath."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.tui.test_app import SIZE, make_app
+from tests.tui.test_forms import burst
+from tui.screens.triage import TriageScreen
+from tui.screens.units import UnitPickerScreen, UnitsScreen
+
+
+async def test_a_filter_typed_in_one_burst_goes_into_the_filter_box(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        triage = app.screen
+        await burst(pilot, app, "slash", *"grade:major", "s", "r")
+        await pilot.pause(0.2)
+        assert app.screen is triage and isinstance(triage, TriageScreen)
+        assert triage.query_one("#filter", Input).value == "grade:majorsr"
+
+
+async def test_letters_typed_right_after_n_search_the_unit_picker(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        name = app.conn.execute("SELECT name FROM unit ORDER BY id LIMIT 1").fetchone()[0]
+        await burst(pilot, app, "n", *name[:3])
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, UnitPickerScreen)
+        assert app.screen.query_one("#picker-search", Input).value == name[:3]
+
+
+async def test_a_unit_search_typed_in_one_burst_stays_in_its_box(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        units = app.screen
+        assert isinstance(units, UnitsScreen)
+        await burst(pilot, app, "slash", *"xinhe", "j")
+        await pilot.pause(0.2)
+        assert app.screen is units
+        assert units.query_one("#unit-search", Input).value == "xinhej"
