@@ -39,9 +39,10 @@ from sync.laptop import enrolment as laptop
 from sync.laptop.client import SyncSummary
 from tui.config import Settings, check_keymap, save_language
 from tui.context import RecordChanged, Session
-from tui.i18n import action_label, language, local_time, set_language, t, table_label, user_message
+from tui.i18n import action_label, language, local_time, set_language, t, table_label
 from tui.keys import OrderedKeys
 from tui.navigation import SCREENS, all_binding_ids
+from tui.phrases import user_message
 
 
 @dataclass

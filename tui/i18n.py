@@ -411,17 +411,3 @@ TABLE_ZH = {"hazard": "隐患", "inspection": "检查", "inspection_result": "�
 
 def table_label(table: str) -> str:
     return TABLE_ZH.get(table, table) if _language == "zh" else table.replace("_", " ")
-
-
-UNDO_ZH = {
-    "there is nothing to undo": "没有可撤销的操作",
-    "the last action has already been sent to the district server; change it instead": "上一操作已发送到区服务器，请另行修改",
-    "the record has changed since (a sync or another edit); change it instead": "记录此后已变化（同步或其他修改），请另行修改",
-    "a conflict's resolution is not undone; resolve it again if it was wrong": "冲突处理不可撤销；如有误请重新处理",
-}
-
-
-def user_message(err: Exception) -> str:
-    """A domain refusal in the app's language (English where no Chinese is written yet)."""
-    text = str(err)
-    return UNDO_ZH.get(text, text) if _language == "zh" else text

@@ -51,9 +51,9 @@ class _Registry(dict[str, type[Screen[None]]]):
 SCREENS = _Registry()
 
 
-def all_binding_ids(*more: type[object]) -> set[str]:
-    """Every binding id a keymap may name: every screen's and widget's, and those of `more` (the app
-    passes its own class, which this module cannot import: the app imports it)."""
+def binding_classes(*more: type[object]) -> list[type[object]]:
+    """Every class that declares keys: the screens, the lists, and `more` (the app passes its own
+    class, which this module cannot import: the app imports it)."""
     from tui.screens.detail import ActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
     from tui.screens.forms import ConfirmScreen, FormScreen
     from tui.screens.inspection import InspectionRunScreen
@@ -62,7 +62,7 @@ def all_binding_ids(*more: type[object]) -> set[str]:
     from tui.screens.records import RecordsScreen
     from tui.screens.units import UnitPickerScreen, UnitScreen
 
-    classes = [
+    return [
         *more,
         HazardList,
         RecordTable,
@@ -80,4 +80,10 @@ def all_binding_ids(*more: type[object]) -> set[str]:
         RecordsScreen,
         *_screens().values(),
     ]
-    return {b.id for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}
+
+
+def all_binding_ids(*more: type[object]) -> set[str]:
+    """Every binding id a keymap may name: every screen's and widget's, and those of `more`."""
+    return {
+        b.id for cls in binding_classes(*more) for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id
+    }

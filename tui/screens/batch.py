@@ -22,6 +22,7 @@ from schema.hazards import act
 from schema.rules import ACTIONS, FIVE_IMPLEMENTATIONS, check_action
 from tui.context import session
 from tui.i18n import action_label, t
+from tui.phrases import user_message
 from tui.screens.forms import FormScreen
 
 PARAMS = ("deadline", "rectifier", "note", "opinion", "reason", *FIVE_IMPLEMENTATIONS)
@@ -92,7 +93,7 @@ class BatchActionScreen(FormScreen):
                     check_action(hazard["status"], hazard["grade"], action, params)
                     verdict = f"[green]{t('allowed')}[/]"
                 except DomainError as err:
-                    verdict = f"[red]{t('refused')}: {escape(str(err))}[/]"
+                    verdict = f"[red]{t('refused')}: {escape(user_message(err))}[/]"
             lines.append(f"  {escape(hazard['description'][:30])}  {verdict}")
         self.query_one("#preview", Static).update("\n".join(lines))
 
@@ -107,7 +108,7 @@ class BatchActionScreen(FormScreen):
             try:
                 act(writer, hazard_id, action, dict(params), today=today)
             except DomainError as err:
-                result.failed[hazard_id] = f"{hazard['description'][:20]}: {err}"
+                result.failed[hazard_id] = f"{hazard['description'][:20]}: {user_message(err)}"
             else:
                 result.applied.append(hazard_id)
         if not result.applied:

@@ -24,18 +24,11 @@ from schema.queries import show_hazard
 from schema.rules import ACTIONS, FIVE_IMPLEMENTATIONS, check_action
 from tui.context import RecordChanged, session
 from tui.i18n import action_label, grade_label, kind_label, local_time, shown_value, status_label, t
+from tui.phrases import field_label, key_label, user_message
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 
 ACTION_KEYS = {"order": "o", "fix_on_spot": "f", "submit": "b", "pass": "p", "fail": "x", "void": "v"}
-FIELD_LABELS = {
-    "deadline": "deadline (YYYY-MM-DD)",
-    "rectifier": "rectifier",
-    "note": "note",
-    "opinion": "opinion",
-    "reason": "reason",
-    **{k: f"五落实 {k.replace('_', ' ')}" for k in FIVE_IMPLEMENTATIONS},
-}
 
 
 class ActionScreen(FormScreen):
@@ -49,10 +42,9 @@ class ActionScreen(FormScreen):
             if hazard["grade"] == "major":
                 names += list(FIVE_IMPLEMENTATIONS)
         fields = [
-            (n, FIELD_LABELS.get(n, n), str(hazard.get(n) or "") if n in ("deadline", "rectifier") else "")
-            for n in names
+            (n, field_label(n), str(hazard.get(n) or "") if n in ("deadline", "rectifier") else "") for n in names
         ]
-        super().__init__(f"{action.replace('_', ' ')}: {hazard['description']}", fields, self._apply)
+        super().__init__(f"{action_label(action)}: {hazard['description']}", fields, self._apply)
         self.hazard, self.action = hazard, action
 
     def action_submit(self) -> None:
@@ -209,21 +201,19 @@ class HazardScreen(DocumentScreen):
                 | {"five_implementations": dict.fromkeys(FIVE_IMPLEMENTATIONS, "x")},
             )
         except DomainError as err:
-            self.notify(str(err), severity="error")
+            self.notify(user_message(err), severity="error")
             return
         self.app.push_screen(ActionScreen(self.hazard, action), self._changed)
 
     def action_edit(self) -> None:
         h = self.hazard
-        fields = [
-            (k, FIELD_LABELS.get(k, k), str(h.get(k) or "")) for k in ("description", "location", "rectifier", "grade")
-        ]
+        fields = [(k, field_label(k), str(h.get(k) or "")) for k in ("description", "location", "rectifier", "grade")]
 
         def save(values: dict[str, str]) -> dict[str, Any]:
             changes: dict[str, object] = {k: v for k, v in values.items() if v != str(h.get(k) or "")}
             return edit_hazard(session(self).writer, self.hazard_id, changes)
 
-        self.app.push_screen(FormScreen(f"{t('hazard')}: edit", fields, save), self._changed)
+        self.app.push_screen(FormScreen(f"{t('hazard')}: {key_label('Edit')}", fields, save), self._changed)
 
     def action_request_extension(self) -> None:
         def save(values: dict[str, str]) -> str:
@@ -235,7 +225,7 @@ class HazardScreen(DocumentScreen):
                 today=session(self).today,
             )
 
-        fields = [("deadline", FIELD_LABELS["deadline"], ""), ("reason", FIELD_LABELS["reason"], "")]
+        fields = [("deadline", field_label("deadline"), ""), ("reason", field_label("reason"), "")]
         self.app.push_screen(FormScreen(t("request_extension"), fields, save), self._changed)
 
     def action_issue_order(self) -> None:

@@ -27,6 +27,7 @@ from textual.widgets import Input, Label, Select
 from schema.errors import DomainError
 from tui.context import RecordChanged, session
 from tui.i18n import t
+from tui.phrases import user_message
 
 Choices = Sequence[tuple[str, str]]
 """A field's allowed values as (label, value) pairs: the field is a picker, not free text."""
@@ -113,7 +114,7 @@ class FormScreen(ModalScreen[Any]):
         try:
             result = self.submit_values(self.values())
         except DomainError as err:
-            self.query_one("#form-error", Label).update(str(err))
+            self.query_one("#form-error", Label).update(user_message(err))
             return
         self.closing = True
         session(self).form_saved()

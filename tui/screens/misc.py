@@ -20,6 +20,7 @@ from sync.laptop import enrolment as laptop
 from sync.laptop.conflicts import list_conflicts, resolve
 from tui.context import RecordChanged, session
 from tui.i18n import t
+from tui.phrases import key_label
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 from tui.widgets.table import RecordTable
@@ -135,7 +136,7 @@ def help_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
             if display not in keys.split(","):
                 seen[name] = (f"{keys},{display}", description, name)
         else:
-            seen[name] = (display, binding.description, name)
+            seen[name] = (display, key_label(binding.description), name)
     own = {b.id for b in getattr(type(screen), "BINDINGS", []) if isinstance(b, Binding)}
     # The screen's own keys first (triage: the views 1-6), then its lists', then the app's.
     return sorted(seen.values(), key=lambda r: ("." not in r[2], r[2].startswith("app."), r[2] not in own, r[2]))

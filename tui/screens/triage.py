@@ -22,6 +22,7 @@ from schema.queries import HazardFilter, count_hazards, list_hazards
 from schema.store.transactions import get_meta
 from tui.context import session
 from tui.i18n import t
+from tui.phrases import user_message
 from tui.widgets.chrome import chrome
 from tui.widgets.hazard_list import HazardList, header_line
 
@@ -102,7 +103,7 @@ class TriageScreen(Screen[None]):
             f = self.current_filter()
             total = count_hazards(app.conn, f, today=app.today, cap=COUNT_CAP)
         except DomainError as err:
-            self.query_one("#title", Static).update(f"{t('triage')} — {err}")
+            self.query_one("#title", Static).update(f"{t('triage')} — {user_message(err)}")
             hazards.load(lambda offset, limit: [], 0)
             return
         hazards.load(

@@ -23,6 +23,7 @@ from schema.inspections import start_inspection
 from schema.queries import list_units, show_unit
 from tui.context import session
 from tui.i18n import grade_label, status_label, t
+from tui.phrases import user_message
 from tui.widgets.chrome import chrome
 from tui.widgets.table import RecordTable
 
@@ -51,7 +52,7 @@ class UnitActions(Screen[None]):
         try:
             inspection_id = start_inspection(session(self).writer, unit_id=unit_id)
         except DomainError as err:
-            self.app.notify(str(err), severity="error")
+            self.app.notify(user_message(err), severity="error")
             return
         self.app.push_screen(InspectionRunScreen(inspection_id))
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
+
+from tui.phrases import key_label
 
 
 class StatusLine(Static):
@@ -23,8 +26,19 @@ class StatusLine(Static):
         self.update(text)
 
 
+class Keys(Footer):
+    """Textual's footer, with each key's description in the app's language (the bindings are
+    declared once, in English, on their classes)."""
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                widget.description = key_label(widget.description)
+            yield widget
+
+
 def chrome() -> ComposeResult:
     """The status line and the footer, docked at the bottom."""
     with Vertical(classes="chrome"):
         yield StatusLine()
-        yield Footer()
+        yield Keys()

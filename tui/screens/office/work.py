@@ -29,6 +29,7 @@ from schema.periods import current_quarter
 from schema.store.connection import connect
 from tui.context import in_background, session
 from tui.i18n import grade_label, status_label, t
+from tui.phrases import user_message
 from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 from tui.widgets.chrome import chrome
@@ -128,7 +129,7 @@ class DashboardScreen(Screen[None]):
         try:
             target.write_text(report_html.district_report(conn, period, today=today), encoding="utf-8")
         except (DomainError, OSError) as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error")
+            self.app.call_from_thread(self.notify, user_message(err), severity="error")
             return
         finally:
             conn.close()
@@ -299,7 +300,7 @@ class AssessmentScreen(Screen[None]):
                 app.conn, assessment.load_indicators(), current_quarter(app.today), today=app.today
             )
         except DomainError as err:
-            self.query_one("#evidence", Static).update(str(err))
+            self.query_one("#evidence", Static).update(user_message(err))
             return
         r = self.result
         note = f"  [dim]({t('illustrative')})[/]" if r["illustrative"] else ""

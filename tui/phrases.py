@@ -1,0 +1,313 @@
+"""The app's words that are not screen labels: the domain's refusals, form fields and key names.
+
+Who calls this: every screen that shows a `DomainError` (`user_message`), the forms
+(`field_label`), the footer and help (`key_label`). Labels of screens live in `tui.i18n`.
+
+A refusal is written once, in English, where the rule lives (`schema/`). Its Chinese is keyed
+here by the sentence's template, the English with `{}` where the f-string puts a value, and the
+Chinese names the values by position (`{0}`), since Chinese often orders them differently.
+`tests/tui/test_phrases.py` reads every refusal the app can meet out of the source and fails when
+one has no Chinese here, so a new rule cannot ship half translated. Values that are codes
+(statuses, grades, actions, fields) are shown in the same language as the sentence around them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from tui.i18n import ACTION_ZH, GRADE_ZH, STATUS_ZH, language
+
+ERRORS_ZH: dict[str, str] = {
+    # hazards and their lifecycle (schema/hazards.py, schema/rules.py)
+    "a hazard needs a description": "请填写隐患描述",
+    "the deadline {} and the five implementations' time limit ({}, that is {}) disagree; make them the same": (
+        "整改期限 {0} 与五落实中的时限（{1}，即 {2}）不一致，请改为一致"
+    ),
+    "the deadline moves only by an order, a failed verification or an approved extension": (
+        "整改期限只能通过责令整改、复查不通过或批准延期来变更"
+    ),
+    "cannot edit {} of a hazard": "隐患的“{0}”不能修改",
+    "nothing to change: name at least one field to edit": "没有要修改的内容：请至少修改一项",
+    "{} {} is in the past; give a date from {} on": "{0} {1} 已过，请填写 {2} 或之后的日期",
+    "unknown action {}; actions are {}": "未知操作 {0}；可用操作：{1}",
+    "cannot {} a hazard that is {}: {} applies to {} hazards ({})": "“{1}”的隐患不能{0}：{2}只适用于{3}的隐患（{4}）",
+    "to {}, give {}": "{0}需要填写：{1}",
+    "a {} hazard is not edited; a recurrence is a new hazard linked to it": "{0}的隐患不再修改；复发请新建隐患并关联",
+    "a major hazard cannot be ordered without its five implementations (五落实); missing: {}": (
+        "重大隐患须先落实五落实才能责令整改；缺少：{0}"
+    ),
+    # inspections (schema/inspections.py)
+    "item {} is not on this inspection's checklist (its items: {})": "检查项 {0} 不在本次检查表中（检查项：{1}）",
+    "name the unit (or the task) to inspect": "请选择要检查的单位（或任务）",
+    "this inspection is finished; its record can no longer change": "本次检查已结束，记录不能再修改",
+    "an item is passed, failed or not applicable (pass, fail, na), not {}": "检查项结果只能是合格、不合格或不适用，不能是 {0}",
+    "no inspection {}": "没有检查 {0}",
+    "there is no checklist for the {} industry yet; the office imports one ('safecity import criteria')": (
+        "{0}行业还没有检查表；请区办公室导入检查表"
+    ),
+    "a hazard is raised from a failed item; fail the item first": "隐患由不合格的检查项产生；请先将该项判为不合格",
+    "{} of {} items have no result yet: {}": "{1}项中有{0}项尚无结果：{2}",
+    "that task is for another unit": "该任务属于另一个单位",
+    "this task is {}; it cannot be inspected again": "该任务状态为{0}，不能再次检查",
+    "item {} has no result yet; pass, fail or mark it n/a first": "检查项 {0} 尚无结果；请先判定合格、不合格或不适用",
+    # escalations, extensions, orders, looking back (schema/office/)
+    "{} an escalation needs a reason": "{0}升级需要填写理由",
+    "no escalation is proposed for hazard {} today (it is not overdue, or its step was already decided)": (
+        "今天没有针对隐患 {0} 的升级建议（未逾期，或该步骤已处理）"
+    ),
+    "the step proposed for this hazard is {}, not {}": "该隐患建议的升级步骤是{0}，不是{1}",
+    "an extension request needs a reason": "延期申请需要填写理由",
+    "a refusal needs a note saying why": "不批准需要说明理由",
+    "only a hazard under rectification can be extended; this one is {}": "只有整改中的隐患可以延期；该隐患状态为{0}",
+    "extension {} of this hazard is still waiting for a decision": "该隐患的延期申请 {0} 尚待审批",
+    "the proposed deadline {} must be after the current one, {}": "申请的期限 {0} 必须晚于当前期限 {1}",
+    "the proposed deadline {} is in the past": "申请的期限 {0} 已过",
+    "an extension may give at most {} days from the later of today and the current deadline: {} at the latest": (
+        "延期自今天与当前期限中较晚者起最多{0}天：最晚 {1}"
+    ),
+    "extension {} was already {}": "延期申请 {0} 已{1}",
+    "{} is not a working day; the next working day is {}": "{0} 不是工作日；下一个工作日是 {1}",
+    "the hazard is {} now; there is no deadline to extend": "该隐患现为{0}，没有可延长的期限",
+    "a look-back review needs a title": "回头看需要标题",
+    "a look-back item needs the gap it found (--gap)": "回头看事项需要写明发现的差距",
+    "status must be one of {}; got {}": "状态必须是 {0} 之一；收到的是 {1}",
+    "nothing to change: give a status, evidence or a measure": "没有要修改的内容：请填写状态、佐证或措施",
+    "no look-back review with id {}": "没有编号为 {0} 的回头看",
+    "no area with code {}": "没有代码为 {0} 的区域",
+    "an item is done only with evidence that the measure was carried out": "须有措施已落实的佐证，事项才能完成",
+    "unit {} is in {}, not in {}": "单位 {0} 属于 {1}，不属于 {2}",
+    "a recurrence names the closed hazard that came back (--hazard ID)": "复发须指明复发的已销号隐患",
+    "hazard {} is {}, not closed; follow it up instead of reporting a recurrence": "隐患 {0} 为{1}，未销号；请继续跟进，不要按复发上报",
+    "this laptop has no rectification-order numbers left for {}; sync once with the district server to reserve a new block": (
+        "本机 {0} 的整改通知书编号已用完；请与区服务器同步一次以领取新号段"
+    ),
+    "an order needs at least one hazard (--hazard ID)": "整改通知书至少包含一项隐患",
+    "the same hazard is named twice": "同一隐患列了两次",
+    "deadline {} is in the past; give a date from {} on": "整改期限 {0} 已过，请填写 {1} 或之后的日期",
+    "the {} date {} is in the future": "{0}日期 {1} 在将来",
+    "the {} date {} is before {}": "{0}日期 {1} 早于 {2}",
+    "no rectification order with id {}": "没有编号为 {0} 的整改通知书",
+    "an order is addressed to one unit; these hazards belong to several units": "一份整改通知书只发给一个单位；这些隐患属于多个单位",
+    "the rectification deadline {} has passed; an overdue hazard needs an approved extension before a new order": (
+        "整改期限 {0} 已过；逾期隐患须先获批延期才能再次责令整改"
+    ),
+    "record when the order was served before recording its signature": "请先记录送达时间，再记录签收",
+    "hazard {} is {}; only reported or rectifying hazards are ordered to be rectified": "隐患 {0} 为{1}；只有已上报或整改中的隐患可以责令整改",
+    "hazard {} is already under rectification by {}; its deadline moves only by an approved extension": (
+        "隐患 {0} 已在整改中（期限 {1}）；期限只能通过批准延期变更"
+    ),
+    "reports are per town or zone, or the whole district; {} is a {}": "报表按街镇或园区，或全区；{0} 是{1}",
+    "reports are by area or by unit; got {}": "报表按区域或按单位；收到的是 {0}",
+    "only a supervisor or admin can {}; this laptop is enrolled as {}": "只有科室负责人或管理员可以{0}；本机登记的角色是{1}",
+    # lists, filters, periods (schema/queries.py, schema/periods.py)
+    "a period is written 2026, 2026Q3 or 2026-09; got {}": "期间写作 2026、2026Q3 或 2026-09；收到的是 {0}",
+    "month must be 01 to 12; got {}": "月份必须是 01 到 12；收到的是 {0}",
+    "no area called {}; areas are named like 新河街道, Xinhe or xinhe": "没有名为 {0} 的区域；区域可写作 新河街道、Xinhe 或 xinhe",
+    "no hazard with id {}": "没有编号为 {0} 的隐患",
+    "no unit {}": "没有单位 {0}",
+    "{} fits several areas: {}; give more of the name or the code": "{0} 对应多个区域：{1}；请写全名称或代码",
+    "status must be open or one of {}; got {}": "状态必须是 open 或 {0} 之一；收到的是 {1}",
+    # the one write path (schema/tables.py, schema/writes.py)
+    "unknown table {}": "未知的表 {0}",
+    "{} has no field {} that can be set": "{0}没有可设置的字段 {1}",
+    "{}.{} must be text or a number, not {}": "{0}.{1} 必须是文字或数字，不能是 {2}",
+    "{}.{} must be {}; got {}": "{0}.{1} 必须是 {2}；收到的是 {3}",
+    "{}.{} must be one of {}; got {}": "{0}.{1} 必须是 {2} 之一；收到的是 {3}",
+    "a new {} needs {}": "新建{0}需要：{1}",
+    "{} must be a date written YYYY-MM-DD; got {}": "{0} 必须是 YYYY-MM-DD 格式的日期；收到的是 {1}",
+    "{}.{} is required": "{0}.{1} 必填",
+    "no {} with id {}": "没有编号为 {1} 的{0}",
+    "{} records are never edited; add a new one instead": "{0}记录不能修改；请新增一条",
+    "{} records are not deleted": "{0}记录不能删除",
+    "cannot add {}: {}": "无法新增{0}：{1}",
+    "cannot change {}: {}": "无法修改{0}：{1}",
+    # undo and conflicts (schema/undo.py, sync/laptop/conflicts.py)
+    "there is nothing to undo": "没有可撤销的操作",
+    "the last action has already been sent to the district server; change it instead": "上一操作已发送到区服务器，请另行修改",
+    "a conflict's resolution is not undone; resolve it again if it was wrong": "冲突处理不可撤销；如有误请重新处理",
+    "the record has changed since (a sync or another edit); change it instead": "记录此后已变化（同步或其他修改），请另行修改",
+    "--keep must be mine or theirs": "只能保留本机或服务器的版本",
+    "no conflict with id {}": "没有编号为 {0} 的冲突",
+    "conflict {} is already resolved (kept {})": "冲突 {0} 已处理（保留了 {1}）",
+    "the {} was deleted on the server; record it again instead": "该{0}已在服务器上删除；请重新记录",
+    # enrolment, met by the status line (sync/laptop/enrolment.py)
+    "this database is not enrolled; run 'safecity init --server URL --token TOKEN'": "本机尚未登记到区服务器（safecity init）",
+    "no device token at {}; run 'safecity init --server URL --token TOKEN'": "{0} 没有设备令牌（safecity init）",
+}
+"""The Chinese of every refusal the app can show, by its English template."""
+
+SOURCES = (
+    "schema/hazards.py",
+    "schema/rules.py",
+    "schema/inspections.py",
+    "schema/office/escalations.py",
+    "schema/office/extensions.py",
+    "schema/office/lookback.py",
+    "schema/office/orders.py",
+    "schema/office/reports.py",
+    "schema/office/roles.py",
+    "schema/queries.py",
+    "schema/periods.py",
+    "schema/tables.py",
+    "schema/writes.py",
+    "schema/undo.py",
+    "sync/laptop/conflicts.py",
+)
+"""The modules whose refusals reach the app's screens (the test reads them). Those of import files,
+assessment files, database files and server accounts are met on the command line, in English."""
+
+FIELDS: dict[str, dict[str, str]] = {
+    "en": {
+        "deadline": "deadline (YYYY-MM-DD)",
+        "rectifier": "rectifier",
+        "note": "note",
+        "opinion": "opinion",
+        "reason": "reason",
+        "description": "description",
+        "location": "location",
+        "grade": "grade (general / major)",
+        "responsibility": "五落实 responsibility",
+        "measures": "五落实 measures",
+        "funds": "五落实 funds",
+        "time_limit": "五落实 time limit",
+        "contingency_plan": "五落实 contingency plan",
+        "summary": "summary",
+        "evidence": "evidence",
+        "proposed_deadline": "proposed deadline (YYYY-MM-DD)",
+    },
+    "zh": {
+        "deadline": "整改期限（YYYY-MM-DD）",
+        "rectifier": "整改责任人",
+        "note": "备注",
+        "opinion": "复查意见",
+        "reason": "理由",
+        "description": "隐患描述",
+        "location": "位置",
+        "grade": "等级（general 一般 / major 重大）",
+        "responsibility": "五落实：责任",
+        "measures": "五落实：措施",
+        "funds": "五落实：资金",
+        "time_limit": "五落实：时限",
+        "contingency_plan": "五落实：预案",
+        "summary": "检查小结",
+        "evidence": "佐证",
+        "proposed_deadline": "申请期限（YYYY-MM-DD）",
+    },
+}
+
+KEYS_ZH: dict[str, str] = {
+    "Assessment": "考核",
+    "Commands": "命令",
+    "Conflicts": "冲突",
+    "Dashboard": "总览",
+    "Escalations": "升级",
+    "Extensions": "延期",
+    "Help": "帮助",
+    "Inspections": "检查",
+    "Listings": "挂牌",
+    "Looking back": "回头看",
+    "Quit": "退出",
+    "Rejected": "被拒",
+    "Sync": "同步",
+    "Triage": "隐患",
+    "Undo": "撤销",
+    "Units": "单位",
+    "Back": "返回",
+    "No": "否",
+    "Yes": "是",
+    "Keep mine": "保留本机",
+    "Keep theirs": "保留服务器",
+    "Export HTML report": "导出报表",
+    "Dismiss": "不升级",
+    "Issue": "升级",
+    "Approve": "批准",
+    "Refuse": "不批准",
+    "Cancel": "取消",
+    "Save": "保存",
+    "Edit": "修改",
+    "Request extension": "申请延期",
+    "Fail": "不合格",
+    "Fix on spot": "立即整改",
+    "Order": "责令整改",
+    "Order document": "整改通知书",
+    "Pass": "合格",
+    "Submit": "提交整改",
+    "Void": "作废",
+    "Close help": "关闭帮助",
+    "Back (resume later)": "返回（稍后继续）",
+    "Finish": "结束检查",
+    "Not applicable": "不适用",
+    "Note": "备注",
+    "Down": "下移",
+    "First row": "第一行",
+    "Last row": "最后一行",
+    "Mark": "标记",
+    "Open": "打开",
+    "Page down": "下一页",
+    "Page up": "上一页",
+    "Up": "上移",
+    "New review": "新建回头看",
+    "Filter": "筛选",
+    "Done (with evidence)": "完成（附佐证）",
+    "New item": "新增事项",
+    "Act on marked": "批量处理",
+    "Clear filter": "清除筛选",
+    "New hazard": "新隐患",
+    "Awaiting verification": "待复查",
+    "Major": "重大",
+    "Mine": "我的",
+    "All open": "全部未销号",
+    "Overdue": "逾期",
+    "Due this week": "本周到期",
+    "Inspect here": "在此检查",
+    "New hazard here": "在此报隐患",
+    "Search": "搜索",
+    "Decide marked": "批量决定",
+    "palette": "命令面板",
+}
+"""The Chinese of every key's description in the footer and in help, by its English."""
+
+
+def key_label(description: str) -> str:
+    """A key's description in the app's language."""
+    return KEYS_ZH.get(description, description) if language() == "zh" else description
+
+
+def field_label(name: str) -> str:
+    """A form field's label in the app's language (the field's own name where none is written)."""
+    labels = FIELDS[language()] if language() in FIELDS else FIELDS["en"]
+    return labels.get(name) or FIELDS["en"].get(name) or name.replace("_", " ")
+
+
+def _value_zh(value: str) -> str:
+    """A code inside a sentence (`rectifying`, `major`, `pass`, `opinion`) in Chinese."""
+    for table in (STATUS_ZH, GRADE_ZH, ACTION_ZH):
+        if value in table:
+            return table[value]
+    name = value.strip("'\"")
+    if name in FIELDS["zh"]:
+        return FIELDS["zh"][name].split("（")[0]
+    return value
+
+
+@cache
+def _patterns() -> list[tuple[re.Pattern[str], str]]:
+    patterns = []
+    # The most specific template first: "{} must be a date ..." before "{}.{} must be {}; got {}".
+    for english, chinese in sorted(ERRORS_ZH.items(), key=lambda item: -len(item[0].replace("{}", ""))):
+        pieces = [re.escape(piece) for piece in english.split("{}")]
+        patterns.append((re.compile("(.+?)".join(pieces) + r"\Z", re.DOTALL), chinese))
+    return patterns
+
+
+def user_message(err: Exception) -> str:
+    """A domain refusal in the app's language."""
+    text = str(err)
+    if language() != "zh":
+        return text
+    for pattern, chinese in _patterns():
+        found = pattern.match(text)
+        if found:
+            return chinese.format(*(_value_zh(v) for v in found.groups()))
+    return text
