@@ -263,7 +263,9 @@ KEYS_ZH: dict[str, str] = {
     "Inspect here": "在此检查",
     "New hazard here": "在此报隐患",
     "Search": "搜索",
-    "Decide marked": "批量决定",
+    "Sort": "排序",
+    "Issue marked": "批量升级",
+    "Dismiss marked": "批量不升级",
     "palette": "命令面板",
 }
 """The Chinese of every key's description in the footer and in help, by its English."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Sparkline, Static, Tree
 
+from schema.demo.district import seed
 from schema.office import escalations, extensions, orders
-from schema.office.reports import summary, totals
+from schema.office.reports import summary, totals, trend
 from schema.periods import current_quarter
+from schema.store.connection import connect
 from schema.store.transactions import set_meta, transaction
 from tests.conftest import TODAY
 from tests.tui.test_app import SIZE, make_app
 from tui.app import SETTLE_SECONDS
+from tui.context import session
 from tui.screens.detail import DocumentScreen, HazardScreen
 from tui.screens.office.work import (
     AssessmentScreen,
@@ -18,7 +21,10 @@ from tui.screens.office.work import (
     EscalationsScreen,
     ExtensionsScreen,
     ListingsScreen,
+    rate_bars,
 )
+from tui.screens.triage import TriageScreen
+from tui.widgets.hazard_list import HazardList
 
 
 async def test_the_dashboard_shows_this_quarters_figures_bars_and_trends(district_path):
@@ -37,6 +43,64 @@ async def test_the_dashboard_shows_this_quarters_figures_bars_and_trends(distric
         assert len(screen.query_one("#spark-found", Sparkline).data) == 12
 
 
+def test_bars_put_the_area_furthest_behind_first_and_colour_it_against_the_target():
+    rows = [
+        {"name": "A", "rate": 0.95, "found": 10},
+        {"name": "B", "rate": 0.5, "found": 10},
+        {"name": "C", "rate": 0.8, "found": 10},
+    ]
+    bars = rate_bars(rows, width=10, target=0.9)
+    lines = bars.plain.splitlines()
+    assert [line[0] for line in lines] == ["B", "C", "A"]
+    assert all(line[17 + 9] == "┃" for line in lines)  # the target, at 90 % of the bar
+    colours = {span.style for span in bars.spans if span.style != "grey35" and span.style != "bold"}
+    assert colours == {"red", "yellow", "green"}
+
+
+async def test_the_dashboard_tells_its_two_overdue_figures_apart_and_gives_the_trend_a_scale(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("D")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        rows = summary(app.conn, current_quarter(TODAY), today=TODAY)
+        backlog = trend(app.conn, today=TODAY)[-1]["overdue"]
+        kpis = str(screen.query_one("#kpis", Static).render())
+        assert f"overdue of those found {totals(rows)['overdue']:,}" in kpis
+        assert f"past deadline now (all) {backlog:,}" in kpis
+        peak = max(m["found"] for m in trend(app.conn, today=TODAY))
+        assert f"scale 0–{peak:,}" in str(screen.query_one("#scale-found", Static).render())
+
+
+async def test_enter_on_an_areas_row_opens_that_areas_hazards(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("D")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one("#areas", DataTable)
+        table.focus()
+        first = summary(app.conn, current_quarter(TODAY), today=TODAY)[0]["key"]
+        await pilot.press("enter")
+        await pilot.pause()
+        triage = app.screen
+        assert isinstance(triage, TriageScreen)
+        assert triage.query_one("#filter").value == f"area:{first}"
+        hazards = triage.query_one(HazardList)
+        shown = {hazards.row(i)["area"] for i in range(min(hazards.count, 20))}
+        assert hazards.count > 0 and shown == {first}
+
+
+def test_the_demo_district_closes_some_hazards_late():
+    """Rectified equalled on time in every town: the seed never closed a hazard after its deadline."""
+    conn = connect(":memory:")
+    seed(conn, scale=2000, today=TODAY)
+    rows = summary(conn, current_quarter(TODAY), today=TODAY)
+    total = totals(rows)
+    assert 0 < total["on_time"] < total["rectified"]
+
+
 async def test_issuing_an_escalation_from_the_proposals_needs_a_reason(district_path):
     app = make_app(district_path, sync_interval=0)
     async with app.run_test(size=SIZE) as pilot:
@@ -51,6 +115,48 @@ async def test_issuing_an_escalation_from_the_proposals_needs_a_reason(district_
         record = escalations.list_escalations(app.conn, hazard_id=first["hazard_id"])[0]  # the newest
         assert (record["status"], record["level"], record["reason"]) == ("issued", first["level"], "逾期未整改")
         assert first["hazard_id"] not in {p["hazard_id"] for p in screen.records}
+
+
+async def test_marked_proposals_are_decided_together_and_the_refused_stay_marked(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        screen = app.screen
+        assert isinstance(screen, EscalationsScreen)
+        first, second, third = screen.records[:3]
+        await pilot.press("space", "space", "space")
+        assert screen.marked == {first["hazard_id"], second["hazard_id"], third["hazard_id"]}
+        assert "3 marked" in str(screen.query_one(".title", Static).render())
+        # Between marking and deciding, someone decided the third one already.
+        escalations.decide_escalation(
+            session(screen).writer,
+            third["hazard_id"],
+            issue=False,
+            reason="handled",
+            today=TODAY,
+            level=third["level"],
+        )
+        before = len(escalations.list_escalations(app.conn))
+        await pilot.press("I")
+        await pilot.press("enter")  # no reason: refused in the form, nothing written
+        assert len(escalations.list_escalations(app.conn)) == before
+        await pilot.press(*"逾期未整改", "enter")
+        await pilot.pause()
+        issued = {e["hazard_id"] for e in escalations.list_escalations(app.conn) if e["status"] == "issued"}
+        assert {first["hazard_id"], second["hazard_id"]} <= issued
+        assert third["hazard_id"] not in issued
+        assert screen.marked == {third["hazard_id"]}  # the refused one stays marked
+
+
+async def test_o_sorts_an_office_list_by_its_columns(district_path):
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        screen = app.screen
+        await pilot.press("o", "o")  # by days overdue, then the most overdue first
+        days = [p["days_overdue"] for p in screen.records]
+        assert days == sorted(days, reverse=True) and days[0] > days[-1]
+        assert "sorted by" in str(screen.query_one(".title", Static).render())
 
 
 async def test_an_inspector_is_told_that_escalation_is_the_offices(district_path):

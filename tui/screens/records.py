@@ -3,8 +3,9 @@
 Who uses this: the escalation, extension, listing and look-back screens. A subclass says what
 its records are (`load`), how one is shown (`COLUMNS`, `cells`) and what a key does; this class
 composes the screen, fills and refills the table, finds the record under the cursor, filters the
-rows by what is typed after `/` (every word must appear in the row: an area, a unit, a step), and
-refreshes after a form changed something.
+rows by what is typed after `/` (every word must appear in the row: an area, a unit, a step),
+sorts them by a column (`o` moves to the next column, again to reverse), lets the user mark rows
+(space) for a decision taken on all of them at once, and refreshes after a form changed something.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ from tui.widgets.table import RecordTable
 
 
 class RecordsScreen(Screen[None]):
-    BINDINGS: ClassVar = [Binding("slash", "filter", "Filter", id="records.filter")]
+    BINDINGS: ClassVar = [
+        Binding("slash", "filter", "Filter", id="records.filter"),
+        Binding("o", "sort", "Sort", id="records.sort"),
+    ]
 
     TITLE_KEY: ClassVar[str] = ""
     """Label key of the screen's title."""
@@ -40,7 +44,17 @@ class RecordsScreen(Screen[None]):
     records: list[dict[str, Any]]
     """Those the filter keeps, in the table's order (what `current` reads)."""
 
+    marked: set[str]
+    """Keys (`record_key`) of the rows marked for a decision on all of them."""
+    sort_column: int | None = None
+    sort_reverse = False
+
+    def record_key(self, record: dict[str, Any]) -> str:
+        """What identifies a record across refreshes (a mark survives a refresh)."""
+        return str(record.get("hazard_id") or record.get("id"))
+
     def compose(self) -> ComposeResult:
+        self.marked = set()
         yield Static(t(self.TITLE_KEY), classes="title")
         yield Input(placeholder=t("records.filter"), id="records-filter")
         yield RecordTable(classes="records", cursor_type="row")
@@ -68,11 +82,44 @@ class RecordsScreen(Screen[None]):
         table.clear()
         words = self.query_one("#records-filter", Input).value.casefold().split()
         self.records = [r for r in self.everything if self._matches(r, words)]
+        if self.sort_column is not None:
+            column = self.sort_column
+            self.records.sort(key=lambda r: _sort_key(self.cells(r)[column]), reverse=self.sort_reverse)
         for record in self.records[: self.LIMIT]:
-            table.add_row(*self.cells(record))
+            cells = list(self.cells(record))
+            if self.record_key(record) in self.marked:
+                cells[0] = f"• {cells[0]}"
+            table.add_row(*cells)
         shown = len(self.records[: self.LIMIT])
         count = f"{shown}" if shown == len(self.everything) else f"{shown} / {len(self.everything)}"
-        self.query_one(".title", Static).update(f"{t(self.TITLE_KEY)} ({count})")
+        marked = f"  •  {len(self.marked)} {t('marked')}" if self.marked else ""
+        order = ""
+        if self.sort_column is not None:
+            arrow = "↓" if self.sort_reverse else "↑"
+            order = f"  {t('sorted_by')} {t(self.COLUMNS[self.sort_column])} {arrow}"
+        self.query_one(".title", Static).update(f"{t(self.TITLE_KEY)} ({count}){marked}{order}")
+
+    def action_sort(self) -> None:
+        """By the first column, then reversed, then by the next column, and so on."""
+        if self.sort_column is None:
+            self.sort_column, self.sort_reverse = 0, False
+        elif not self.sort_reverse:
+            self.sort_reverse = True
+        else:
+            self.sort_column, self.sort_reverse = (self.sort_column + 1) % len(self.COLUMNS), False
+        self._show()
+
+    def toggle_mark(self) -> None:
+        """Space on a markable list: mark the row under the cursor (or unmark it), then move down."""
+        record = self.current()
+        if record is None:
+            return
+        key = self.record_key(record)
+        self.marked.symmetric_difference_update({key})
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        self._show()
+        table.move_cursor(row=min(row + 1, len(self.records) - 1))
 
     def _matches(self, record: dict[str, Any], words: list[str]) -> bool:
         text = " ".join(str(cell) for cell in self.cells(record)).casefold()
@@ -109,3 +156,13 @@ class RecordsScreen(Screen[None]):
         if result is not None:
             self.refresh_data()
             self.post_message(RecordChanged())
+
+
+def _sort_key(cell: Any) -> tuple[int, float, str]:
+    """Numbers by their value (`+12天`, `1,204`, `85.0%`), everything else as text after them."""
+    text = str(cell)
+    digits = "".join(ch for ch in text if ch.isdigit() or ch in ".-")
+    try:
+        return (0, float(digits), text)
+    except ValueError:
+        return (1, 0.0, text)

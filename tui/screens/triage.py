@@ -135,6 +135,15 @@ class TriageScreen(Screen[None]):
         self.filter_text = event.value
         self.refresh_data()
 
+    def show_filtered(self, text: str) -> None:
+        """Show the hazards `text` keeps, with the filter box open (the dashboard's drill-down)."""
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.value = text  # Input.Changed refreshes the list
+        self.filter_text = text
+        self.refresh_data()
+        self.query_one(HazardList).focus()
+
     @on(Input.Submitted, "#filter")
     def filter_done(self) -> None:
         self.query_one(HazardList).focus()

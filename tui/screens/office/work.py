@@ -8,6 +8,7 @@ the UI thread, and arrive as a `DashboardLoaded` message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,24 +29,32 @@ from schema.office import assessment, escalations, extensions, report_html, repo
 from schema.periods import current_quarter
 from schema.store.connection import connect
 from tui.context import in_background, session
-from tui.i18n import grade_label, status_label, t
+from tui.i18n import grade_label, kind_label, status_label, t
 from tui.phrases import user_message
 from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 from tui.widgets.chrome import chrome
 from tui.widgets.table import RecordTable
 
+RATE_TARGET = 0.9
+"""The rectification rate an area is held to (the assessment's indicator); bars are coloured
+against it: green at or above, amber within 20 points, red below that."""
 
-def rate_bars(rows: list[dict[str, Any]], width: int = 24) -> Text:
-    """One bar per area: its rectification rate, green from 90 %, amber from 70 %, else red."""
+
+def rate_bars(rows: list[dict[str, Any]], width: int = 24, target: float = RATE_TARGET) -> Text:
+    """One bar per area, the furthest behind its target first; `┃` marks the target."""
     text = Text()
-    for row in rows:
+    mark = round(target * width)
+    for row in sorted(rows, key=lambda r: (float(r["rate"]), -r["found"])):
         share = max(0.0, min(1.0, float(row["rate"])))
-        colour = "green" if share >= 0.9 else "yellow" if share >= 0.7 else "red"
+        colour = "green" if share >= target else "yellow" if share >= target - 0.2 else "red"
         filled = round(share * width)
         text.append(set_cell_size(str(row["name"]), 16) + " ")
-        text.append("█" * filled, style=colour)
-        text.append("░" * (width - filled), style="grey35")
+        for cell in range(width):
+            if cell == mark:
+                text.append("┃", style="bold")
+            else:
+                text.append("█" if cell < filled else "░", style=colour if cell < filled else "grey35")
         text.append(f" {share:>4.0%}\n")
     return text
 
@@ -73,7 +82,7 @@ class DashboardScreen(Screen[None]):
             yield Static(id="bars")
             with Vertical(id="trends"):
                 for name in ("found", "closed", "overdue"):
-                    yield Static(t(f"trend.{name}"), classes="muted")
+                    yield Static(t(f"trend.{name}"), classes="muted", id=f"scale-{name}")
                     yield Sparkline([0], id=f"spark-{name}", summary_function=max)
                 yield Static(id="months", classes="muted")
         yield RecordTable(id="areas", cursor_type="row")
@@ -141,13 +150,19 @@ class DashboardScreen(Screen[None]):
         self.query_one("#dash-title", Static).update(f"{t('dashboard')} — {f['period']} ({f['as_of']})")
         self.query_one("#kpis", Static).update(
             f"[b]{t('fig.found')}[/] {total['found']:,}   [b]{t('fig.rate')}[/] {total['rate']:.1%}   "
-            f"[b red]{t('fig.overdue')}[/] {total['overdue']:,}   [b]{t('fig.escalations')}[/] {total['escalations']}   "
+            f"[b red]{t('kpi.overdue_found')}[/] {total['overdue']:,}   "
+            f"[b red]{t('kpi.backlog')}[/] {f['trend'][-1]['overdue']:,}   "
+            f"[b]{t('fig.escalations')}[/] {total['escalations']}   "
             f"[b]{t('listed')}[/] {f['listed']}   [b]{t('proposals')}[/] {f['proposals']}   "
             f"[b]{t('extensions_waiting')}[/] {f['extensions']}"
         )
         self.query_one("#bars", Static).update(rate_bars(f["rows"]))
         for name in ("found", "closed", "overdue"):
-            self.query_one(f"#spark-{name}", Sparkline).data = [m[name] for m in f["trend"]]
+            values = [m[name] for m in f["trend"]]
+            self.query_one(f"#spark-{name}", Sparkline).data = values
+            self.query_one(f"#scale-{name}", Static).update(
+                f"{t(f'trend.{name}')}  [dim]{t('scale')} 0–{max(values, default=0):,}[/]"
+            )
         months = f["trend"]
         self.query_one("#months", Static).update(
             f"{months[0]['month']} … {months[-1]['month']}:  {t('fig.found')} "
@@ -157,16 +172,34 @@ class DashboardScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in [*f["rows"], total]:
-            table.add_row(r["name"], *[f"{r[x]:.1%}" if x == "rate" else f"{r[x]:,}" for x in reports.FIGURES])
+            cells = [f"{r[x]:.1%}" if x == "rate" else f"{r[x]:,}" for x in reports.FIGURES]
+            table.add_row(r["name"], *cells, key=r.get("key"))
         self.loaded = True
+
+    @on(DataTable.RowSelected, "#areas")
+    def open_area(self, event: DataTable.RowSelected) -> None:
+        """Enter on an area's row: that area's open hazards, in triage (the total row opens none)."""
+        code = event.row_key.value
+        if not code:
+            return
+        self.app.action_go("triage")  # type: ignore[attr-defined]
+        triage = self.app.screen_stack[1]
+        show = getattr(triage, "show_filtered", None)
+        if callable(show):
+            show(f"area:{code}")
 
 
 class EscalationsScreen(RecordsScreen):
-    """What the ladder proposes today; the office issues (`i`) or dismisses (`x`) each, with a reason."""
+    """What the ladder proposes today; the office issues (`i`) or dismisses (`x`) each, with a reason,
+    or marks several (space) and decides them together (`I`, `X`): one reason, each decision its own
+    transaction, and those refused stay marked with the reason in the result."""
 
     BINDINGS: ClassVar = [
         Binding("i", "decide(True)", "Issue", id="escalations.issue"),
         Binding("x", "decide(False)", "Dismiss", id="escalations.dismiss"),
+        Binding("space", "mark", "Mark", id="escalations.mark"),
+        Binding("I", "decide_marked(True)", "Issue marked", id="escalations.issue_marked"),
+        Binding("X", "decide_marked(False)", "Dismiss marked", id="escalations.dismiss_marked"),
         Binding("escape", "app.pop_screen", "Back", id="escalations.back"),
     ]
     TITLE_KEY = "escalations"
@@ -201,9 +234,59 @@ class EscalationsScreen(RecordsScreen):
                 level=p["level"],
             )
 
-        persons = "; ".join(f"{x['kind']} {x['person']}" for x in p["persons"]) or "-"
+        persons = "; ".join(f"{kind_label(x['kind'])} {x['person']}" for x in p["persons"]) or "-"
         title = f"{t('issue') if issue else t('dismiss')} {t('step.' + p['level'])}: {p['unit_name']} ({persons})"
         self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self.changed)
+
+    def action_mark(self) -> None:
+        self.toggle_mark()
+
+    def action_decide_marked(self, issue: bool) -> None:
+        chosen = [p for p in self.everything if self.record_key(p) in self.marked]
+        if not chosen:
+            self.notify(t("mark_first"), severity="warning")
+            return
+
+        def save(values: dict[str, str]) -> BatchDecision:
+            done = BatchDecision()
+            if not values["reason"].strip():  # asked once for all, not once per proposal
+                raise DomainError(f"{t('issue') if issue else t('dismiss')} an escalation needs a reason")
+            for p in chosen:
+                try:
+                    escalations.decide_escalation(
+                        session(self).writer,
+                        p["hazard_id"],
+                        issue=issue,
+                        reason=values["reason"],
+                        today=session(self).today,
+                        level=p["level"],
+                    )
+                except DomainError as err:
+                    done.failed[self.record_key(p)] = f"{p['unit_name']}: {user_message(err)}"
+                else:
+                    done.decided.append(self.record_key(p))
+            return done
+
+        title = f"{t('issue') if issue else t('dismiss')}: {len(chosen)} {t('marked')}"
+        self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self._after_marked)
+
+    def _after_marked(self, result: object) -> None:
+        if not isinstance(result, BatchDecision):
+            return
+        self.marked.difference_update(result.decided)
+        self.changed(result)
+        summary = f"{len(result.decided)} / {len(result.decided) + len(result.failed)}"
+        if result.failed:
+            summary += f"; {t('not_applied')}: " + "; ".join(result.failed.values())
+        self.notify(summary, severity="warning" if result.failed else "information", timeout=12)
+
+
+@dataclass
+class BatchDecision:
+    """What a decision on marked proposals did: those decided, and the others with the reason."""
+
+    decided: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 class ExtensionsScreen(RecordsScreen):
