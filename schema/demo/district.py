@@ -14,6 +14,7 @@ import json
 import random
 import sqlite3
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -51,9 +52,16 @@ def _ids(rng: random.Random):
 
 
 def seed(
-    conn: sqlite3.Connection, *, scale: int = DEFAULT_SCALE, today: date, random_seed: int = 20261129
+    conn: sqlite3.Connection,
+    *,
+    scale: int = DEFAULT_SCALE,
+    today: date,
+    random_seed: int = 20261129,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    """Fill an empty database with the demo district; returns row counts by table."""
+    """Fill an empty database with the demo district; returns row counts by table. `progress` hears
+    a line now and then (a million hazards take a minute or two)."""
+    tell = progress or (lambda _text: None)
     if not 0 <= scale <= MAX_SCALE:
         raise DomainError(f"--scale must be between 0 and {MAX_SCALE:,}; got {scale}")
     if conn.execute("SELECT count(*) FROM area").fetchone()[0]:
@@ -223,7 +231,9 @@ def seed(
     # One closure in eight came after its deadline (a district's real figures: rectified is not
     # all on time). Its own generator, so the rest of the district is the same as before.
     lateness = random.Random(random_seed + 2)
-    for _ in range(scale):
+    for number in range(scale):
+        if number % 10_000 == 0:
+            tell(f"generating hazards: {number:,} of {scale:,}")
         unit_id, code, industry, snapshot = rng.choice(units)
         c = rng.choice(criteria[industry])
         found = today - timedelta(days=rng.randint(0, 365))
@@ -314,6 +324,7 @@ def seed(
 
     with transaction(conn):
         for table, table_rows in rows.items():
+            tell(f"writing {table}: {len(table_rows):,} rows")
             columns = list(table_rows[0])
             conn.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",

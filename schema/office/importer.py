@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -191,12 +192,24 @@ def _normalise(kind: str, raw: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def import_file(w: Writer, kind: str, path: str | Path, *, dry_run: bool, skip_rejected: bool = False) -> ImportReport:
-    """Check every row; unless a dry run, write the good ones (all-or-nothing unless `skip_rejected`)."""
+def import_file(
+    w: Writer,
+    kind: str,
+    path: str | Path,
+    *,
+    dry_run: bool,
+    skip_rejected: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Check every row; unless a dry run, write the good ones (all-or-nothing unless `skip_rejected`).
+    `progress` hears how far the check and the writing have come (a district's units are tens of
+    thousands of rows)."""
+    tell = progress or (lambda _text: None)
     if kind not in KINDS:
         raise DomainError(f"import kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if kind == "criteria":
         require_office(w.conn, "import criteria")
+    tell(f"reading {Path(path).name} ...")
     raw_rows = read_rows(path)
     known = set(HEADERS[kind].values()) | set(REQUIRED[kind])
     report = ImportReport(kind, rows=len(raw_rows))
@@ -211,6 +224,8 @@ def import_file(w: Writer, kind: str, path: str | Path, *, dry_run: bool, skip_r
     planned: list[tuple[str, str | None, dict[str, Any]]] = []
     seen: set[str] = set()
     for number, raw in enumerate(raw_rows, start=2):
+        if (number - 2) % 1000 == 0:
+            tell(f"checked {number - 2:,} of {len(raw_rows):,} rows")
         row = {k: v for k, v in _normalise(kind, raw).items() if k in known}
         try:
             for column in REQUIRED[kind]:
@@ -239,7 +254,9 @@ def import_file(w: Writer, kind: str, path: str | Path, *, dry_run: bool, skip_r
             "nothing was imported. Run with --dry-run to see them all, or --skip-rejected"
         )
     with w.transaction():
-        for table, existing, values in planned:
+        for done, (table, existing, values) in enumerate(planned):
+            if done % 1000 == 0:
+                tell(f"writing {done:,} of {len(planned):,} rows")
             if existing is None:
                 w.create(table, values, action="import")
             elif values:

@@ -9,6 +9,7 @@ is written once (`sync.server.push`, `sync.server.pull`) over the `ServerDb` pri
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -66,24 +67,27 @@ class DistrictStore:
         self.backend.written()
         return block
 
-    def seed(self, *, scale: int, today: date) -> dict[str, int]:
+    def seed(self, *, scale: int, today: date, progress: Callable[[str], None] | None = None) -> dict[str, int]:
         """Load the demo district and give every row a change-log position, so laptops pull it."""
+        tell = progress or (lambda _text: None)
         if not isinstance(self.backend, SQLiteBackend):  # built in a temporary embedded store, then copied over
             if self.db().one("SELECT 1 AS x FROM area LIMIT 1"):
                 raise DomainError("this database already holds a district; seed an empty one")
             with tempfile.TemporaryDirectory() as folder:
                 local = DistrictStore.open(folder)
                 try:
-                    counts = local.seed(scale=scale, today=today)
+                    counts = local.seed(scale=scale, today=today, progress=progress)
+                    tell("copying the district into PostgreSQL ...")
                     copy_store(local.db(), self.db(), tables=(*POLICIES, "row_meta", "meta"))
                 finally:
                     local.close()
             return counts
         db = self.backend.db()
-        counts = seed_district(db.conn, scale=scale, today=today)
+        counts = seed_district(db.conn, scale=scale, today=today, progress=progress)
         with db.transaction():
             pos = db.read_counter()
             for table in POLICIES:
+                tell(f"change log: {table}")
                 area = "area" if "area" in db.columns(table) else "NULL"
                 db.execute(f"UPDATE {table} SET row_version = 1")
                 db.execute(

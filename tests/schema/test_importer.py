@@ -172,3 +172,15 @@ def test_a_workbook_is_closed_once_read(tmp_path):
     finally:
         gc.enable()
         gc.collect()
+
+
+def test_a_long_import_tells_how_far_it_has_come(writer, district, tmp_path):
+    ind = industry(district)
+    rows = [UNIT_HEADER] + [
+        [uscc(f"91120116MA{n:07d}"), f"公司{n}", "enterprise", ind, "xinhe", "蓝", "否", ""] for n in range(2500)
+    ]
+    heard: list[str] = []
+    report = import_file(writer, "units", write_csv(tmp_path / "many.csv", rows), dry_run=False, progress=heard.append)
+    assert report.create == 2500
+    assert heard[0] == "reading many.csv ..."
+    assert "checked 2,000 of 2,500 rows" in heard and "writing 2,000 of 2,500 rows" in heard

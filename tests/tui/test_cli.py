@@ -248,3 +248,16 @@ def test_progress_is_one_line_redrawn_on_a_terminal_and_nothing_elsewhere():
     quiet = io.StringIO()  # not a terminal: a script, or --json
     Progress(quiet).sync(SyncSummary(pushed=1))
     assert quiet.getvalue() == ""
+
+
+def test_seed_shows_how_far_it_has_come_on_a_terminal(tmp_path, monkeypatch):
+    from tui.cli import main as cli_main
+
+    opened = cli_main.Progress.__init__
+    monkeypatch.setattr(
+        cli_main.Progress, "__init__", lambda self, stream=None, enabled=None: opened(self, stream, enabled=True)
+    )
+    result = run("seed", "--db", str(tmp_path / "d.db"), "--scale", "20000")
+    assert "generating hazards: 10,000 of 20,000" in result.stderr
+    assert "writing hazard: 20,000 rows" in result.stderr
+    assert result.stderr.endswith("\r\x1b[K")  # the line is cleared before the result is printed

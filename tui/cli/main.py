@@ -225,7 +225,11 @@ def seed(ctx: click.Context, scale: int, as_json: bool) -> None:
 
     path = db_path(ctx)
     conn = open_db(ctx, create=True)
-    counts = seed_district(conn, scale=scale, today=today())
+    progress = Progress()
+    try:
+        counts = seed_district(conn, scale=scale, today=today(), progress=progress.show)
+    finally:
+        progress.done()
     emit(
         {"db": str(path), "rows": counts},
         as_json,

@@ -15,7 +15,7 @@ from rich.cells import set_cell_size
 from schema.office import assessment, importer, report_html, reports
 from schema.periods import Period, current_quarter, parse_period
 from schema.writes import Writer, local_actor
-from tui.cli.main import db_option, emit, json_option, main, open_db, today
+from tui.cli.main import Progress, db_option, emit, json_option, main, open_db, today
 
 _PERIOD = click.option("--period", metavar="PERIOD", help="2026, 2026Q3 or 2026-09 (default: this quarter).")
 _AREA = click.option("--area", metavar="CODE", help="One town/zone (default: the whole district).")
@@ -303,9 +303,18 @@ def assessment_indicators(
 def import_command(ctx: click.Context, kind: str, path: str, dry_run: bool, skip_rejected: bool, as_json: bool) -> None:
     """Import units, responsibility persons or criteria from a .csv or .xlsx sheet."""
     conn = open_db(ctx)
-    result = importer.import_file(
-        Writer(conn, local_actor(conn)), kind, path, dry_run=dry_run, skip_rejected=skip_rejected
-    )
+    progress = Progress()
+    try:
+        result = importer.import_file(
+            Writer(conn, local_actor(conn)),
+            kind,
+            path,
+            dry_run=dry_run,
+            skip_rejected=skip_rejected,
+            progress=progress.show,
+        )
+    finally:
+        progress.done()
     lines = [f"row {r['row']}: {r['reason']}" for r in result.rejected]
     verb = "would create" if dry_run else "created"
     lines.append(

@@ -19,7 +19,7 @@ from schema.errors import DomainError
 
 if TYPE_CHECKING:
     from sync.server.store import DistrictStore
-from tui.cli.main import emit, json_option, main, today
+from tui.cli.main import Progress, emit, json_option, main, today
 
 
 def _target(data_dir: str | None, database_url: str | None) -> str:
@@ -93,7 +93,11 @@ def _store(ctx: click.Context) -> DistrictStore:
 @click.pass_context
 def admin_seed(ctx: click.Context, scale: int, as_json: bool) -> None:
     """Load the demo district into the server."""
-    counts = _store(ctx).seed(scale=scale, today=today())
+    progress = Progress()
+    try:
+        counts = _store(ctx).seed(scale=scale, today=today(), progress=progress.show)
+    finally:
+        progress.done()
     emit(
         {"rows": counts},
         as_json,
