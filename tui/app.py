@@ -42,7 +42,7 @@ from tui.context import RecordChanged, Session
 from tui.i18n import action_label, language, local_time, set_language, t, table_label
 from tui.keys import OrderedKeys
 from tui.navigation import SCREENS, all_binding_ids
-from tui.phrases import user_message
+from tui.phrases import load_areas, user_message
 
 
 @dataclass
@@ -131,6 +131,7 @@ class SafeCityApp(OrderedKeys):
 
     def on_mount(self) -> None:
         self.title = t("app.title")
+        load_areas(self.conn)
         self.push_screen(self._screens["triage"]())
         self.refresh_status()
         if self.enrolled and self.settings.sync_interval > 0:
@@ -222,6 +223,7 @@ class SafeCityApp(OrderedKeys):
         self.syncing = False
         self.online = message.error is None or "cannot reach" not in message.error
         self.sync_error = message.error
+        load_areas(self.conn)
         self.refresh_status()
         self._refresh_screen()
         asked, self._asked_to_sync = self._asked_to_sync, False

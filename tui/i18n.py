@@ -91,6 +91,7 @@ LABELS: dict[str, dict[str, str]] = {
         "hazards": "hazards",
         "marked": "marked",
         "sorted_by": "sorted by",
+        "plan": "Plan",
         "risk": "Risk",
         "open_hazards": "Open hazards",
         "past_inspections": "Past inspections",
@@ -243,6 +244,7 @@ LABELS: dict[str, dict[str, str]] = {
         "hazards": "条隐患",
         "marked": "已选",
         "sorted_by": "排序：",
+        "plan": "计划",
         "risk": "风险",
         "open_hazards": "未销号隐患",
         "past_inspections": "历次检查",
@@ -323,6 +325,12 @@ STATUS_ZH = {
     "awaiting_verification": "待复查",
     "closed": "已销号",
     "void": "已作废",
+    # tasks
+    "planned": "待检查",
+    "in_progress": "检查中",
+    "done": "已完成",
+    "wont_do": "不予检查",
+    "missed": "已错过",
 }
 GRADE_ZH = {"general": "一般", "major": "重大"}
 ACTION_ZH = {

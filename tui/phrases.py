@@ -14,6 +14,7 @@ one has no Chinese here, so a new rule cannot ship half translated. Values that 
 from __future__ import annotations
 
 import re
+import sqlite3
 from functools import cache
 
 from tui.i18n import ACTION_ZH, GRADE_ZH, STATUS_ZH, language
@@ -269,6 +270,27 @@ KEYS_ZH: dict[str, str] = {
     "palette": "命令面板",
 }
 """The Chinese of every key's description in the footer and in help, by its English."""
+
+
+_AREAS: dict[str, tuple[str, str]] = {}
+"""Area code -> (Chinese name, English name), as last read from the laptop's database."""
+
+
+def load_areas(conn: sqlite3.Connection) -> None:
+    """Read the areas' names (at start and after a sync: the office may add an area)."""
+    rows = conn.execute("SELECT code, name_zh, name_en FROM area").fetchall()
+    _AREAS.clear()
+    _AREAS.update({code: (zh or code, en or code) for code, zh, en in rows})
+
+
+def area_label(code: str | None) -> str:
+    """An area as people call it (新河街道 / Xinhe), its code where the name is not known."""
+    if not code:
+        return "-"
+    names = _AREAS.get(code)
+    if names is None:
+        return code
+    return names[0] if language() == "zh" else names[1]
 
 
 def key_label(description: str) -> str:

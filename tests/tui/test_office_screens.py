@@ -14,6 +14,7 @@ from tests.conftest import TODAY
 from tests.tui.test_app import SIZE, make_app
 from tui.app import SETTLE_SECONDS
 from tui.context import session
+from tui.phrases import area_label
 from tui.screens.detail import DocumentScreen, HazardScreen
 from tui.screens.office.work import (
     AssessmentScreen,
@@ -316,12 +317,12 @@ async def test_office_lists_name_the_area_and_the_hazard_count_their_rows_and_op
         assert isinstance(screen, ExtensionsScreen)
         request = screen.records[0]
         row = screen.query_one(DataTable).get_row_at(0)
-        assert request["description"] in row and request["area"] in row
+        assert request["description"] in row and area_label(request["area"]) in row
         assert f"({len(screen.records)})" in str(screen.query_one(".title", Static).render())
         await pilot.press("enter")
         assert isinstance(app.screen, HazardScreen) and app.screen.hazard_id == request["hazard_id"]
         await pilot.press("escape", "E")
-        assert app.screen.records[0]["area"] in app.screen.query_one(DataTable).get_row_at(0)
+        assert area_label(app.screen.records[0]["area"]) in app.screen.query_one(DataTable).get_row_at(0)
 
 
 async def test_escalation_proposals_are_filtered_by_what_is_typed_after_slash(district_path):

@@ -27,7 +27,8 @@ from schema.inspections import (
     unanswered,
 )
 from tui.context import RecordChanged, session
-from tui.i18n import language, t
+from tui.i18n import language, status_label, t
+from tui.phrases import area_label
 from tui.screens.detail import NewHazardScreen
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
@@ -46,7 +47,7 @@ class InspectionsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(t("deadline"), t("status"), t("area"), t("unit"), "plan")
+        table.add_columns(t("deadline"), t("status"), t("area"), t("unit"), t("plan"))
         self.refresh_data()
         table.focus()
 
@@ -56,7 +57,12 @@ class InspectionsScreen(Screen[None]):
         for task in due_tasks(session(self).conn, session(self).today):
             due = f"{task['due_on']} ({t('overdue')})" if task["overdue"] else task["due_on"]
             table.add_row(
-                due, task["status"], task["area"], task["unit_name"], task["plan_title"] or "", key=task["id"]
+                due,
+                status_label(task["status"]),
+                area_label(task["area"]),
+                task["unit_name"],
+                task["plan_title"] or "",
+                key=task["id"],
             )
 
     @on(DataTable.RowSelected, "#tasks")

@@ -23,7 +23,7 @@ from schema.inspections import start_inspection
 from schema.queries import list_units, show_unit
 from tui.context import session
 from tui.i18n import grade_label, status_label, t
-from tui.phrases import user_message
+from tui.phrases import area_label, user_message
 from tui.widgets.chrome import chrome
 from tui.widgets.table import RecordTable
 
@@ -34,7 +34,9 @@ LIMIT = 200
 def _fill(table: DataTable[Any], units: list[dict[str, Any]]) -> None:
     table.clear()
     for u in units:
-        table.add_row(u["risk_colour"], u["area"], str(u["open_hazards"]), u["name"], u["address"] or "", key=u["id"])
+        table.add_row(
+            u["risk_colour"], area_label(u["area"]), str(u["open_hazards"]), u["name"], u["address"] or "", key=u["id"]
+        )
 
 
 class UnitActions(Screen[None]):

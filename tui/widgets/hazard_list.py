@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.i18n import grade_label, status_label, t
+from tui.phrases import area_label
 
 PAGE = 100
 COLUMNS = (("", 2), ("status", 14), ("grade", 8), ("deadline", 10), ("overdue", 7), ("area", 14), ("unit", 22))
@@ -118,7 +119,7 @@ class HazardList(ScrollView, can_focus=True):
             grade_label(hazard["grade"]),
             hazard["deadline"] or "-",
             overdue,
-            hazard["area"],
+            area_label(hazard["area"]),
             hazard["unit_name"] or "",
         ]
         text = "".join(set_cell_size(value, w) + " " for value, (_key, w) in zip(cells, COLUMNS, strict=True))

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 from schema.office import lookback
 from tui.context import session
 from tui.i18n import t
+from tui.phrases import area_label
 from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 
@@ -34,7 +35,7 @@ class LookbackScreen(RecordsScreen):
         return lookback.list_reviews(session(self).conn)
 
     def cells(self, r: dict[str, Any]) -> tuple[Any, ...]:
-        return r["reviewed_on"], r["area"], f"{r['open_items']}/{r['items']}", r["title"]
+        return r["reviewed_on"], area_label(r["area"]), f"{r['open_items']}/{r['items']}", r["title"]
 
     @on(DataTable.RowSelected)
     def open_review(self) -> None:

@@ -30,7 +30,7 @@ from schema.periods import current_quarter
 from schema.store.connection import connect
 from tui.context import in_background, session
 from tui.i18n import grade_label, kind_label, status_label, t
-from tui.phrases import user_message
+from tui.phrases import area_label, user_message
 from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 from tui.widgets.chrome import chrome
@@ -214,7 +214,7 @@ class EscalationsScreen(RecordsScreen):
             f"+{p['days_overdue']}{t('days')}",
             t(f"step.{p['level']}"),
             grade_label(p["grade"]),
-            p["area"],
+            area_label(p["area"]),
             p["unit_name"],
             p["description"],
         )
@@ -307,7 +307,7 @@ class ExtensionsScreen(RecordsScreen):
         return (
             e["old_deadline"] or "-",
             e["proposed_deadline"],
-            e["area"],
+            area_label(e["area"]),
             e["unit_name"],
             e["description"],
             e["reason"],
@@ -353,7 +353,7 @@ class ListingsScreen(RecordsScreen):
             r["published_on"] or "",
             str(r["progress_reports"]),
             ", ".join(t(f"step.{e}") for e in r["escalations"]),
-            r["area"],
+            area_label(r["area"]),
             r["unit_name"],
             r["description"],
         )
