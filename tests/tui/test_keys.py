@@ -10,6 +10,7 @@ from tests.tui.test_app import SIZE, make_app
 from tests.tui.test_forms import burst
 from tui.screens.triage import TriageScreen
 from tui.screens.units import UnitPickerScreen, UnitsScreen
+from tui.widgets.hazard_list import HazardList
 
 
 async def test_a_filter_typed_in_one_burst_goes_into_the_filter_box(district_path):
@@ -43,3 +44,18 @@ async def test_a_unit_search_typed_in_one_burst_stays_in_its_box(district_path):
         await pilot.pause(0.2)
         assert app.screen is units
         assert units.query_one("#unit-search", Input).value == "xinhej"
+
+
+async def test_marks_are_dropped_when_the_list_shows_other_hazards(district_path):
+    """Five marked among the overdue, then a new filter: a batch must not act on the hidden five."""
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "space", "space")
+        hazards = app.screen.query_one(HazardList)
+        assert len(hazards.marked) == 2
+        await pilot.press("1")
+        assert hazards.marked == set()
+        await pilot.press("space", "slash", *"grade", "enter")
+        assert hazards.marked == set()
+        await pilot.press("space", "escape", "escape")  # Esc closes the filter, Esc again unmarks
+        assert hazards.marked == set()

@@ -124,14 +124,29 @@ class TriageScreen(Screen[None]):
         box.add_class("visible")
         self.set_focus(box)  # now, not after a refresh: the keys typed after `/` belong to the box
 
+    def _list_changes(self) -> None:
+        """Marks are of what is shown: a new view or filter drops them, so a batch never acts on
+        hazards the inspector can no longer see (ten were ordered where five were in view)."""
+        hazards = self.query_one(HazardList)
+        if hazards.marked:
+            hazards.marked.clear()
+            self.notify(t("marks_cleared"), timeout=4)
+
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if not box.value and not box.has_class("visible"):
+            self._list_changes()  # Esc with no filter: unmark everything
+            self.refresh_data()
+            return
+        self._list_changes()
         box.value = ""
         box.remove_class("visible")
         self.query_one(HazardList).focus()
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
+        if event.value != self.filter_text:
+            self._list_changes()
         self.filter_text = event.value
         self.refresh_data()
 
@@ -149,6 +164,8 @@ class TriageScreen(Screen[None]):
         self.query_one(HazardList).focus()
 
     def action_view(self, name: str) -> None:
+        if name != self.view:
+            self._list_changes()
         self.view = name
         self.query_one(HazardList).cursor = 0
         self.refresh_data()
