@@ -172,6 +172,29 @@ async def test_marked_rows_are_acted_on_after_a_preview(district_path):
         assert statuses == {"void"}
 
 
+async def test_enter_in_a_batch_form_skips_the_fields_the_action_does_not_need(district_path):
+    """Regression: Enter on the rectifier of a batch order went to a hidden field, and what was typed
+    next went there too (the form seemed to ignore Enter)."""
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "slash", *"status:reported grade:general", "enter")
+        hazards = app.screen.query_one(HazardList)
+        first = hazards.row(0)["id"]
+        await pilot.press("space", "a")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#field-action", Select).value = "order"
+        await pilot.pause()
+        form.query_one("#field-deadline", Input).focus()
+        await pilot.press(*"2026-12-20", "enter", *"王工", "enter")
+        await pilot.pause()
+        assert app.screen is not form
+        assert app.conn.execute("SELECT status, rectifier FROM hazard WHERE id = ?", (first,)).fetchone()[:] == (
+            "rectifying",
+            "王工",
+        )
+
+
 async def test_a_batch_says_which_failed_and_why_and_keeps_them_marked(district_path):
     """Regression (issue 14): 'order: 3 of 5' named neither the two that failed nor why, and
     cleared their marks; a batch order of major hazards could never succeed (no 五落实 fields)."""

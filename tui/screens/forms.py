@@ -88,7 +88,9 @@ class FormScreen(ModalScreen[Any]):
 
     @on(Input.Submitted)
     def next_or_submit(self, event: Input.Submitted) -> None:
-        widgets = list(self.query("Input, Select"))
+        """Enter: the next field shown (a form may hide fields its choice does not need), or save
+        on the last one."""
+        widgets = [w for w in self.query("Input, Select") if w.display or w is event.input]
         index = widgets.index(event.input)
         if index + 1 < len(widgets):
             widgets[index + 1].focus()
