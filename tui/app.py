@@ -88,7 +88,7 @@ class SafeCityApp(OrderedKeys):
     """The status line's text; every `StatusLine` watches it, so all screens show the same figures."""
     BINDINGS: ClassVar = [
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("colon", "command_palette", "Commands", id="app.commands", show=False),
+        Binding("colon,ctrl+p", "command_palette", "Commands", id="app.commands", show=False),
         Binding("s", "sync", "Sync", id="app.sync"),
         Binding("z", "undo", "Undo", id="app.undo"),
         Binding("t", "go('triage')", "Triage", id="app.triage"),

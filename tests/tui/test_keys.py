@@ -4,6 +4,7 @@ search, not on the hazard list underneath."""
 
 from __future__ import annotations
 
+from textual.command import CommandPalette
 from textual.widgets import Input
 
 from tests.tui.test_app import SIZE, make_app
@@ -59,3 +60,17 @@ async def test_marks_are_dropped_when_the_list_shows_other_hazards(district_path
         assert hazards.marked == set()
         await pilot.press("space", "escape", "escape")  # Esc closes the filter, Esc again unmarks
         assert hazards.marked == set()
+
+
+async def test_ctrl_p_opens_the_command_palette_and_what_follows_searches_it(district_path):
+    """ctrl+p, as in every Textual app, and `:`; the letters typed at once search the palette."""
+    app = make_app(district_path, sync_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        triage = app.screen
+        await burst(pilot, app, "ctrl+p", *"lang")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CommandPalette)
+        assert app.focused is not None and app.focused.value == "lang"
+        await pilot.press("escape")
+        assert app.screen is triage
+        assert not triage.query_one(HazardList).marked

@@ -111,7 +111,7 @@ class InspectionRunScreen(Screen[None]):
         items = self.items()
         done = sum(1 for i in items if i["result"])
         self.query_one("#title", Static).update(
-            f"{t('inspections')} — {unit['name']} — {done}/{len(items)} — {inspection['status']}"
+            f"{t('inspections')} — {unit['name']} — {done}/{len(items)} — {status_label(inspection['status'])}"
         )
         table = self.query_one(DataTable)
         row = table.cursor_row
