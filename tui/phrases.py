@@ -304,8 +304,28 @@ def field_label(name: str) -> str:
     return labels.get(name) or FIELDS["en"].get(name) or name.replace("_", " ")
 
 
+PHRASES_ZH = {
+    # schema.rules.ACTION_WORDS and NEEDS: the words of "to void a hazard, give the reason"
+    "order rectification": "责令整改",
+    "record a fix on the spot": "记录立即整改",
+    "submit the rectification": "提交整改",
+    "pass the verification": "复查通过",
+    "fail the verification": "复查不通过",
+    "void a hazard": "作废隐患",
+    "a note of what was done": "整改情况说明",
+    "the verifier's opinion": "复查意见",
+    "a new deadline": "新的整改期限",
+    "the reason": "理由",
+}
+"""Phrases the domain puts into its sentences, by their English."""
+
+
 def _value_zh(value: str) -> str:
-    """A code inside a sentence (`rectifying`, `major`, `pass`, `opinion`) in Chinese."""
+    """A code or phrase inside a sentence (`rectifying`, `major`, `pass`, `the reason`) in Chinese."""
+    if " and " in value and all(part in PHRASES_ZH for part in value.split(" and ")):
+        return "、".join(PHRASES_ZH[part] for part in value.split(" and "))
+    if value in PHRASES_ZH:
+        return PHRASES_ZH[value]
     for table in (STATUS_ZH, GRADE_ZH, ACTION_ZH):
         if value in table:
             return table[value]

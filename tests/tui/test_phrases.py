@@ -14,6 +14,7 @@ import tui.navigation
 from schema.errors import DomainError
 from schema.hazards import add_hazard
 from tests.conftest import TODAY
+from tui import phrases
 from tui.app import SafeCityApp
 from tui.i18n import set_language
 from tui.phrases import ERRORS_ZH, FIELDS, KEYS_ZH, SOURCES, field_label, key_label, user_message
@@ -86,3 +87,15 @@ def test_a_real_refusal_from_the_rules_is_translated(chinese, writer):
     with pytest.raises(DomainError) as raised:
         add_hazard(writer, unit_id="any", description=" ", today=TODAY)
     assert user_message(raised.value) == "请填写隐患描述"
+
+
+def test_the_phrases_the_rules_put_in_sentences_have_their_chinese():
+    from schema.rules import ACTION_WORDS, NEEDS
+
+    assert set(ACTION_WORDS.values()) | set(NEEDS.values()) <= set(phrases.PHRASES_ZH)
+
+
+def test_a_missing_field_reads_in_chinese(chinese):
+    assert user_message(DomainError("to void a hazard, give the reason")) == "作废隐患需要填写：理由"
+    both = DomainError("to fail the verification, give the verifier's opinion and a new deadline")
+    assert user_message(both) == "复查不通过需要填写：复查意见、新的整改期限"

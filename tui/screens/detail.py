@@ -49,8 +49,8 @@ class ActionScreen(FormScreen):
 
     def action_submit(self) -> None:
         """Voiding takes a hazard out of all open work: asked once more before it is done."""
-        if self.action != "void":
-            super().action_submit()
+        if self.action != "void" or not self.values().get("reason"):
+            super().action_submit()  # nothing to confirm yet: the form says what is missing
         else:
             self.ask(t("confirm.void"), super().action_submit)
 
@@ -186,9 +186,10 @@ class HazardScreen(DocumentScreen):
                 f"{'  ' + escape(e['reason']) if e['reason'] else ''}\n      {changes}"
             )
         allowed = [
-            f"{ACTION_KEYS[a.name]}: {a.name.replace('_', ' ')}" for a in ACTIONS.values() if h["status"] in a.sources
+            f"{ACTION_KEYS[a.name]}: {action_label(a.name)}" for a in ACTIONS.values() if h["status"] in a.sources
         ]
-        lines += ["", "[dim]" + ("   ".join(allowed + ["e: edit"]) if allowed else "final") + "[/]"]
+        edit = f"e: {key_label('Edit')}"
+        lines += ["", "[dim]" + ("   ".join([*allowed, edit]) if allowed else t("final")) + "[/]"]
         self.show(f"{t('hazard')} — {h['description']}", lines)
 
     def action_act(self, action: str) -> None:
