@@ -18,10 +18,10 @@ from textual.widgets import DataTable, Static
 
 from schema.inspections import (
     checklist_items,
-    default_summary,
     due_tasks,
     finish_inspection,
     hazard_draft,
+    progress,
     record_result,
     start_inspection,
     unanswered,
@@ -177,7 +177,7 @@ class InspectionRunScreen(Screen[None]):
             finish_inspection(session(self).writer, self.inspection_id, values["summary"])
             return True
 
-        summary = default_summary(items)
+        summary = t("inspection.summary").format(**progress(items))  # the record, in the inspector's words
         self.app.push_screen(
             FormScreen(f"{t('summary')}: {summary}", [("summary", t("summary"), summary)], finish),
             self._finished,
