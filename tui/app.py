@@ -36,7 +36,7 @@ from schema.store.transactions import get_meta
 from schema.undo import CannotUndo, undo_last
 from schema.writes import Writer, local_actor
 from sync.laptop import enrolment as laptop
-from sync.laptop.client import SyncSummary
+from sync.laptop.client import ServerUnreachable, SyncSummary
 from tui.config import Settings, check_keymap, save_language
 from tui.context import RecordChanged, Session
 from tui.i18n import action_label, language, local_time, set_language, t, table_label
@@ -51,6 +51,8 @@ class SyncFinished(Message):
 
     summary: SyncSummary | None
     error: str | None
+    unreachable: bool = False
+    """The server could not be reached (offline), as opposed to a refusal or a failure."""
 
 
 log = logging.getLogger(__name__)
@@ -215,13 +217,13 @@ class SafeCityApp(OrderedKeys):
             summary = laptop.client_for(conn, self.db_path).sync()
             self.post_message(SyncFinished(summary, None))
         except DomainError as err:
-            self.post_message(SyncFinished(None, str(err)))
+            self.post_message(SyncFinished(None, user_message(err), isinstance(err, ServerUnreachable)))
         finally:
             conn.close()
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.syncing = False
-        self.online = message.error is None or "cannot reach" not in message.error
+        self.online = not message.unreachable
         self.sync_error = message.error
         load_areas(self.conn)
         self.refresh_status()

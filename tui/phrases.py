@@ -132,6 +132,10 @@ ERRORS_ZH: dict[str, str] = {
     "no conflict with id {}": "没有编号为 {0} 的冲突",
     "conflict {} is already resolved (kept {})": "冲突 {0} 已处理（保留了 {1}）",
     "the {} was deleted on the server; record it again instead": "该{0}已在服务器上删除；请重新记录",
+    # sync, met by the status line (sync/laptop/client.py)
+    "cannot reach the district server at {}: {}": "无法连接区服务器 {0}：{1}",
+    "the server answered a push with results for other changes; try again": "服务器返回的结果与上传的修改不符，请重试",
+    "the server answered a push with the wrong number of results; try again": "服务器返回的结果数量不对，请重试",
     # enrolment, met by the status line (sync/laptop/enrolment.py)
     "this database is not enrolled; run 'safecity init --server URL --token TOKEN'": "本机尚未登记到区服务器（safecity init）",
     "no device token at {}; run 'safecity init --server URL --token TOKEN'": "{0} 没有设备令牌（safecity init）",
@@ -154,6 +158,7 @@ SOURCES = (
     "schema/writes.py",
     "schema/undo.py",
     "sync/laptop/conflicts.py",
+    "sync/laptop/client.py",
 )
 """The modules whose refusals reach the app's screens (the test reads them). Those of import files,
 assessment files, database files and server accounts are met on the command line, in English."""
@@ -316,6 +321,10 @@ PHRASES_ZH = {
     "the verifier's opinion": "复查意见",
     "a new deadline": "新的整改期限",
     "the reason": "理由",
+    # sync/laptop/client.py: why the server could not be reached
+    "connection refused or no network": "连接被拒绝或没有网络",
+    "no answer in time": "服务器未及时应答",
+    "the server's answer was cut short": "服务器的应答不完整",
 }
 """Phrases the domain puts into its sentences, by their English."""
 
