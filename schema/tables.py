@@ -3,8 +3,9 @@
 The columns of a table come from the database itself (the migrations are their one source);
 this module adds what the DDL cannot say: which fields are *designated* (a concurrent edit of
 them is a conflict for a person, never last-writer-wins), which tables are append-only (they
-never conflict), how a row's area is derived from its parent (so a device cannot claim a row
-for an area it does not have), and who may write the reference tables.
+never conflict), and how a row's area is derived from its parent (so a device cannot claim a row
+for an area it does not have). Who may write what is `schema.authority`'s role matrix; the limits
+every value must keep (lengths, NULs, plausible dates, JSON shapes) are its too, checked here.
 
 Who calls this: `schema.writes` (validate before writing), `sync.server.merge` and the district
 server (validate and decide what an incoming op does).
@@ -18,6 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
 
+from schema.authority import (
+    INTEGER_LIMIT,
+    JSON_SHAPES,
+    LONG_TEXT,
+    LONG_TEXT_LIMIT,
+    TEXT_LIMIT,
+    date_refusal,
+    value_refusal,
+)
 from schema.errors import DomainError
 from schema.store.connection import connect
 
@@ -37,10 +47,6 @@ class Policy:
     """Rows are created, never edited or deleted, so they never conflict."""
     deletable: bool = False
     """Rows may be deleted (a delete racing an edit is a conflict)."""
-    office_only: bool = False
-    """Only supervisors and admins may write (reference data set by the district office)."""
-    office_fields: frozenset[str] = field(default_factory=frozenset)
-    """Fields only supervisors and admins may set (a decision, not a request)."""
 
 
 def _p(
@@ -50,8 +56,6 @@ def _p(
     area_from: tuple[str, str] | None = None,
     append_only: bool = False,
     deletable: bool = False,
-    office_only: bool = False,
-    office_fields: frozenset[str] = frozenset(),
 ) -> Policy:
     return Policy(
         name,
@@ -60,20 +64,18 @@ def _p(
         designated=frozenset(designated),
         append_only=append_only,
         deletable=deletable,
-        office_only=office_only,
-        office_fields=office_fields,
     )
 
 
 POLICIES: dict[str, Policy] = {
     p.name: p
     for p in [
-        _p("area", scoped=False, office_only=True),
+        _p("area", scoped=False),
         _p("unit", "risk_colour"),
         _p("responsibility", area_from=("unit", "unit_id"), deletable=True),
-        _p("checklist", scoped=False, office_only=True),
-        _p("criterion", scoped=False, office_only=True),
-        _p("plan", office_only=True),
+        _p("checklist", scoped=False),
+        _p("criterion", scoped=False),
+        _p("plan"),
         _p("task", "status", "due_on", area_from=("unit", "unit_id"), deletable=True),
         _p("inspection", "status", area_from=("unit", "unit_id")),
         _p("inspection_result", area_from=("inspection", "inspection_id"), append_only=True),
@@ -86,14 +88,13 @@ POLICIES: dict[str, Policy] = {
             "status",
             "proposed_deadline",
             area_from=("hazard", "hazard_id"),
-            office_fields=frozenset({"status", "decided_by", "decided_at", "decision_note"}),
         ),
         _p("listing", "delisted_on", area_from=("hazard", "hazard_id")),
-        _p("escalation", "status", area_from=("hazard", "hazard_id"), office_only=True),
+        _p("escalation", "status", area_from=("hazard", "hazard_id")),
         _p("lookback_review"),
         _p("lookback", "status", "deadline", area_from=("lookback_review", "review_id")),
-        _p("assessment", scoped=False, office_only=True),
-        _p("holiday", scoped=False, office_only=True),
+        _p("assessment", scoped=False),
+        _p("holiday", scoped=False),
         _p("conflict", "status", "kept"),
     ]
 }
@@ -204,6 +205,11 @@ def validate_fields(
             continue
         if not isinstance(value, (str, int, float)):
             raise DomainError(f"{table}.{name} must be text or a number, not {type(value).__name__}")
+        refusal = value_refusal(table, name, value)
+        if refusal:
+            raise DomainError(refusal)
+        if not rule.number and not isinstance(value, str):
+            raise DomainError(f"{table}.{name} must be text; got {value!r}")
         if rule.number and (isinstance(value, str) or (rule.number == "INTEGER" and isinstance(value, float))):
             raise DomainError(
                 f"{table}.{name} must be {'a whole number' if rule.number == 'INTEGER' else 'a number'}; got {value!r}"
@@ -211,7 +217,9 @@ def validate_fields(
         if rule.allowed and value not in rule.allowed:
             raise DomainError(f"{table}.{name} must be one of {', '.join(rule.allowed)}; got {value!r}")
         if rule.date:
-            parse_date(str(value), what=f"{table}.{name}")
+            refusal = date_refusal(table, name, parse_date(str(value), what=f"{table}.{name}"))
+            if refusal:
+                raise DomainError(refusal)
     if creating:
         missing = info.required - fields.keys() - SYNC_COLUMNS - derived
         if missing:
@@ -240,16 +248,36 @@ def valid_rows(
             return False
         if rule.number and (str in kinds or (rule.number == "INTEGER" and float in kinds)):
             return False
+        if not rule.number and kinds & {int, float}:
+            return False
         distinct = set(values) - {None}
         if rule.allowed and not distinct <= set(rule.allowed):
+            return False
+        if not _within_limits(info, name, kinds, distinct):
             return False
         if rule.date:
             try:
                 for value in distinct:
-                    parse_date(str(value))
+                    if date_refusal("", name, parse_date(str(value))):
+                        return False
             except DomainError:
                 return False
     return True
+
+
+def _within_limits(info: TableInfo, name: str, kinds: set[type], distinct: set[object]) -> bool:
+    """`value_refusal` over a whole column at once: lengths, NULs, number sizes, JSON shapes."""
+    if bool in kinds:
+        return False
+    if str in kinds:
+        texts = [v for v in distinct if isinstance(v, str)]
+        limit = LONG_TEXT_LIMIT if name in LONG_TEXT else TEXT_LIMIT
+        if max(map(len, texts)) > limit or any("\x00" in v for v in texts):
+            return False
+        if name in JSON_SHAPES and any(value_refusal("", name, v) for v in texts):
+            return False
+    numbers = [v for v in distinct if isinstance(v, (int, float))]
+    return not numbers or (-INTEGER_LIMIT <= min(numbers) and max(numbers) <= INTEGER_LIMIT)
 
 
 _PLAIN_TYPES = frozenset({str, int, float, type(None)})

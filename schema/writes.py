@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schema import clock
+from schema.authority import matrix_refusal
 from schema.errors import DomainError, NotFound
 from schema.ids import uuid7
 from schema.store.transactions import get_meta, set_meta, transaction
@@ -64,6 +65,17 @@ class Writer:
         self.actor = actor
         self._depth = 0
         self._written: list[str] = []
+        self._role: str | None = None
+
+    def _may(self, table: str, kind: str, fields: dict[str, object]) -> None:
+        """The role matrix, before anything is written: what the server would refuse from this
+        laptop's user is refused here at once, in the same words, and never queued."""
+        if self._role is None:
+            enrolled = get_meta(self.conn, "role")
+            self._role = enrolled or ("inspector" if get_meta(self.conn, "server_url") else "admin")
+        refusal = matrix_refusal(self._role, table, kind, fields)
+        if refusal:
+            raise DomainError(refusal)
 
     @contextmanager
     def transaction(self) -> Iterator[Writer]:
@@ -95,6 +107,7 @@ class Writer:
         pol = policy(table)
         fields = {k: v for k, v in fields.items() if v is not None}
         row_id = str(fields.pop("id", None) or uuid7())
+        self._may(table, "create", fields)
         with self.transaction():
             self._derive_area(pol, fields)
             validate_fields(
@@ -127,6 +140,7 @@ class Writer:
             changes = {k: v for k, v in changes.items() if k not in row.keys() or row[k] != v}
             if not changes:
                 return {}
+            self._may(table, "update", changes)
             if pol.area_from and pol.area_from[1] in changes:
                 self._derive_area(pol, changes)
             validate_fields(reference_info(table), table, changes, creating=False)
@@ -144,6 +158,7 @@ class Writer:
         pol = policy(table)
         if not pol.deletable:
             raise DomainError(f"{table} records are not deleted")
+        self._may(table, "delete", {})
         with self.transaction():
             row = self.get(table, row_id)
             self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))

@@ -498,7 +498,13 @@ END;
 INSERT INTO unit_fts (rowid, body) SELECT rowid, fts_text(name, name_en, address, uscc) FROM unit;
 """
 
-MIGRATIONS: list[str] = [V1_DOMAIN + V1_SEARCH, V2_OFFICE, V3_FAST_CHECKS, V4_SEARCH_INDEX_ONLY]
+# When the district server received each event (issue 15): the event's `at` is the device's
+# word; this is the server's, written as it stores the event, so the log shows both.
+V5_RECEIVED_AT = """
+ALTER TABLE event ADD COLUMN received_at TEXT;
+"""
+
+MIGRATIONS: list[str] = [V1_DOMAIN + V1_SEARCH, V2_OFFICE, V3_FAST_CHECKS, V4_SEARCH_INDEX_ONLY, V5_RECEIVED_AT]
 """Migration N (1-based) is `MIGRATIONS[N - 1]`; a database at user_version N has run 1..N."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,21 +21,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from schema.rules import allowed_transition
 from schema.tables import Policy
 from sync.protocol import ROW
 
 
 @dataclass
 class FieldStamp:
-    """Who last wrote a field on the server: at which row version, with which clock, from where."""
+    """Who last wrote a field on the server: at which row version, with which clock, from where,
+    and when the server received it."""
 
     version: int = 0
     hlc: int = 0
     device: str = ""
+    at: str = ""
+    """When the server received the write (UTC): a time no device chooses (older stamps: "")."""
 
     def as_list(self) -> list[Any]:
-        return [self.version, self.hlc, self.device]
+        return [self.version, self.hlc, self.device, self.at]
 
 
 @dataclass
@@ -84,7 +86,8 @@ def decide(
     """Decide what `op` (from `device`, clock clamped to `hlc`) does to the row `current`.
 
     `current` is None when the row does not exist; `deleted` says it existed and was deleted.
-    `stamps` are the row's field stamps. Authorization and value validation happen before.
+    `stamps` are the row's field stamps. Authorization and value validation happen before; the
+    domain's rules (`schema.authority`) are checked after, on what this decides to write.
     """
     if op.action == "create":
         if current is not None or deleted:
@@ -108,7 +111,6 @@ def decide(
             return Decision("conflict", conflicts=[(ROW, "edited", "deleted")])
         return Decision("applied", delete=True)
 
-    resolving = op.action == "resolve"
     decision = Decision("applied")
     for name, value in op.fields.items():
         if not changed_since_base(name) or current.get(name) == value:
@@ -120,23 +122,8 @@ def decide(
         else:
             decision.superseded.append(name)
 
-    if op.table == "hazard" and not resolving:
-        refusal = _hazard_rules(current, decision.apply, policy)
-        if refusal:
-            return Decision.rejected(refusal)
     if decision.conflicts:
         decision.status = "conflict"
     elif decision.superseded and not decision.apply:
         decision.status = "superseded"
     return decision
-
-
-def _hazard_rules(current: dict[str, Any], apply: dict[str, Any], policy: Policy) -> str | None:
-    """The lifecycle, checked again on the server: a device cannot skip it."""
-    status = str(current.get("status"))
-    new_status = str(apply.get("status", status))
-    if status in ("closed", "void") and any(k not in policy.designated for k in apply):
-        return f"the hazard is {status} on the server; closed and void hazards are not edited"
-    if not allowed_transition(status, new_status):
-        return f"a hazard cannot go from {status} to {new_status}"
-    return None

@@ -15,17 +15,20 @@ visible. Results: applied | superseded | conflict | rejected.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from schema import clock
+from schema.authority import AUTHOR_FIELDS, Later, create_refusal, edit_refusal, matrix_refusal
+from schema.calendar import local_today
 from schema.errors import DomainError
 from schema.ids import uuid7
 from schema.tables import POLICIES, Policy, reference_info, valid_rows, validate_fields
 from schema.writes import utc_now
+from sync.protocol import ROW
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
 from sync.server.merge import Decision, FieldStamp, Op, decide
@@ -63,6 +66,11 @@ class _Batch:
     """Creates whose fields already passed `valid_rows` (op ids)."""
     taken: set[tuple[str, str]]
     """(table, id) of the rows that exist: on the server, or created earlier in this batch."""
+    today: date = field(default_factory=local_today)
+    status_before: dict[str, FieldStamp | None] = field(default_factory=dict)
+    """Hazard id -> its status stamp as it was before this push changed the hazard."""
+    later: Later = field(default_factory=Later)
+    """What this push does to each hazard's status (a listing is written just before its order)."""
     rules: dict[tuple[str, tuple[str, ...]], _CreateRule] = field(default_factory=dict)
     areas: set[str] = field(default_factory=set)
     """Area codes known to exist (checked once each)."""
@@ -126,12 +134,19 @@ def push(
             _parent_areas(db, ops),
             _checked_creates(ops),
             _existing_rows(db, ops),
+            later=_later(ops),
         )
+        used = _used_op_ids(db, [op for op, _old in ops if op.device_seq > last_seq])
         for op, old in ops:
             if op.device_seq <= last_seq:
                 batch.flush()
                 results.append(_stored_result(db, auth, op))
                 continue
+            if op.op_id in used:
+                results.append(_reused(batch, op, old))
+                last_seq = op.device_seq
+                continue
+            used.add(op.op_id)
             stamp, ahead = clock.clamp(op.hlc, now_ms)
             skew = max(skew, ahead)
             batch.hlc = clock.next_stamp(max(batch.hlc, stamp), now_ms)
@@ -157,6 +172,28 @@ def push(
     if compact:
         answer["applied"] = applied
     return answer
+
+
+def _later(ops: list[tuple[Op, dict[str, Any]]]) -> Later:
+    later = Later()
+    for op, _old in ops:
+        if op.table == "hazard" and "status" in op.fields:
+            later.statuses.setdefault(op.pk, []).append(str(op.fields["status"]))
+    return later
+
+
+def _used_op_ids(db: ServerDb, ops: list[Op]) -> set[str]:
+    """Of these ops' ids, those the district's log already holds: an op id is used once,
+    district-wide (a laptop receives other devices' events, ids included, in every pull)."""
+    return {row[0] for row in db.rows_by_id("event", ["id"], [op.op_id for op in ops])}
+
+
+def _reused(b: _Batch, op: Op, old: dict[str, Any]) -> dict[str, Any]:
+    """Refuse an op whose id is taken; its refusal is logged under an id of the server's own."""
+    reason = f"op id {op.op_id} is already used; every change needs an id of its own"
+    b.flush()
+    b.events.append(_event_row(b, replace(op, op_id=uuid7()), old, op.hlc, None, "rejected", reason, 0))
+    return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": reason}
 
 
 def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tuple[str, str], str | None]:
@@ -268,6 +305,12 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
             )
         if (op.table, op.pk) in b.taken:
             raise Refused(f"{op.table} {op.pk} already exists")
+        _sign(b, op)
+        if op.table in _CREATE_RULES:
+            parent = _parent_hazard(b, op.fields.get("hazard_id")) if "hazard_id" in op.fields else None
+            refusal = create_refusal(b.auth.role, op.table, fields, parent, b.later, b.today)
+            if refusal:
+                raise Refused(refusal)
     except DomainError as refusal:
         b.events.append(_event_row(b, op, old, stamp, None, "rejected", str(refusal), 0))
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
@@ -282,7 +325,7 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
 def _create_rule(b: _Batch, key: tuple[str, tuple[str, ...]]) -> _CreateRule:
     table, names = key
     policy = POLICIES[table]
-    refusal = _office_refusal(b.auth, policy, names)
+    refusal = matrix_refusal(b.auth.role, table, "create", names)
     if refusal is None and table == "conflict":
         refusal = "conflicts are recorded by the server, not created by devices"
     columns = (*(n for n in names if n != "area"), "area") if policy.area_from else names
@@ -290,17 +333,21 @@ def _create_rule(b: _Batch, key: tuple[str, tuple[str, ...]]) -> _CreateRule:
     return rule
 
 
-def _office_refusal(auth: DeviceAuth, policy: Policy, names: Iterable[str]) -> str | None:
-    """Why this device may not write these fields of the table, if it may not: reference data
-    and decisions are the district office's."""
-    if auth.is_office:
-        return None
-    if policy.office_only:
-        return f"only the district office may change {policy.name}"
-    decided = policy.office_fields.intersection(names)
-    if decided:
-        return f"only the district office may decide {policy.name} ({', '.join(sorted(decided))})"
-    return None
+_CREATE_RULES = frozenset({"hazard", "listing", "extension", "lookback", "task"})
+"""Tables whose new rows `schema.authority.create_refusal` checks beyond the matrix."""
+_EDIT_RULES = frozenset({"hazard", "listing", "lookback", "task"})
+
+
+def _sign(b: _Batch, op: Op) -> None:
+    """Who did it is the token's login, whatever the device wrote in the author fields."""
+    for name in AUTHOR_FIELDS.get(op.table, ()):
+        if op.fields.get(name) is not None:
+            op.fields[name] = b.auth.login
+
+
+def _parent_hazard(b: _Batch, hazard_id: Any) -> dict[str, Any] | None:
+    b.flush()
+    return _row(b.db, "hazard", str(hazard_id))
 
 
 def _outside(auth: DeviceAuth, op: Op, area: str | None) -> Refused:
@@ -330,11 +377,18 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         _record_event(b, op, old, stamp, None, "rejected", str(refusal))
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
 
+    _sign(b, op)
     current = _row(b.db, op.table, op.pk)
     stamps = {k: FieldStamp(*v) for k, v in json.loads(meta["stamps"]).items()} if meta else {}
     decision = decide(op, b.auth.device_id, policy, current, stamps, bool(meta and meta["deleted"]), hlc=stamp)
+    if decision.status != "rejected" and current is not None:
+        broken = _rules_refusal(b, op, current, decision, stamps)
+        if broken:
+            decision = Decision.rejected(broken)
     if decision.status != "rejected":
         _write(b, op, current, stamps, decision, area, stamp)
+        if op.table == "unit" and "area" in decision.apply and current and decision.apply["area"] != current["area"]:
+            _move_unit(b, op.pk, str(decision.apply["area"]))
     conflict_ids = [_record_conflict(b, op, old, area, stamps, *c) for c in decision.conflicts]
     version = (current or {}).get("row_version", 0) + bool(decision.apply)
     _record_event(b, op, old, stamp, area, decision.status, decision.reason, version)
@@ -345,6 +399,133 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         result["conflicts"] = conflict_ids
     _describe_row(b.db, result, op, version)
     return result
+
+
+def _rules_refusal(
+    b: _Batch, op: Op, current: dict[str, Any], decision: Decision, stamps: dict[str, FieldStamp]
+) -> str | None:
+    """The rules of `schema.authority` for an edit, on the values the merge would write; a
+    resolution instead must keep a value of an open conflict the device is party to."""
+    if op.action == "resolve":
+        return _resolution_refusal(b, op)
+    if op.table not in _EDIT_RULES or not decision.apply:
+        return None
+    parent = _parent_hazard(b, current.get("hazard_id")) if op.table == "listing" else None
+    inspected = False
+    if op.table == "task" and decision.apply.get("status") == "done":
+        b.flush()
+        inspected = bool(b.db.one("SELECT 1 AS x FROM inspection WHERE task_id = ?", (op.pk,)))
+    refusal = edit_refusal(b.auth.role, op.table, current, decision.apply, parent, b.later, inspected=inspected)
+    if refusal is None and op.table == "hazard" and decision.apply.get("closed_at"):
+        earlier = b.status_before.get(op.pk, stamps.get("status"))  # as the server had it before this push
+        refusal = _closure_time_refusal(str(decision.apply["closed_at"]), earlier, b.auth.device_id)
+    return refusal
+
+
+CLOSURE_SKEW_MS = 10 * 60 * 1000
+"""How far ahead of the server's clock a closure's time may be (a laptop clock a little fast)."""
+
+
+OWN_WORK_DAYS = 7
+"""How long before the server received a device's own earlier step that device's closure may
+be dated: the steps of one offline day can reach the server in several batches."""
+
+
+def _closure_time_refusal(closed_at: str, status: FieldStamp | None, device: str) -> str | None:
+    """A closure happened after the server received the status change it closes (the hazard
+    awaiting verification: its status stamp's time) and not in the future: the on-time figures
+    rest on this time, so a device cannot backdate it. Work done offline keeps its own time: a
+    submission and its verification in one push are both newer than anything the server had."""
+    try:
+        moment = datetime.fromisoformat(closed_at.replace("Z", "+00:00"))
+    except ValueError:
+        return "a closure's time must be written like 2026-12-03T10:00:00Z"
+    if moment.tzinfo is None or moment.timestamp() * 1000 > clock.wall_ms() + CLOSURE_SKEW_MS:
+        return f"the closure time {closed_at} is in the future"
+    if status is None or not status.at:
+        return None
+    earliest = status.at
+    if status.device == device:
+        received = datetime.fromisoformat(status.at.replace("Z", "+00:00"))
+        earliest = (received - timedelta(days=OWN_WORK_DAYS)).isoformat().replace("+00:00", "Z")
+    if closed_at < earliest:
+        return f"the closure time {closed_at} is before the hazard's last change the server received ({status.at})"
+    return None
+
+
+def _resolution_refusal(b: _Batch, op: Op) -> str | None:
+    """A `resolve` edit sets, for each field, a value an open conflict of this row holds, and
+    only a device that is party to the conflict (or the office) resolves it."""
+    if op.table == "conflict":
+        row = _row(b.db, "conflict", op.pk)
+        if row is None or row["status"] != "open":
+            return "this conflict is not open"
+        if not b.auth.is_office and b.auth.device_id not in (row["server_device"], row["incoming_device"]):
+            return "only a device party to this conflict, or the office, resolves it"
+        return None
+    for name, value in op.fields.items():
+        found = b.db.all(
+            "SELECT server_value, incoming_value, server_device, incoming_device FROM conflict"
+            " WHERE table_name = ? AND row_id = ? AND field IN (?, ?) AND status = 'open'",
+            (op.table, op.pk, name, ROW),
+        )
+        fitting = [
+            c
+            for c in found
+            if value in (json.loads(c["server_value"] or "null"), json.loads(c["incoming_value"] or "null"))
+        ]
+        if not fitting:
+            return f"no open conflict of this {op.table} holds {name} = {value!r}; a resolution keeps one side of one"
+        if not b.auth.is_office and not any(
+            b.auth.device_id in (c["server_device"], c["incoming_device"]) for c in fitting
+        ):
+            return "only a device party to this conflict, or the office, resolves it"
+    return None
+
+
+MOVED_WITH_UNIT: tuple[tuple[str, str, str], ...] = (
+    ("responsibility", "unit_id", "unit"),
+    ("task", "unit_id", "unit"),
+    ("inspection", "unit_id", "unit"),
+    ("hazard", "unit_id", "unit"),
+    ("rectification_order", "unit_id", "unit"),
+    ("inspection_result", "inspection_id", "inspection"),
+    ("progress", "hazard_id", "hazard"),
+    ("verification", "hazard_id", "hazard"),
+    ("extension", "hazard_id", "hazard"),
+    ("listing", "hazard_id", "hazard"),
+    ("escalation", "hazard_id", "hazard"),
+)
+"""(table, parent column, parent table): what follows a unit to its new area, parents first."""
+
+
+def _move_unit(b: _Batch, unit_id: str, area: str) -> None:
+    """The office moved a unit: its rows and theirs take the new area and new change-log
+    positions, so the new area's laptops pull them; the old area's no longer can."""
+    b.flush()
+    moved: dict[str, list[str]] = {"unit": [unit_id]}
+    for table, column, parent in MOVED_WITH_UNIT:
+        parents = moved.get(parent, [])
+        if not parents:
+            continue
+        ids = [
+            str(r["id"])
+            for chunk in _chunks(parents)
+            for r in b.db.all(f"SELECT id FROM {table} WHERE {column} IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+        ]
+        moved[table] = ids
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" * len(chunk))
+            b.db.execute(f"UPDATE {table} SET area = ? WHERE id IN ({marks})", (area, *chunk))
+            for row_id in chunk:
+                b.db.execute(
+                    "UPDATE row_meta SET area = ?, pos = ? WHERE table_name = ? AND row_id = ?",
+                    (area, b.position(), table, row_id),
+                )
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def _describe_row(db: ServerDb, result: dict[str, Any], op: Op, version: int) -> None:
@@ -360,7 +541,7 @@ def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -
     """The area of the row an edit or delete changes, as the server derives it; Refused if this
     device may not make the change."""
     auth = b.auth
-    refusal = _office_refusal(auth, policy, op.fields)
+    refusal = matrix_refusal(auth.role, op.table, "delete" if op.action == "delete" else "update", op.fields)
     if refusal:
         raise Refused(refusal)
     if op.table == "conflict" and set(op.fields) - CONFLICT_RESOLUTION_FIELDS:
@@ -377,6 +558,13 @@ def _authorize(b: _Batch, policy: Policy, op: Op, meta: dict[str, Any] | None) -
         op.fields["area"] = area = new_area
     if policy.scoped and not auth.may_see(area):
         raise _outside(auth, op, area)
+    if policy.scoped and not policy.area_from and "area" in op.fields and op.fields["area"] != area:
+        new_area = op.fields["area"]  # a move (the matrix lets only the office move a unit)
+        if not b.db.one("SELECT 1 AS x FROM area WHERE code = ?", (new_area,)):
+            raise Refused(f"no area with code {new_area!r}")
+        if not auth.may_see(new_area):
+            raise Refused(f"{op.table} {op.pk} cannot move to area {new_area}, outside your areas")
+        area = str(new_area)
     return area
 
 
@@ -434,8 +622,10 @@ def _write(
     b.db.execute(
         f"UPDATE {op.table} SET {assignments}, row_version = ? WHERE id = ?", [*decision.apply.values(), version, op.pk]
     )
+    if op.table == "hazard":
+        b.status_before.setdefault(op.pk, stamps.get("status"))
     for name in decision.apply:
-        stamps[name] = FieldStamp(version, stamp, b.auth.device_id)
+        stamps[name] = FieldStamp(version, stamp, b.auth.device_id, b.now)
     b.db.execute(
         "UPDATE row_meta SET pos = ?, area = ?, stamps = ?, origin = ? WHERE table_name = ? AND row_id = ?",
         (
@@ -493,8 +683,8 @@ def _record_conflict(
 
 _EVENT_INSERT = (
     "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area, action, fields,"
-    " old, base_version, status, reason, row_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT DO NOTHING"
+    " old, base_version, status, reason, row_version, received_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -518,6 +708,7 @@ def _event_row(
         status,
         reason,
         version,
+        b.now,
     )
 
 

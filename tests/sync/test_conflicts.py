@@ -115,14 +115,14 @@ def test_delete_racing_an_edit_is_a_conflict(district):
     a = district.laptop("insp.a")
     office = district.laptop("office", role="supervisor", areas=())
     unit_id = district.unit_in("xinhe")
-    task_id = a.writer.create("task", {"unit_id": unit_id, "due_on": "2026-12-01"})
+    person = a.writer.create("responsibility", {"unit_id": unit_id, "kind": "main", "person": "李明"})
     a.sync()
     office.sync()
-    office.writer.update("task", task_id, {"due_on": "2026-12-05"})
+    office.writer.update("responsibility", person, {"phone": "022-25201234"})
     office.sync()
-    a.writer.delete("task", task_id)
+    a.writer.delete("responsibility", person)
     assert a.sync().conflicts == 1
-    assert district.server_count("SELECT count(*) FROM task WHERE id = ?", task_id) == 1
+    assert district.server_count("SELECT count(*) FROM responsibility WHERE id = ?", person) == 1
 
 
 def test_append_only_records_never_conflict(district, pair):

@@ -7,6 +7,7 @@ import json
 
 from schema.office import escalations, extensions, lookback, orders
 from schema.store.transactions import set_meta, transaction
+from schema.writes import Writer, local_actor
 from tests.conftest import TODAY
 from tests.schema.test_lifecycle import FIVE
 
@@ -56,14 +57,16 @@ def test_the_server_refuses_office_decisions_from_an_inspector(district):
     )
     with transaction(inspector.conn):  # a tampered laptop that claims to be the office
         set_meta(inspector.conn, "role", "supervisor")
+    inspector.writer = Writer(inspector.conn, local_actor(inspector.conn))
     escalations.decide_escalation(
         inspector.writer, hazard, issue=True, reason="r", today=TODAY.replace(month=12, day=20)
     )
     extensions.decide_extension(inspector.writer, ext, approve=True)
     inspector.sync()
     reasons = [r[0] for r in inspector.conn.execute("SELECT reason FROM event WHERE status = 'rejected'")]
-    assert any("only the district office may decide extension" in r for r in reasons)
-    assert any("only the district office may change escalation" in r for r in reasons)
+    assert any("approving or refusing an extension is the office's decision" in r for r in reasons)
+    assert any("escalation is the office's decision" in r for r in reasons)
+    assert any("the deadline moves only by an order" in r for r in reasons)  # the approval's new deadline
     assert district.server_hazard(hazard)["status"] == "rectifying"
     assert district.store.db().one("SELECT status FROM extension WHERE id = ?", (ext,))["status"] == "requested"
 

@@ -7,10 +7,12 @@ import json
 import httpx
 import pytest
 
+from schema.errors import DomainError
 from sync.laptop import replica
 from sync.laptop.client import SyncRefused
 from sync.protocol import PROTOCOL_VERSION
 from sync.server.accounts import revoke
+from tests.sync.test_authority import refused, tampered
 
 
 def test_an_inspector_receives_only_their_areas_and_the_reference_data(district):
@@ -43,10 +45,11 @@ def test_a_change_outside_the_inspectors_areas_is_rejected_and_kept_visible(dist
 def test_reference_data_is_the_offices(district):
     a = district.laptop("insp.a")
     area_id = a.conn.execute("SELECT id FROM area WHERE code = 'xinhe'").fetchone()[0]
-    a.writer.update("area", area_id, {"name_en": "Renamed"})
-    a.sync()
-    (reason,) = [r[0] for r in a.conn.execute("SELECT reason FROM event WHERE status = 'rejected'")]
-    assert reason == "only the district office may change area"
+    with pytest.raises(DomainError, match="areas are the district's reference data"):  # refused at once
+        a.writer.update("area", area_id, {"name_en": "Renamed"})
+    assert a.conn.execute("SELECT count(*) FROM event WHERE status = 'pending'").fetchone()[0] == 0
+    op = tampered(a, "area", area_id, {"name_en": "Renamed"})  # a modified client sends it anyway
+    assert refused(a, op) == "only the district office may do this: areas are the district's reference data"
 
 
 def test_moving_an_inspector_re_snapshots_and_keeps_pending_work(district):

@@ -34,7 +34,14 @@ def template(node: ast.expr) -> str | None:
 
 def refusals(path: Path) -> set[str]:
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for function in ast.walk(tree):  # the rules that answer with a sentence (schema/authority.py)
+        if isinstance(function, ast.FunctionDef) and function.name.endswith("refusal"):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Return) and node.value is not None:
+                    if (text := template(node.value)) is not None:
+                        found.add(text)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args:
             name = getattr(node.func, "id", getattr(node.func, "attr", None))
             if name in REFUSALS and (text := template(node.args[0])) is not None:
@@ -99,3 +106,9 @@ def test_a_missing_field_reads_in_chinese(chinese):
     assert user_message(DomainError("to void a hazard, give the reason")) == "作废隐患需要填写：理由"
     both = DomainError("to fail the verification, give the verifier's opinion and a new deadline")
     assert user_message(both) == "复查不通过需要填写：复查意见、新的整改期限"
+
+
+def test_every_reason_of_the_role_matrix_has_its_chinese():
+    from schema.authority import MATRIX
+
+    assert {right.why for right in MATRIX} <= set(phrases.PHRASES_ZH)
