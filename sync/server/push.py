@@ -177,7 +177,7 @@ def push(
 def _later(ops: list[tuple[Op, dict[str, Any]]]) -> Later:
     later = Later()
     for op, _old in ops:
-        if op.table == "hazard" and "status" in op.fields:
+        if op.table == "hazard" and op.action != "create" and "status" in op.fields:
             later.statuses.setdefault(op.pk, []).append(str(op.fields["status"]))
     return later
 
