@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from schema.authority import MATRIX, matrix_refusal
 from schema.calendar import Calendar
 from schema.rules import LocalRules, days_overdue, escalation_level, is_overdue
 
@@ -86,3 +87,15 @@ def test_working_day_deadlines_from_the_database(district):
     # The demo calendar marks 2026-10-01..07 as holidays and 2026-10-10 as a working day.
     calendar = Calendar.from_db(district)
     assert calendar.deadline(date(2026, 9, 30), 3, working_days=True) == date(2026, 10, 10)
+
+
+@pytest.mark.parametrize("right", MATRIX, ids=lambda r: f"{r.table}.{r.what}")
+def test_every_right_of_the_role_matrix_holds_for_its_roles_only(right):
+    """The matrix is data; each of its rights refuses an inspector and lets the office through."""
+    action = right.what if right.what in ("create", "delete") else "update"
+    fields = {} if right.what in ("*", "create", "delete") else {right.what: "x"}
+    assert (
+        matrix_refusal("inspector", right.table, action, fields) == f"only the district office may do this: {right.why}"
+    )
+    for role in ("supervisor", "admin"):
+        assert matrix_refusal(role, right.table, action, fields) is None
