@@ -75,11 +75,20 @@ def pull(
     where = (
         "pos > ? AND pos <= ? AND NOT (deleted = 0 AND COALESCE(origin, '') = ? AND (table_name = 'event' OR ? = 1))"
     )
+    exits = ""
     if auth.areas is not None:
-        where += f" AND (area IS NULL OR area IN ({', '.join('?' * len(auth.areas))}))"
+        marks = ", ".join("?" * len(auth.areas))
+        where += f" AND (area IS NULL OR area IN ({marks}))"
         params.extend(auth.areas)
+        # Rows that left these areas (their unit moved), unless they are back in one of them.
+        exits = (
+            " UNION ALL SELECT x.table_name, x.row_id, x.pos, 1 AS deleted FROM row_exit x"
+            f" WHERE x.pos > ? AND x.pos <= ? AND x.area IN ({marks}) AND NOT EXISTS (SELECT 1 FROM row_meta m"
+            f" WHERE m.table_name = x.table_name AND m.row_id = x.row_id AND m.area IN ({marks}))"
+        )
+        params.extend([cursor, top, *auth.areas, *auth.areas])
     entries = db.rows(
-        f"SELECT table_name, row_id, pos, deleted FROM row_meta WHERE {where} ORDER BY pos LIMIT ?",
+        f"SELECT table_name, row_id, pos, deleted FROM row_meta WHERE {where}{exits} ORDER BY pos LIMIT ?",
         [*params, limit],
     )
     wanted: dict[str, list[str]] = {}

@@ -388,7 +388,7 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
     if decision.status != "rejected":
         _write(b, op, current, stamps, decision, area, stamp)
         if op.table == "unit" and "area" in decision.apply and current and decision.apply["area"] != current["area"]:
-            _move_unit(b, op.pk, str(decision.apply["area"]))
+            _move_unit(b, op.pk, str(current["area"]), str(decision.apply["area"]))
     conflict_ids = [_record_conflict(b, op, old, area, stamps, *c) for c in decision.conflicts]
     version = (current or {}).get("row_version", 0) + bool(decision.apply)
     _record_event(b, op, old, stamp, area, decision.status, decision.reason, version)
@@ -499,10 +499,16 @@ MOVED_WITH_UNIT: tuple[tuple[str, str, str], ...] = (
 """(table, parent column, parent table): what follows a unit to its new area, parents first."""
 
 
-def _move_unit(b: _Batch, unit_id: str, area: str) -> None:
+def _move_unit(b: _Batch, unit_id: str, old_area: str, area: str) -> None:
     """The office moved a unit: its rows and theirs take the new area and new change-log
-    positions, so the new area's laptops pull them; the old area's no longer can."""
+    positions, so the new area's laptops pull them; the old area's laptops are told to drop
+    them (`row_exit`), keeping any with changes of their own still pending."""
     b.flush()
+    b.db.execute(
+        "INSERT INTO row_exit (table_name, row_id, area, pos) VALUES ('unit', ?, ?, ?)"
+        " ON CONFLICT (table_name, row_id, area) DO UPDATE SET pos = excluded.pos",
+        (unit_id, old_area, b.position()),
+    )
     moved: dict[str, list[str]] = {"unit": [unit_id]}
     for table, column, parent in MOVED_WITH_UNIT:
         parents = moved.get(parent, [])
@@ -521,6 +527,11 @@ def _move_unit(b: _Batch, unit_id: str, area: str) -> None:
                 b.db.execute(
                     "UPDATE row_meta SET area = ?, pos = ? WHERE table_name = ? AND row_id = ?",
                     (area, b.position(), table, row_id),
+                )
+                b.db.execute(
+                    "INSERT INTO row_exit (table_name, row_id, area, pos) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (table_name, row_id, area) DO UPDATE SET pos = excluded.pos",
+                    (table, row_id, old_area, b.position()),
                 )
 
 

@@ -182,6 +182,7 @@ def test_an_inspector_cannot_move_rows_out_of_their_areas(district, inspector, t
 
 
 def test_a_unit_the_office_moves_takes_its_hazards_to_the_new_areas_laptops(district, inspector):
+    """Its hazards follow it: the new area's laptops receive them, the old area's drop them."""
     office = district.laptop("office", role="supervisor", areas=())
     unit = district.unit_in("xinhe")
     hazard = inspector.add(unit, "配电箱未接地")
@@ -192,6 +193,9 @@ def test_a_unit_the_office_moves_takes_its_hazards_to_the_new_areas_laptops(dist
     assert server_row(district, "hazard", hazard)["area"] == "chadian"
     meta = district.store.db().one("SELECT area FROM row_meta WHERE table_name = 'hazard' AND row_id = ?", (hazard,))
     assert meta["area"] == "chadian"
+    inspector.sync()  # the old area's laptop drops the unit and what hangs on it
+    assert inspector.conn.execute("SELECT count(*) FROM hazard WHERE id = ?", (hazard,)).fetchone()[0] == 0
+    assert inspector.conn.execute("SELECT count(*) FROM unit WHERE id = ?", (unit,)).fetchone()[0] == 0
     chadian = district.laptop("insp.c", areas=("chadian",))
     assert chadian.conn.execute("SELECT area FROM hazard WHERE id = ?", (hazard,)).fetchone()[0] == "chadian"
     later = chadian.add(unit, "新发现")

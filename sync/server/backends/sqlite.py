@@ -67,6 +67,16 @@ SERVER_TABLES = [
         reserved_at TEXT NOT NULL,
         PRIMARY KEY (year, first)
     )""",
+    # Rows that left an area (the office moved their unit): the old area's laptops are told to
+    # drop them, at a change-log position like any change (issue 15).
+    """CREATE TABLE IF NOT EXISTS row_exit (
+        table_name TEXT NOT NULL,
+        row_id TEXT NOT NULL,
+        area TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        PRIMARY KEY (table_name, row_id, area)
+    )""",
+    "CREATE INDEX IF NOT EXISTS row_exit_by_area_pos ON row_exit (area, pos)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_pos ON row_meta (pos)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_area_pos ON row_meta (area, pos)",
 ]
