@@ -235,7 +235,7 @@ def edit_refusal(
 ) -> str | None:
     """Why this change of an existing row breaks the rules; None if it may be applied.
 
-    `parent`: the hazard of a listing. `inspected`: a task's unit has an inspection of it.
+    `parent`: the hazard of a listing. `inspected`: a finished inspection of the task exists.
     """
     if table == "hazard":
         return _hazard_refusal(role, current, apply)

@@ -414,7 +414,7 @@ def _rules_refusal(
     inspected = False
     if op.table == "task" and decision.apply.get("status") == "done":
         b.flush()
-        inspected = bool(b.db.one("SELECT 1 AS x FROM inspection WHERE task_id = ?", (op.pk,)))
+        inspected = bool(b.db.one("SELECT 1 AS x FROM inspection WHERE task_id = ? AND status = 'finished'", (op.pk,)))
     refusal = edit_refusal(b.auth.role, op.table, current, decision.apply, parent, b.later, inspected=inspected)
     if refusal is None and op.table == "hazard" and decision.apply.get("closed_at"):
         earlier = b.status_before.get(op.pk, stamps.get("status"))  # as the server had it before this push

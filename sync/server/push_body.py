@@ -17,6 +17,11 @@ class PayloadError(Exception):
     """The request body is not a valid push (answered 400; nothing is applied)."""
 
 
+SEQ_LIMIT = 2**53
+"""The largest device sequence number or row version a push may carry: larger ones are no
+laptop's (and near 2^63 the device's next number would overflow and lock it out)."""
+HLC_LIMIT = 2**63 - 1
+
 _OP_FIELDS = {
     "op_id": str,
     "device_seq": int,
@@ -54,7 +59,9 @@ def parse_ops(body: Any) -> list[tuple[Op, dict[str, Any]]]:
             and type(get("action")) is str
             and type(get("fields")) is dict
             and type(get("base_version")) is int
-            and raw["device_seq"] >= 1
+            and 1 <= raw["device_seq"] <= SEQ_LIMIT
+            and 0 <= raw["base_version"] <= SEQ_LIMIT
+            and 0 <= raw["hlc"] <= HLC_LIMIT
             and type(old) is dict
         ):
             _malformed(index, raw)
@@ -114,14 +121,15 @@ def _parse_run(index: int, run: Any) -> list[tuple[Op, dict[str, Any]]]:
             and len(row) == width
             and type(row[0]) is str
             and type(row[1]) is int
-            and row[1] >= 1
+            and 1 <= row[1] <= SEQ_LIMIT
             and type(row[2]) is int
+            and 0 <= row[2] <= HLC_LIMIT
             and type(row[3]) is str
             and type(row[4]) is str
             and type(row[5]) is str
         ):
             raise PayloadError(
-                f"run {index}, row {number}: expected [op_id, device_seq (1 or more), hlc, pk,"
+                f"run {index}, row {number}: expected [op_id, device_seq (1 to 2^53), hlc, pk,"
                 f" actor, at] and {len(names)} values"
             )
         parsed.append(
@@ -151,4 +159,10 @@ def _malformed(index: int, raw: dict[str, Any]) -> None:
             raise PayloadError(f"op {index}: '{name}' must be {kind.__name__}")
     if raw["device_seq"] < 1:
         raise PayloadError(f"op {index}: device_seq starts at 1")
+    if raw["device_seq"] > SEQ_LIMIT:
+        raise PayloadError(f"op {index}: device_seq is larger than {SEQ_LIMIT}")
+    if not 0 <= raw["base_version"] <= SEQ_LIMIT:
+        raise PayloadError(f"op {index}: base_version must be from 0 to {SEQ_LIMIT}")
+    if not 0 <= raw["hlc"] <= HLC_LIMIT:
+        raise PayloadError(f"op {index}: hlc must be from 0 to {HLC_LIMIT}")
     raise PayloadError(f"op {index}: 'old' must be an object")

@@ -371,3 +371,20 @@ def test_the_legal_paths_still_apply(district, inspector):
     assert inspector.sync().rejected == 0
     assert server_row(district, "hazard", hazard)["status"] == "closed"
     assert FIVE
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("device_seq", 2**63 - 5, "device_seq is larger than"),
+        ("base_version", 2**60, "base_version must be from 0"),
+        ("hlc", -1, "hlc must be from 0"),
+    ],
+)
+def test_envelope_numbers_a_laptop_never_sends_are_refused(district, inspector, field, value, message):
+    """A device_seq near 2^63 was accepted and then locked the device out (its next number overflowed)."""
+    hazard = reported(district, inspector)
+    op = _op(inspector, tampered(inspector, "hazard", hazard, {"rectifier": "x"}))
+    response = inspector.push_raw({"ops": [{**op, field: value}]})
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert server_row(district, "hazard", hazard)["rectifier"] is None

@@ -38,12 +38,12 @@ def test_the_laptop_sends_new_rows_as_runs_and_edits_one_by_one(district):
         ),
         pytest.param(
             [{"table": "hazard", "fields": ["description"], "rows": [["id", 1, 1, "pk", "a"]]}],
-            "run 0, row 0: expected [op_id, device_seq (1 or more), hlc, pk, actor, at] and 1 values",
+            "run 0, row 0: expected [op_id, device_seq (1 to 2^53), hlc, pk, actor, at] and 1 values",
             id="row-too-short",
         ),
         pytest.param(
             [{"table": "hazard", "fields": [], "rows": [["id", True, 1, "pk", "a", "t"]]}],
-            "run 0, row 0: expected [op_id, device_seq (1 or more), hlc, pk, actor, at] and 0 values",
+            "run 0, row 0: expected [op_id, device_seq (1 to 2^53), hlc, pk, actor, at] and 0 values",
             id="sequence-not-a-number",
         ),
     ],
