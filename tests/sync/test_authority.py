@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
 import pytest
 
 from schema.errors import DomainError
 from schema.ids import uuid7
 from schema.office import extensions
 from schema.store.transactions import get_meta, set_meta
+from sync.laptop import replica
 from tests.sync.harness import TODAY
 from tests.sync.test_office_sync import FIVE, rectifying
 
@@ -147,21 +147,8 @@ def test_two_ops_with_one_id_in_a_push_apply_once(district, inspector):
 
 
 def _op(laptop, op_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    r = laptop.conn.execute(
-        "SELECT id, device_seq, hlc, table_name, row_id, action, fields, old, base_version FROM event WHERE id = ?",
-        (op_id,),
-    ).fetchone()
-    return {
-        "op_id": r[0],
-        "device_seq": r[1],
-        "hlc": r[2],
-        "table": r[3],
-        "pk": r[4],
-        "action": r[5],
-        "fields": orjson.loads(r[6]),
-        "old": orjson.loads(r[7]),
-        "base_version": r[8],
-    }
+    """The op as the sync client would send it."""
+    return next(op for op in replica.pending_ops(laptop.conn, 10_000) if op["op_id"] == op_id)
 
 
 # 4. Area moves

@@ -28,12 +28,17 @@ from tui.screens.triage import TriageScreen
 from tui.widgets.hazard_list import HazardList
 
 
+async def open_dashboard(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    """`D`, and wait for the figures computed off the UI thread."""
+    await pilot.press("D")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_the_dashboard_shows_this_quarters_figures_bars_and_trends(district_path):
     app = make_app(district_path, sync_interval=0)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("D")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_dashboard(pilot, app)
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
         rows = summary(app.conn, current_quarter(TODAY), today=TODAY)
@@ -61,9 +66,7 @@ def test_bars_put_the_area_furthest_behind_first_and_colour_it_against_the_targe
 async def test_the_dashboard_tells_its_two_overdue_figures_apart_and_gives_the_trend_a_scale(district_path):
     app = make_app(district_path, sync_interval=0)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("D")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_dashboard(pilot, app)
         screen = app.screen
         rows = summary(app.conn, current_quarter(TODAY), today=TODAY)
         backlog = trend(app.conn, today=TODAY)[-1]["overdue"]
@@ -77,9 +80,7 @@ async def test_the_dashboard_tells_its_two_overdue_figures_apart_and_gives_the_t
 async def test_enter_on_an_areas_row_opens_that_areas_hazards(district_path):
     app = make_app(district_path, sync_interval=0)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("D")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await open_dashboard(pilot, app)
         table = app.screen.query_one("#areas", DataTable)
         table.focus()
         first = summary(app.conn, current_quarter(TODAY), today=TODAY)[0]["key"]

@@ -225,18 +225,22 @@ class EscalationsScreen(RecordsScreen):
             return
 
         def save(values: dict[str, str]) -> str:
-            return escalations.decide_escalation(
-                session(self).writer,
-                p["hazard_id"],
-                issue=issue,
-                reason=values["reason"],
-                today=session(self).today,
-                level=p["level"],
-            )
+            return self._decide(p, issue, values["reason"])
 
         persons = "; ".join(f"{kind_label(x['kind'])} {x['person']}" for x in p["persons"]) or "-"
         title = f"{t('issue') if issue else t('dismiss')} {t('step.' + p['level'])}: {p['unit_name']} ({persons})"
         self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self.changed)
+
+    def _decide(self, p: dict[str, Any], issue: bool, reason: str) -> str:
+        """Issue or dismiss the step proposed for one hazard (the step as proposed, not a later one)."""
+        return escalations.decide_escalation(
+            session(self).writer,
+            p["hazard_id"],
+            issue=issue,
+            reason=reason,
+            today=session(self).today,
+            level=p["level"],
+        )
 
     def action_mark(self) -> None:
         self.toggle_mark()
@@ -253,14 +257,7 @@ class EscalationsScreen(RecordsScreen):
                 raise DomainError(f"{t('issue') if issue else t('dismiss')} an escalation needs a reason")
             for p in chosen:
                 try:
-                    escalations.decide_escalation(
-                        session(self).writer,
-                        p["hazard_id"],
-                        issue=issue,
-                        reason=values["reason"],
-                        today=session(self).today,
-                        level=p["level"],
-                    )
+                    self._decide(p, issue, values["reason"])
                 except DomainError as err:
                     done.failed[self.record_key(p)] = f"{p['unit_name']}: {user_message(err)}"
                 else:
