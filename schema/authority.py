@@ -147,6 +147,8 @@ def value_refusal(table: str, name: str, value: object) -> str | None:
         return f"{table}.{name} is too large a number"
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return f"{table}.{name} must be a number"
+    if isinstance(value, float) and not -INTEGER_LIMIT <= value <= INTEGER_LIMIT:
+        return f"{table}.{name} is too large a number"
     if not isinstance(value, str):
         return None
     if "\x00" in value:

@@ -20,8 +20,9 @@ ROW = "__row__"
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 """The largest request body the server reads (compressed size)."""
-MAX_INFLATED_BYTES = 512 * 1024 * 1024
-"""The largest a gzip body may inflate to (guards against compression bombs)."""
+MAX_INFLATED_BYTES = 128 * 1024 * 1024
+"""The largest a gzip body may inflate to (guards against compression bombs): twice the largest
+push a laptop makes (10,000 ops of 4,000-character texts)."""
 MAX_OPS_PER_PUSH = 10_000
 
 

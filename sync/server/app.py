@@ -24,6 +24,7 @@ import time
 import zlib
 from typing import Any
 
+import anyio
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -45,7 +46,7 @@ from sync.protocol import (
     run_length,
 )
 from sync.server.accounts import DeviceAuth
-from sync.server.push_body import PayloadError, op_count
+from sync.server.push_body import SEQ_LIMIT, PayloadError, op_count
 from sync.server.store import DistrictStore
 
 log = logging.getLogger("safecity.server")
@@ -74,8 +75,8 @@ def create_app(store: DistrictStore) -> Starlette:
 
     async def authorize(request: Request) -> DeviceAuth:
         version = request.headers.get(PROTOCOL_HEADER, "")
-        if not version.isdigit():
-            raise HTTPError(400, f"missing {PROTOCOL_HEADER} header")
+        if not (version.isascii() and version.isdigit() and len(version) <= 4):  # "²" is a digit to isdigit
+            raise HTTPError(400, f"missing {PROTOCOL_HEADER} header (a whole number, such as {PROTOCOL_VERSION})")
         if int(version) > PROTOCOL_VERSION:
             raise HTTPError(426, f"this server speaks sync protocol {PROTOCOL_VERSION}; update the district server")
         if int(version) < OLDEST_SUPPORTED:
@@ -132,8 +133,8 @@ def create_app(store: DistrictStore) -> Starlette:
             limit = int(request.query_params.get("limit", "5000"))
         except ValueError:
             raise HTTPError(400, "cursor and limit must be whole numbers") from None
-        if cursor < 0 or limit < 1:
-            raise HTTPError(400, "cursor must be 0 or more and limit 1 or more")
+        if not (0 <= cursor <= SEQ_LIMIT and 1 <= limit <= SEQ_LIMIT):
+            raise HTTPError(400, f"cursor must be from 0 to {SEQ_LIMIT} and limit from 1 to {SEQ_LIMIT}")
         page = await run_in_threadpool(
             store.pull,
             auth,
@@ -187,8 +188,10 @@ def create_app(store: DistrictStore) -> Starlette:
 
 
 async def _read_json(request: Request) -> Any:
+    """The body, read with its size capped, then inflated and parsed in a worker thread: a large
+    or hostile body (a gzip bomb) never holds the event loop, so other devices' requests go on."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise HTTPError(413, f"the request is larger than {MAX_BODY_BYTES // 2**20} MiB")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -196,19 +199,30 @@ async def _read_json(request: Request) -> Any:
         if size > MAX_BODY_BYTES:
             raise HTTPError(413, f"the request is larger than {MAX_BODY_BYTES // 2**20} MiB")
         chunks.append(chunk)
-    raw = b"".join(chunks)
-    if request.headers.get("content-encoding", "").lower() == "gzip":
+    gzipped = request.headers.get("content-encoding", "").lower() == "gzip"
+    async with _DECODING:
+        return await run_in_threadpool(_decode, b"".join(chunks), gzipped)
+
+
+_DECODING = anyio.Semaphore(2)
+"""Bodies inflated and parsed at once, per process: a burst of large pushes queues here, not in
+memory."""
+
+
+def _decode(raw: bytes, gzipped: bool) -> Any:
+    """Inflate (the limit enforced while inflating) and parse one request body."""
+    if gzipped:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
             raw = inflater.decompress(raw, MAX_INFLATED_BYTES)
         except zlib.error:
             raise HTTPError(400, "the request body is not valid gzip") from None
         if inflater.unconsumed_tail:
-            raise HTTPError(413, "the request inflates to more than the server accepts")
+            raise HTTPError(413, f"the request inflates to more than {MAX_INFLATED_BYTES // 2**20} MiB")
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise HTTPError(400, "the request body is not valid JSON") from None
+        raise HTTPError(400, "the request body is not valid JSON (or nests too deep)") from None
 
 
 class RequestLog:

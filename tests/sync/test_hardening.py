@@ -1,0 +1,98 @@
+"""Hostile requests are answered 4xx with a message, never 500 (issue 16, point 2), and a large
+body is inflated and parsed off the event loop with its limit enforced while inflating."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import httpx
+import pytest
+
+from sync.protocol import MAX_INFLATED_BYTES, PROTOCOL_VERSION
+
+
+def client(district) -> httpx.Client:  # type: ignore[no-untyped-def]
+    return httpx.Client(base_url="http://testserver", transport=district.app_transport)
+
+
+def headers(laptop, **more: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"SafeCity-Protocol": str(PROTOCOL_VERSION), "Authorization": f"Bearer {laptop.client.token}", **more}
+
+
+def an_op(laptop, **changes) -> dict:  # type: ignore[no-untyped-def]
+    op = {
+        "op_id": "op-1",
+        "device_seq": 1,
+        "hlc": 1,
+        "table": "hazard",
+        "pk": "h-1",
+        "action": "update",
+        "fields": {"rectifier": "x"},
+        "old": {},
+        "base_version": 1,
+    }
+    return {**op, **changes}
+
+
+@pytest.mark.parametrize("cursor", ["9223372036854775808", "-1", "1e3", "²"])
+def test_a_cursor_out_of_range_is_a_400(district, cursor):
+    laptop = district.laptop("insp.a")
+    answer = client(district).get(f"/v1/pull?cursor={cursor}", headers=headers(laptop))
+    assert answer.status_code == 400 and "cursor" in answer.json()["error"]
+
+
+def test_a_protocol_header_of_a_unicode_digit_is_a_400_even_without_a_token(district):
+    answer = client(district).get("/v1/me", headers={"SafeCity-Protocol": "²".encode("latin-1")})
+    assert answer.status_code == 400 and "SafeCity-Protocol" in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"device_seq": 2**63}, "device_seq"),
+        ({"base_version": 2**63 + 1}, "base_version"),
+        ({"hlc": 2**64}, ""),  # beyond 64 bits: not JSON any parser here reads
+        ({"old": {"rectifier": json.loads("[" * 900 + "]" * 900)}}, "old"),
+        ({"fields": {"rectifier": {"a": [1, 2]}}}, "texts and numbers only"),
+    ],
+)
+def test_numbers_and_nests_no_laptop_sends_are_a_400(district, changes, message):
+    laptop = district.laptop("insp.a")
+    before = district.server_count("SELECT count(*) FROM event")
+    body = json.dumps({"ops": [an_op(laptop, **changes)]})
+    answer = client(district).post(
+        "/v1/push", content=body, headers=headers(laptop, **{"Content-Type": "application/json"})
+    )
+    assert answer.status_code == 400, answer.text
+    assert message in answer.json()["error"]
+    assert district.server_count("SELECT count(*) FROM event") == before
+
+
+@pytest.mark.parametrize("value", [2**63, 2**70, -(2**64)])
+def test_a_huge_number_in_a_field_is_a_rejected_op_with_a_reason(district, value):
+    laptop = district.laptop("insp.a")
+    hazard = district.store.db().one(
+        "SELECT id, row_version FROM hazard WHERE area = 'xinhe' AND status = 'rectifying' LIMIT 1"
+    )
+    op = an_op(laptop, pk=hazard["id"], base_version=hazard["row_version"], fields={"funds": value})
+    answer = client(district).post(
+        "/v1/push", content=json.dumps({"ops": [op]}), headers=headers(laptop, **{"Content-Type": "application/json"})
+    )
+    assert answer.status_code in (200, 400), answer.text
+    if answer.status_code == 200:
+        (result,) = answer.json()["results"]
+        assert result["status"] == "rejected" and ("too large" in result["reason"] or "text" in result["reason"])
+
+
+def test_a_gzip_bomb_is_refused_while_inflating(district):
+    laptop = district.laptop("insp.a")
+    bomb = gzip.compress(b" " * (MAX_INFLATED_BYTES + 1024), compresslevel=9)
+    assert len(bomb) < 1024 * 1024  # a small request
+    answer = client(district).post(
+        "/v1/push",
+        content=bomb,
+        headers=headers(laptop, **{"Content-Encoding": "gzip", "Content-Type": "application/json"}),
+    )
+    assert answer.status_code == 413 and "inflates to more than" in answer.json()["error"]
+    assert client(district).get("/health").status_code == 200  # the server goes on
