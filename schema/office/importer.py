@@ -162,7 +162,10 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
                 continue
         else:
             raise DomainError(f"{path.name} is neither UTF-8 nor GB18030 text")
-        table = list(csv.reader(io.StringIO(text)))
+        try:
+            table = list(csv.reader(io.StringIO(text)))
+        except csv.Error as err:  # a field over the csv module's 131,072 characters, a stray NUL
+            raise DomainError(f"{path.name} is not a readable CSV sheet ({err})") from None
     else:
         raise DomainError(f"import reads .csv or .xlsx files; got {path.name}")
     if not table:

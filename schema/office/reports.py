@@ -158,10 +158,23 @@ def trend(conn: sqlite3.Connection, *, today: date, months: int = 12, area: str 
 
 
 def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] = ("key", "name", *FIGURES)) -> str:
-    """CSV with a BOM, so Excel on a Chinese Windows opens the names correctly."""
+    """CSV with a BOM, so Excel on a Chinese Windows opens the names correctly. A text that a
+    spreadsheet would run as a formula (a unit named `=cmd|' /C calc'!A0`: names come from
+    spreadsheets and laptops) is written with a leading apostrophe, which shows it as text."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: as_cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes as the start of a formula (OWASP's CSV injection list)."""
+
+
+def as_cell(value: Any) -> Any:
+    """A value as a spreadsheet cell shows it, never as a formula; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

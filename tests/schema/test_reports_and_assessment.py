@@ -152,3 +152,15 @@ def test_an_edited_indicator_file_with_a_mistake_is_refused_clearly(tmp_path, co
     path.write_text(content, encoding="utf-8")
     with pytest.raises(DomainError, match=message):
         assessment.load_indicators(path)
+
+
+@pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1"])
+def test_a_name_a_spreadsheet_would_run_is_written_as_text(name):
+    import csv
+    import io
+
+    from schema.office.reports import to_csv
+
+    text = to_csv([{"key": "u1", "name": name, "found": -3}], ("key", "name", "found"))
+    (row,) = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]
+    assert row == ["u1", "'" + name, "-3"]  # the name shown as text; a number stays a number

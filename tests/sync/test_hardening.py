@@ -96,3 +96,19 @@ def test_a_gzip_bomb_is_refused_while_inflating(district):
     )
     assert answer.status_code == 413 and "inflates to more than" in answer.json()["error"]
     assert client(district).get("/health").status_code == 200  # the server goes on
+
+
+def test_the_servers_data_is_owner_only(tmp_path):
+    import os
+
+    from sync.server.store import DistrictStore
+
+    old = os.umask(0o022)  # the usual umask: files 0644, folders 0755
+    try:
+        store = DistrictStore.open(tmp_path / "data")
+        store.close()
+    finally:
+        os.umask(old)
+    folder = tmp_path / "data"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert all(f.stat().st_mode & 0o077 == 0 for f in folder.iterdir() if f.is_file())

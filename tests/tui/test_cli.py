@@ -261,3 +261,48 @@ def test_seed_shows_how_far_it_has_come_on_a_terminal(tmp_path, monkeypatch):
     assert "generating hazards: 10,000 of 20,000" in result.stderr
     assert "writing hazard: 20,000 rows" in result.stderr
     assert result.stderr.endswith("\r\x1b[K")  # the line is cleared before the result is printed
+
+
+def test_init_takes_the_token_from_the_environment_or_a_file_and_asks_when_there_is_none(tmp_path, monkeypatch):
+    monkeypatch.delenv("SAFECITY_TOKEN", raising=False)
+    db = str(tmp_path / "laptop.db")
+    missing = run("--db", db, "init", "--server", "http://127.0.0.1:9", ok=False)
+    assert missing.exit_code == 2 and "SAFECITY_TOKEN" in missing.output
+    secret = tmp_path / "token"
+    secret.write_text("not-a-real-token\n")
+    from_file = run("--db", db, "init", "--server", "http://127.0.0.1:9", "--token-file", str(secret), ok=False)
+    assert from_file.exit_code != 0 and "cannot reach" in from_file.output and "Traceback" not in from_file.output
+    monkeypatch.setenv("SAFECITY_TOKEN", "not-a-real-token")
+    from_env = run("--db", db, "init", "--server", "http://127.0.0.1:9", ok=False)
+    assert from_env.exit_code != 0 and "cannot reach" in from_env.output
+
+
+def test_init_warns_of_plain_http_to_another_machine():
+    from tui.cli.sync import plain_http_warning
+
+    assert "unencrypted" in (plain_http_warning("http://district.example:8765") or "")
+    assert plain_http_warning("http://127.0.0.1:8765") is None
+    assert plain_http_warning("https://district.example") is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "summary", "--csv"),
+        ("report", "html", "-o"),
+        ("assessment", "indicators", "--export"),
+    ],
+    ids=["csv", "html", "xlsx"],
+)
+def test_writing_into_a_missing_folder_is_one_line_not_a_traceback(district_path, tmp_path, args):
+    target = tmp_path / "missing" / "out"
+    result = run("--db", str(district_path), *args, str(target), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: cannot use {target}: No such file or directory"
+
+
+def test_importing_a_csv_with_a_field_over_the_csv_limit_is_one_line(district_path, tmp_path):
+    sheet = tmp_path / "units.csv"
+    sheet.write_text("名称,统一社会信用代码\n" + "x" * 140_000 + ",y\n", encoding="utf-8")
+    result = run("--db", str(district_path), "import", "units", str(sheet), ok=False)
+    assert result.exit_code == 1 and "is not a readable CSV sheet (field larger than field limit" in result.stderr

@@ -188,6 +188,10 @@ class SafeCityGroup(click.Group):
         except sqlite3.Error as err:
             click.echo(f"error: the database could not be used: {err}", err=True)
             sys.exit(EXIT_REFUSED)
+        except OSError as err:  # a file to write into a missing folder, a full disk, no permission
+            where = f" {err.filename}" if err.filename else ""
+            click.echo(f"error: cannot use{where}: {err.strerror or err}", err=True)
+            sys.exit(EXIT_REFUSED)
         except KeyboardInterrupt:
             click.echo("error: interrupted; nothing half-written was kept", err=True)
             sys.exit(130)

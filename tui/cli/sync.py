@@ -9,6 +9,8 @@ kept; a server refusal (bad token, old client) exits 1 with the server's words.
 from __future__ import annotations
 
 import time
+from typing import TextIO
+from urllib.parse import urlsplit
 
 import click
 
@@ -17,15 +19,45 @@ from sync.laptop.client import ServerUnreachable
 from sync.laptop.conflicts import list_conflicts, resolve
 from tui.cli.main import Progress, db_option, db_path, emit, json_option, main, open_db
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def plain_http_warning(url: str) -> str | None:
+    """A token and the district's data sent in clear to another machine deserve a word."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK:
+        return (
+            f"{parts.hostname} is reached over plain http: the token and the district's data travel"
+            " unencrypted; use https:// outside a trusted office network"
+        )
+    return None
+
 
 @main.command()
 @db_option
 @click.option("--server", "url", required=True, metavar="URL", help="The district server, e.g. http://127.0.0.1:8765.")
-@click.option("--token", required=True, help="This laptop's device token (from 'safecity admin user add').")
+@click.option(
+    "--token",
+    envvar="SAFECITY_TOKEN",
+    help="This laptop's device token (from 'safecity admin user add'); better in SAFECITY_TOKEN or"
+    " --token-file, which neither `ps` nor the shell history shows.",
+)
+@click.option(
+    "--token-file",
+    type=click.File("r"),
+    help="Read the token from this file ('-' for standard input).",
+)
 @json_option
 @click.pass_context
-def init(ctx: click.Context, url: str, token: str, as_json: bool) -> None:
+def init(ctx: click.Context, url: str, token: str | None, token_file: TextIO | None, as_json: bool) -> None:
     """Enroll this laptop with the district server and download its areas."""
+    if token_file is not None:
+        token = token_file.read().strip()
+    if not token:
+        raise click.UsageError("give the device token: SAFECITY_TOKEN=..., --token-file FILE, or --token TOKEN")
+    warning = plain_http_warning(url)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     path = db_path(ctx)
     conn = open_db(ctx, create=True)
     progress = Progress()

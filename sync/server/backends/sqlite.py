@@ -171,7 +171,11 @@ class SQLiteBackend:
 
     def __init__(self, data_dir: str | Path, *, serving: bool = False):
         self.path = Path(data_dir) / DATABASE_FILE
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The data and the token hashes are the district's: owner-only, whatever the umask.
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path.parent.chmod(0o700)
+        self.path.touch(mode=0o600, exist_ok=True)
+        self.path.chmod(0o600)
         self._local = threading.local()
         self._all: list[SQLiteServerDb] = []
         self._lock = threading.Lock()
