@@ -256,6 +256,7 @@ class RequestLog:
                         "path": scope["path"],
                         "status": status,
                         "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "client": (scope.get("client") or [None])[0],
                         "login": auth.login if auth else None,
                         "device": auth.device_id if auth else None,
                         "ops": state.get("ops"),

@@ -43,6 +43,10 @@ def server_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+MAX_CONNECTIONS = 200
+"""Connections one server process serves at once (a district's laptops sync in seconds each)."""
+
+
 @main.command()
 @server_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -61,7 +65,16 @@ def serve(data_dir: str | None, database_url: str | None, host: str, port: int) 
     where = _redact(target) if database_url else Path(target).resolve()
     click.echo(f"SafeCity district server on http://{host}:{port} (data in {where})", err=True)
     try:
-        uvicorn.run(create_app(store), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_app(store),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            limit_concurrency=MAX_CONNECTIONS,  # more at once are answered 503, not held open
+            timeout_keep_alive=5,
+            h11_max_incomplete_event_size=64 * 1024,  # headers larger than this are refused
+        )
     finally:
         store.close()
 
