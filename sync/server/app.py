@@ -210,19 +210,35 @@ memory."""
 
 
 def _decode(raw: bytes, gzipped: bool) -> Any:
-    """Inflate (the limit enforced while inflating) and parse one request body."""
+    """Inflate (the limit enforced while inflating) and parse one request body.
+
+    Each refusal drops the large buffer before it raises: an exception's traceback keeps its
+    frame's locals, and the server's collector runs rarely (`tui.cli.main`), so five refused
+    bombs had kept 800 MB alive."""
+    refusal: HTTPError | None = None
     if gzipped:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
             raw = inflater.decompress(raw, MAX_INFLATED_BYTES)
+            if inflater.unconsumed_tail:
+                refusal = HTTPError(413, f"the request inflates to more than {MAX_INFLATED_BYTES // 2**20} MiB")
         except zlib.error:
-            raise HTTPError(400, "the request body is not valid gzip") from None
-        if inflater.unconsumed_tail:
-            raise HTTPError(413, f"the request inflates to more than {MAX_INFLATED_BYTES // 2**20} MiB")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise HTTPError(400, "the request body is not valid JSON (or nests too deep)") from None
+            refusal = HTTPError(400, "the request body is not valid gzip")
+        del inflater
+    # Before parsing, a count of what parsing would build: 100 MiB of `{},{},...` is 35 million
+    # objects, gigabytes of memory. No push of MAX_OPS_PER_PUSH ops comes near these (a few
+    # objects, lists and a few dozen commas an op, with room for texts that hold them).
+    if refusal is None and (
+        raw.count(b"{") + raw.count(b"[") > 40 * MAX_OPS_PER_PUSH or raw.count(b",") > 400 * MAX_OPS_PER_PUSH
+    ):
+        refusal = HTTPError(413, f"the request holds more values than {MAX_OPS_PER_PUSH:,} ops can")
+    if refusal is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            refusal = HTTPError(400, "the request body is not valid JSON (or nests too deep)")
+    del raw
+    raise refusal
 
 
 class RequestLog:

@@ -112,3 +112,14 @@ def test_the_servers_data_is_owner_only(tmp_path):
     folder = tmp_path / "data"
     assert folder.stat().st_mode & 0o777 == 0o700
     assert all(f.stat().st_mode & 0o077 == 0 for f in folder.iterdir() if f.is_file())
+
+
+def test_a_body_of_millions_of_tiny_values_is_refused_before_it_is_parsed(district):
+    laptop = district.laptop("insp.a")
+    swarm = b'{"ops": [' + b"{}," * 2_000_000 + b"{}]}"  # 6 MB that would parse to 2 million objects
+    answer = client(district).post(
+        "/v1/push",
+        content=gzip.compress(swarm),
+        headers=headers(laptop, **{"Content-Encoding": "gzip", "Content-Type": "application/json"}),
+    )
+    assert answer.status_code == 413 and "more values than" in answer.json()["error"]
