@@ -282,6 +282,22 @@ class RequestLog:
 
 
 _AUTH: list[dict[str, list[str]]] = [{"device_token": []}]
+_PROTOCOL_PARAMETER: dict[str, Any] = {
+    "name": PROTOCOL_HEADER,
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]{1,4}$"},
+    "description": "the sync protocol the client speaks",
+}
+_REFUSALS: dict[str, Any] = {
+    "400": {"description": "a malformed request: the protocol header, a parameter or the body, named in 'error'"},
+    "401": {"description": "no token, or one the server does not know (revoked)"},
+    "426": {"description": "the client's protocol is too old or too new for this server"},
+}
+_PLAIN_VALUES: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": {"type": ["string", "number", "integer", "boolean", "null"]},
+}
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -296,7 +312,8 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "The device's user, role, areas and scope key",
                 "security": _AUTH,
-                "responses": {"200": {"description": "who this token is"}, "401": {"description": "bad token"}},
+                "parameters": [_PROTOCOL_PARAMETER],
+                "responses": {"200": {"description": "who this token is"}, **_REFUSALS},
             }
         },
         "/v1/push": {
@@ -304,7 +321,9 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Apply a batch of field-level ops; one result per op (applied, superseded, conflict, rejected),"
                 " new rows applied as sent as runs of sequence numbers (protocol 2)",
                 "security": _AUTH,
+                "parameters": [_PROTOCOL_PARAMETER],
                 "requestBody": {
+                    "required": True,
                     "content": {
                         "application/json": {
                             "schema": {
@@ -328,14 +347,14 @@ OPENAPI: dict[str, Any] = {
                                             ],
                                             "properties": {
                                                 "op_id": {"type": "string"},
-                                                "device_seq": {"type": "integer", "minimum": 1},
-                                                "hlc": {"type": "integer"},
+                                                "device_seq": {"type": "integer", "minimum": 1, "maximum": SEQ_LIMIT},
+                                                "hlc": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
                                                 "table": {"type": "string"},
                                                 "pk": {"type": "string"},
                                                 "action": {"type": "string"},
-                                                "fields": {"type": "object"},
-                                                "old": {"type": "object"},
-                                                "base_version": {"type": "integer"},
+                                                "fields": _PLAIN_VALUES,
+                                                "old": {**_PLAIN_VALUES, "type": ["object", "null"]},
+                                                "base_version": {"type": "integer", "minimum": 0, "maximum": SEQ_LIMIT},
                                             },
                                         },
                                     },
@@ -356,14 +375,12 @@ OPENAPI: dict[str, Any] = {
                                 },
                             }
                         }
-                    }
+                    },
                 },
                 "responses": {
                     "200": {"description": "results, server clock, clamped skew"},
-                    "400": {"description": "malformed body"},
-                    "401": {"description": "bad token"},
-                    "413": {"description": "too large"},
-                    "426": {"description": "protocol too old or new"},
+                    **_REFUSALS,
+                    "413": {"description": "too large: the body, its inflated size, or its number of ops or values"},
                 },
             }
         },
@@ -372,12 +389,19 @@ OPENAPI: dict[str, Any] = {
                 "summary": "A page of changes after the cursor, within the device's scope",
                 "security": _AUTH,
                 "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": t}}
-                    for n, t in (("cursor", "integer"), ("limit", "integer"), ("scope", "string"), ("own", "string"))
+                    _PROTOCOL_PARAMETER,
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": SEQ_LIMIT},
+                    },
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": SEQ_LIMIT}},
+                    {"name": "scope", "in": "query", "schema": {"type": "string"}},
+                    {"name": "own", "in": "query", "schema": {"type": "string", "enum": ["skip"]}},
                 ],
                 "responses": {
                     "200": {"description": "tables, deleted, cursor, more, hlc, scope (or reset)"},
-                    "401": {"description": "bad token"},
+                    **_REFUSALS,
                 },
             }
         },
@@ -385,7 +409,9 @@ OPENAPI: dict[str, Any] = {
             "post": {
                 "summary": "Reserve a block of rectification-order numbers of a year for this device",
                 "security": _AUTH,
+                "parameters": [_PROTOCOL_PARAMETER],
                 "requestBody": {
+                    "required": True,
                     "content": {
                         "application/json": {
                             "schema": {
@@ -394,12 +420,12 @@ OPENAPI: dict[str, Any] = {
                                 "properties": {"year": {"type": "integer", "minimum": 2000, "maximum": 2100}},
                             }
                         }
-                    }
+                    },
                 },
                 "responses": {
                     "200": {"description": "{year, first, last}"},
-                    "400": {"description": "no valid year"},
-                    "401": {"description": "bad token"},
+                    **_REFUSALS,
+                    "413": {"description": "too large a body"},
                 },
             }
         },

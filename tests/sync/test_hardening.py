@@ -123,3 +123,34 @@ def test_a_body_of_millions_of_tiny_values_is_refused_before_it_is_parsed(distri
         headers=headers(laptop, **{"Content-Encoding": "gzip", "Content-Type": "application/json"}),
     )
     assert answer.status_code == 413 and "more values than" in answer.json()["error"]
+
+
+BAD_REQUESTS = [
+    ("get", "/v1/me", {}, None),
+    ("get", "/v1/pull?cursor=9223372036854775808", {}, None),
+    ("get", "/v1/pull?limit=0", {}, None),
+    ("post", "/v1/push", {}, b""),
+    ("post", "/v1/push", {}, b"[]"),
+    ("post", "/v1/push", {}, b'{"ops": [{"op_id": 1}]}'),
+    ("post", "/v1/push", {"Content-Encoding": "gzip"}, b"not gzip"),
+    ("post", "/v1/numbers", {}, b'{"year": "x"}'),
+    ("post", "/v1/numbers", {}, b""),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "extra", "body"), BAD_REQUESTS)
+@pytest.mark.parametrize("token", [True, False], ids=["token", "no-token"])
+@pytest.mark.parametrize("protocol", [str(PROTOCOL_VERSION), "99", "x"], ids=["ours", "newer", "garbage"])
+def test_every_answer_to_a_bad_request_is_in_the_api_document(district, method, path, extra, body, token, protocol):
+    """The API document (/openapi.json) lists every status the server answers, and none is a 500."""
+    laptop = district.laptop("insp.a")
+    sent = {"SafeCity-Protocol": protocol, **extra}
+    if token:
+        sent["Authorization"] = f"Bearer {laptop.client.token}"
+    http = client(district)
+    answer = http.request(method.upper(), path, content=body, headers=sent)
+    document = http.get("/openapi.json").json()
+    documented = document["paths"][path.split("?")[0]][method]["responses"]
+    assert answer.status_code < 500 and str(answer.status_code) in documented, (answer.status_code, answer.text)
+    if answer.status_code >= 400:
+        assert answer.json()["error"]
