@@ -154,3 +154,11 @@ def test_every_answer_to_a_bad_request_is_in_the_api_document(district, method, 
     assert answer.status_code < 500 and str(answer.status_code) in documented, (answer.status_code, answer.text)
     if answer.status_code >= 400:
         assert answer.json()["error"]
+
+
+def test_the_request_log_names_the_client_address(district, caplog):
+    laptop = district.laptop("insp.a")
+    with caplog.at_level("INFO", logger="safecity.server"):
+        client(district).get("/v1/me", headers=headers(laptop))
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if '"/v1/me"' in r.getMessage()]
+    assert line["client"] == "127.0.0.1" and line["login"] == "insp.a" and line["status"] == 200
