@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from schema.errors import DomainError
+from schema.office.reports import FORMULA_STARTS
 from schema.office.roles import require_office
 from schema.tables import parse_date
 from schema.writes import Writer
@@ -121,6 +123,9 @@ class ImportReport:
     update: int = 0
     unchanged: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    """Cells a spreadsheet would run as a formula (`=cmd|...`): imported as text, but named, so
+    the office can look at where the sheet came from."""
     written: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -131,8 +136,13 @@ class ImportReport:
             "update": self.update,
             "unchanged": self.unchanged,
             "rejected": self.rejected,
+            "flagged": self.flagged,
             "written": self.written,
         }
+
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]*$")
+"""A phone number or a negative figure starts with + or -, and is no formula."""
 
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
@@ -230,6 +240,9 @@ def import_file(
         if (number - 2) % 1000 == 0:
             tell(f"checked {number - 2:,} of {len(raw_rows):,} rows")
         row = {k: v for k, v in _normalise(kind, raw).items() if k in known}
+        for column, value in row.items():
+            if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PHONE.match(value):
+                report.flagged.append({"row": number, "column": column, "value": value[:40]})
         try:
             for column in REQUIRED[kind]:
                 if not row.get(column):

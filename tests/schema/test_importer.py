@@ -184,3 +184,17 @@ def test_a_long_import_tells_how_far_it_has_come(writer, district, tmp_path):
     assert report.create == 2500
     assert heard[0] == "reading many.csv ..."
     assert "checked 2,000 of 2,500 rows" in heard and "writing 2,000 of 2,500 rows" in heard
+
+
+def test_a_dry_run_flags_cells_a_spreadsheet_would_run_as_formulas(writer, district, tmp_path):
+    ind = industry(district)
+    path = write_csv(
+        tmp_path / "units.csv",
+        [
+            UNIT_HEADER,
+            [GOOD, "=cmd|' /C calc'!A0", "enterprise", ind, "xinhe", "蓝", "否", "022-25201234"],
+        ],
+    )
+    report = import_file(writer, "units", path, dry_run=True)
+    assert report.flagged == [{"row": 2, "column": "name", "value": "=cmd|' /C calc'!A0"}]
+    assert report.create == 1 and not report.rejected

@@ -306,3 +306,12 @@ def test_importing_a_csv_with_a_field_over_the_csv_limit_is_one_line(district_pa
     sheet.write_text("名称,统一社会信用代码\n" + "x" * 140_000 + ",y\n", encoding="utf-8")
     result = run("--db", str(district_path), "import", "units", str(sheet), ok=False)
     assert result.exit_code == 1 and "is not a readable CSV sheet (field larger than field limit" in result.stderr
+
+
+def test_init_refuses_plain_http_to_another_machine_unless_told(tmp_path):
+    db = str(tmp_path / "laptop.db")
+    refused = run("--db", db, "init", "--server", "http://192.0.2.1:8765", "--token", "t", ok=False)
+    assert refused.exit_code == 2 and "--insecure" in refused.output and "unencrypted" in refused.output
+    assert not (tmp_path / "laptop.db.token").exists()
+    allowed = run("--db", db, "init", "--server", "http://127.0.0.1:9", "--token", "t", ok=False)
+    assert "--insecure" not in allowed.output  # loopback is fine

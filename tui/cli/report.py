@@ -316,6 +316,10 @@ def import_command(ctx: click.Context, kind: str, path: str, dry_run: bool, skip
     finally:
         progress.done()
     lines = [f"row {r['row']}: {r['reason']}" for r in result.rejected]
+    lines += [
+        f"row {f['row']}: {f['column']} starts like a spreadsheet formula ({f['value']!r}); kept as text, check the sheet's source"
+        for f in result.flagged
+    ]
     verb = "would create" if dry_run else "created"
     lines.append(
         f"{result.rows} rows: {verb} {result.create}, {'would update' if dry_run else 'updated'} "

@@ -47,15 +47,20 @@ def plain_http_warning(url: str) -> str | None:
     type=click.File("r"),
     help="Read the token from this file ('-' for standard input).",
 )
+@click.option("--insecure", is_flag=True, help="Allow plain http:// to a machine other than this one.")
 @json_option
 @click.pass_context
-def init(ctx: click.Context, url: str, token: str | None, token_file: TextIO | None, as_json: bool) -> None:
+def init(
+    ctx: click.Context, url: str, token: str | None, token_file: TextIO | None, insecure: bool, as_json: bool
+) -> None:
     """Enroll this laptop with the district server and download its areas."""
     if token_file is not None:
         token = token_file.read().strip()
     if not token:
         raise click.UsageError("give the device token: SAFECITY_TOKEN=..., --token-file FILE, or --token TOKEN")
     warning = plain_http_warning(url)
+    if warning and not insecure:
+        raise click.UsageError(f"{warning} (--insecure allows it)")
     if warning:
         click.echo(f"warning: {warning}", err=True)
     path = db_path(ctx)
