@@ -92,6 +92,7 @@ def main() -> None:
             quiet = [latency_ms(client, victim_headers, scope) for _ in range(30)]
         rss_before = peak_rss_mb(server.pid)
         answers: dict[str, set[int]] = {name: set() for name in bodies}
+        sent = dict.fromkeys(bodies, 0)
         stop = time.monotonic() + args.seconds
 
         def attack(name: str, body: bytes) -> None:
@@ -99,6 +100,7 @@ def main() -> None:
             with httpx.Client(base_url=base, timeout=60) as hostile:
                 while time.monotonic() < stop:
                     answers[name].add(hostile.post("/v1/push", content=body, headers=headers).status_code)
+                    sent[name] += 1
 
         threads = [threading.Thread(target=attack, args=item) for item in bodies.items()]
         for thread in threads:
@@ -107,10 +109,11 @@ def main() -> None:
         with httpx.Client(base_url=base, timeout=60) as client:
             while time.monotonic() < stop:
                 during.append(latency_ms(client, victim_headers, scope))
+                time.sleep(0.05)  # a laptop paging its snapshot, within its rate limit
         for thread in threads:
             thread.join()
         print(f"bodies: {', '.join(f'{n} {len(b) / 2**20:.1f} MiB gzip' for n, b in bodies.items())}")
-        print(f"answers: {', '.join(f'{n} -> {sorted(s)}' for n, s in answers.items())}")
+        print(f"answers: {', '.join(f'{n} x{sent[n]} -> {sorted(s)}' for n, s in answers.items())}")
         print("| measure | value |")
         print("|---|---|")
         print(f"| victim's pull, quiet: median / max (ms) | {statistics.median(quiet):.1f} / {max(quiet):.1f} |")

@@ -129,6 +129,10 @@ class SyncClient:
             except httpx.TransportError as err:
                 last_error = _describe(err)
                 continue
+            if response.status_code == 429:  # the server asks this laptop to slow down: wait as told
+                last_error = "the server asked this laptop to slow down"
+                self.sleep(_retry_after(response))
+                continue
             if response.status_code >= 500:
                 last_error = f"the server failed ({response.status_code})"
                 continue
@@ -274,6 +278,17 @@ def _page_is_whole(page: Any) -> bool:
         return True
     received = sum(len(t["rows"]) for t in page.get("tables", {}).values()) + len(page.get("deleted", []))
     return received == page.get("count")
+
+
+RETRY_AFTER_CAP = 60.0
+"""The longest a laptop waits when the server says 429 (a wrong header must not hang a sync)."""
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, min(float(response.headers.get("Retry-After", "1")), RETRY_AFTER_CAP))
+    except ValueError:
+        return 1.0
 
 
 def _describe(err: httpx.TransportError) -> str:

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import zlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -53,14 +55,39 @@ log = logging.getLogger("safecity.server")
 
 
 class HTTPError(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, *, retry_after: float | None = None):
         super().__init__(message)
+        self.retry_after = retry_after
         self.status = status
         self.message = message
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, retry_after: float | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+@dataclass
+class RateLimit:
+    """Requests per device: a token bucket of `burst`, refilled at `per_second`. A laptop's sync
+    is a handful of requests (a large one pages quickly, well under the burst); a device that
+    hammers the server is answered 429 with the seconds to wait, and the client waits."""
+
+    per_second: float = 20.0
+    burst: float = 200.0
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """device id -> (tokens left, when counted)"""
+
+    def wait(self, device: str, now: float | None = None) -> float:
+        """Seconds until this device may ask again (0: go ahead, and one token is spent)."""
+        now = time.monotonic() if now is None else now
+        tokens, then = self.buckets.get(device, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - then) * self.per_second)
+        if tokens < 1:
+            self.buckets[device] = (tokens, now)
+            return (1 - tokens) / self.per_second
+        self.buckets[device] = (tokens - 1, now)
+        return 0.0
 
 
 class _Fast(JSONResponse):
@@ -70,8 +97,9 @@ class _Fast(JSONResponse):
         return orjson.dumps(content)
 
 
-def create_app(store: DistrictStore) -> Starlette:
+def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starlette:
     """The server app over `store`. The caller owns the store and closes it."""
+    limits = rate or RateLimit()
 
     async def authorize(request: Request) -> DeviceAuth:
         version = request.headers.get(PROTOCOL_HEADER, "")
@@ -88,6 +116,8 @@ def create_app(store: DistrictStore) -> Starlette:
         header = request.headers.get("Authorization", "")
         token = header[7:] if header.startswith("Bearer ") else None
         auth = await run_in_threadpool(store.authenticate, token)
+        if auth is not None and (delay := limits.wait(auth.device_id)) > 0:
+            raise HTTPError(429, "too many requests from this device; wait and try again", retry_after=delay)
         if auth is None:
             raise HTTPError(401, "the server did not accept this laptop's token (missing, wrong or revoked)")
         request.state.auth = auth
@@ -159,7 +189,7 @@ def create_app(store: DistrictStore) -> Starlette:
             try:
                 return await endpoint(request)
             except HTTPError as err:
-                return _error(err.status, err.message)
+                return _error(err.status, err.message, err.retry_after)
 
         return handler
 
@@ -293,6 +323,7 @@ _REFUSALS: dict[str, Any] = {
     "400": {"description": "a malformed request: the protocol header, a parameter or the body, named in 'error'"},
     "401": {"description": "no token, or one the server does not know (revoked)"},
     "426": {"description": "the client's protocol is too old or too new for this server"},
+    "429": {"description": "too many requests from this device: wait the Retry-After seconds"},
 }
 _PLAIN_VALUES: dict[str, Any] = {
     "type": "object",

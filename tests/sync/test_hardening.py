@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 
 import httpx
 import pytest
@@ -162,3 +163,39 @@ def test_the_request_log_names_the_client_address(district, caplog):
         client(district).get("/v1/me", headers=headers(laptop))
     (line,) = [json.loads(r.getMessage()) for r in caplog.records if '"/v1/me"' in r.getMessage()]
     assert line["client"] == "127.0.0.1" and line["login"] == "insp.a" and line["status"] == 200
+
+
+def test_a_device_that_hammers_the_server_is_told_to_wait_and_the_laptop_waits(district):
+    from sync.server.app import RateLimit
+
+    limits = RateLimit(per_second=1, burst=3)
+    assert [limits.wait("d", now=0.0) for _ in range(4)] == [0.0, 0.0, 0.0, 1.0]
+    assert limits.wait("d", now=1.0) == 0.0 and limits.wait("other", now=1.0) == 0.0
+    laptop = district.laptop("insp.a")
+    from sync.server.app import create_app
+    from tests.sync.harness import AppTransport
+
+    strict = AppTransport(create_app(district.store, rate=RateLimit(per_second=0.5, burst=2)))
+    try:
+        http = httpx.Client(base_url="http://testserver", transport=strict)
+        answers = [http.get("/v1/me", headers=headers(laptop)) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[-1].headers["Retry-After"] == "2" and "wait" in answers[-1].json()["error"]
+    finally:
+        strict.close()
+    quick = AppTransport(create_app(district.store, rate=RateLimit(per_second=5, burst=1)))
+    try:
+        waited: list[float] = []
+        laptop.client.http = httpx.Client(base_url="http://testserver", transport=quick)
+
+        def wait(seconds: float) -> None:
+            waited.append(seconds)
+            time.sleep(seconds)
+
+        laptop.client.sleep = wait
+        hazard = laptop.add(district.unit_in("xinhe"), "限速之后")  # a push, then a pull: two requests
+        laptop.client.sync()  # told to wait, it waits as told, and the sync completes
+        assert 1.0 in waited
+        assert district.server_hazard(hazard) is not None
+    finally:
+        quick.close()
