@@ -316,8 +316,8 @@ _PROTOCOL_PARAMETER: dict[str, Any] = {
     "name": PROTOCOL_HEADER,
     "in": "header",
     "required": True,
-    "schema": {"type": "string", "pattern": "^[0-9]{1,4}$"},
-    "description": "the sync protocol the client speaks",
+    "schema": {"type": "string", "enum": [str(v) for v in range(OLDEST_SUPPORTED, PROTOCOL_VERSION + 1)]},
+    "description": "the sync protocol the client speaks (another number is answered 426, anything else 400)",
 }
 _REFUSALS: dict[str, Any] = {
     "400": {"description": "a malformed request: the protocol header, a parameter or the body, named in 'error'"},
