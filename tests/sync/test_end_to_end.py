@@ -47,8 +47,10 @@ def cli_json(*args: str):  # type: ignore[no-untyped-def]
 class Server:
     """A `safecity serve` process on a free loopback port, over SQLite (a folder) or PostgreSQL."""
 
-    def __init__(self, target: str | Path, folder: Path, port: int):
+    def __init__(self, target: str | Path, folder: Path, port: int, *extra: str):
         self.target, self.folder, self.port, self.process = target, folder, port, None
+        self.extra = extra
+        """More `serve` options."""
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = folder / "server.log"
         self.where = (
@@ -61,7 +63,7 @@ class Server:
     def start(self) -> None:
         self.log = open(self.log_path, "a")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [*SAFECITY, "serve", *self.where, "--port", str(self.port)], stdout=self.log, stderr=self.log
+            [*SAFECITY, "serve", *self.where, "--port", str(self.port), *self.extra], stdout=self.log, stderr=self.log
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

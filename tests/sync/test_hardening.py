@@ -199,3 +199,19 @@ def test_a_device_that_hammers_the_server_is_told_to_wait_and_the_laptop_waits(d
         assert district.server_hazard(hazard) is not None
     finally:
         quick.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("trusted", "logged"), [(False, "127.0.0.1"), (True, "203.0.113.7")])
+def test_the_log_takes_a_forwarded_client_only_from_a_trusted_proxy(tmp_path, trusted, logged):
+    from tests.sync.test_end_to_end import Server, free_port
+
+    server = Server(tmp_path / "server", tmp_path, free_port(), *(["--trusted-proxy", "127.0.0.1"] if trusted else []))
+    server.admin("seed", "--scale", "0")
+    server.start()
+    try:
+        httpx.get(f"{server.url}/health", headers={"X-Forwarded-For": "203.0.113.7"})
+    finally:
+        server.kill()
+    lines = [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
+    assert [line["client"] for line in lines if line["path"] == "/health"][-1] == logged

@@ -51,7 +51,14 @@ MAX_CONNECTIONS = 200
 @server_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
-def serve(data_dir: str | None, database_url: str | None, host: str, port: int) -> None:
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    metavar="ADDRESSES",
+    help="Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client in the"
+    " request log (none by default: the log names the connection's own address).",
+)
+def serve(data_dir: str | None, database_url: str | None, host: str, port: int, trusted_proxies: str | None) -> None:
     """Run the district server (embedded SQLite under --data, or PostgreSQL)."""
     import uvicorn
 
@@ -74,6 +81,8 @@ def serve(data_dir: str | None, database_url: str | None, host: str, port: int) 
             limit_concurrency=MAX_CONNECTIONS,  # more at once are answered 503, not held open
             timeout_keep_alive=5,
             h11_max_incomplete_event_size=64 * 1024,  # headers larger than this are refused
+            proxy_headers=bool(trusted_proxies),  # uvicorn would otherwise trust loopback's X-Forwarded-For
+            forwarded_allow_ips=trusted_proxies or "",
         )
     finally:
         store.close()
