@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, wait_healthy  # noqa: E402
+from bench.common import free_port, peak_rss_mb, wait_healthy  # noqa: E402
 from sync.protocol import MAX_INFLATED_BYTES, PROTOCOL_VERSION  # noqa: E402
 
 SAFECITY = [sys.executable, "-m", "tui"]
@@ -39,13 +39,6 @@ ENV = {**os.environ, "SAFECITY_TODAY": "2026-11-29"}
 def token(*args: str) -> str:
     out = subprocess.run([*SAFECITY, *args, "--json"], capture_output=True, text=True, env=ENV, check=True)
     return str(json.loads(out.stdout)["token"])
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def bomb() -> bytes:

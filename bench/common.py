@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import httpx
 
@@ -24,3 +25,11 @@ def wait_healthy(port: int, seconds: float = 20) -> None:
             pass
         time.sleep(0.1)
     raise SystemExit(f"the server on port {port} did not start")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, wait_healthy  # noqa: E402
+from bench.common import free_port, peak_rss_mb, wait_healthy  # noqa: E402
 from schema.hazards import edit_hazard  # noqa: E402
 from schema.store.connection import connect  # noqa: E402
 from schema.writes import Writer, local_actor  # noqa: E402
@@ -60,13 +60,6 @@ def timed_process(*args: str) -> tuple[float, float]:
     peak_kb = float(report.read_text().split()[-1]) if timer else float("nan")
     report.unlink()
     return elapsed, peak_kb / 1024
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def make_hazards(db: Path, count: int) -> None:
