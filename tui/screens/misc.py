@@ -15,12 +15,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from schema.errors import DomainError
 from schema.queries import record_label
 from sync.laptop import enrolment as laptop
 from sync.laptop.conflicts import list_conflicts, resolve
 from tui.context import RecordChanged, session
-from tui.i18n import t
-from tui.phrases import key_label
+from tui.i18n import action_label, local_time, t, table_label
+from tui.phrases import key_label, user_message
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 from tui.widgets.table import RecordTable
@@ -95,9 +96,14 @@ class RejectedScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("at", "record", "action", t("reason"))
+        table.add_columns(t("at"), t("record"), t("action"), t("reason"))
         for op in laptop.rejected_ops(session(self).conn):
-            table.add_row(op["at"], f"{op['table_name']} {op['row_id'][:8]}", op["action"], op["reason"] or "")
+            table.add_row(
+                local_time(op["at"]),
+                f"{table_label(op['table_name'])} {op['row_id'][:8]}",
+                action_label(op["action"]),
+                user_message(DomainError(op["reason"])) if op["reason"] else "",  # the server's words, translated
+            )
         table.focus()
 
 
