@@ -211,7 +211,32 @@ def test_the_log_takes_a_forwarded_client_only_from_a_trusted_proxy(tmp_path, tr
     server.start()
     try:
         httpx.get(f"{server.url}/health", headers={"X-Forwarded-For": "203.0.113.7"})
+        httpx.get(f"{server.url}/openapi.json")  # by now the line of the first is written
+        time.sleep(0.2)
     finally:
         server.kill()
     lines = [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
     assert [line["client"] for line in lines if line["path"] == "/health"][-1] == logged
+
+
+@pytest.mark.slow
+def test_a_connection_that_never_finishes_its_headers_is_closed(tmp_path):
+    """Half-open connections held a server's slots indefinitely (slowloris); now each request's
+    headers have `--header-timeout` seconds, and a complete request is unaffected."""
+    import socket
+
+    from tests.sync.test_end_to_end import Server, free_port
+
+    server = Server(tmp_path / "server", tmp_path, free_port(), "--header-timeout", "1")
+    server.admin("seed", "--scale", "0")
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port)) as slow:
+            slow.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            slow.settimeout(5)
+            started = time.monotonic()
+            assert slow.recv(1024) == b""  # closed by the server
+            assert time.monotonic() - started < 4
+        assert httpx.get(f"{server.url}/health").status_code == 200
+    finally:
+        server.kill()

@@ -58,12 +58,27 @@ MAX_CONNECTIONS = 200
     help="Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client in the"
     " request log (none by default: the log names the connection's own address).",
 )
-def serve(data_dir: str | None, database_url: str | None, host: str, port: int, trusted_proxies: str | None) -> None:
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(0.1, 600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a connection has to send a request's headers before it is closed.",
+)
+def serve(
+    data_dir: str | None,
+    database_url: str | None,
+    host: str,
+    port: int,
+    trusted_proxies: str | None,
+    header_timeout: float,
+) -> None:
     """Run the district server (embedded SQLite under --data, or PostgreSQL)."""
     import uvicorn
 
     from sync.server.app import create_app
     from sync.server.backends.postgres import _redact
+    from sync.server.http11 import with_deadline
     from sync.server.store import DistrictStore
 
     target = _target(data_dir, database_url)
@@ -83,6 +98,7 @@ def serve(data_dir: str | None, database_url: str | None, host: str, port: int, 
             h11_max_incomplete_event_size=64 * 1024,  # headers larger than this are refused
             proxy_headers=bool(trusted_proxies),  # uvicorn would otherwise trust loopback's X-Forwarded-For
             forwarded_allow_ips=trusted_proxies or "",
+            http=with_deadline(header_timeout),  # a client that never finishes its headers is dropped
         )
     finally:
         store.close()
