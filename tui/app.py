@@ -230,6 +230,8 @@ class SafeCityApp(OrderedKeys):
         self._refresh_screen()
         asked, self._asked_to_sync = self._asked_to_sync, False
         summary = message.summary
+        if summary and summary.moved_out:
+            self.notify(f"{summary.moved_out} {t('moved_out')}", severity="warning", timeout=10)
         if summary and (summary.conflicts or summary.rejected):
             self.notify(f"{t('conflicts')} {summary.conflicts}, {t('rejected')} {summary.rejected}", severity="warning")
         elif summary and asked:

@@ -62,6 +62,8 @@ class SyncSummary:
     """Ops that lost a last-writer-wins race (kept in the history)."""
     skew_ms: int = 0
     """How far ahead of the server this laptop's clock was (clamped, reported)."""
+    moved_out: int = 0
+    """Records that left this laptop's areas (the office moved their unit) and were dropped here."""
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -242,6 +244,7 @@ class SyncClient:
                 if page.get("more"):
                     next_page = fetcher.submit(self._fetch, self._pull_params(int(page["cursor"])))
                 summary.pulled += replica.apply_page(self.conn, page)
+                summary.moved_out += len(page.get("moved", []))
                 self._report(summary)
                 if not page.get("more"):
                     replica.finish_pull(self.conn)

@@ -82,7 +82,7 @@ def pull(
         params.extend(auth.areas)
         # Rows that left these areas (their unit moved), unless they are back in one of them.
         exits = (
-            " UNION ALL SELECT x.table_name, x.row_id, x.pos, 1 AS deleted FROM row_exit x"
+            " UNION ALL SELECT x.table_name, x.row_id, x.pos, 2 AS deleted FROM row_exit x"
             f" WHERE x.pos > ? AND x.pos <= ? AND x.area IN ({marks}) AND NOT EXISTS (SELECT 1 FROM row_meta m"
             f" WHERE m.table_name = x.table_name AND m.row_id = x.row_id AND m.area IN ({marks}))"
         )
@@ -93,7 +93,10 @@ def pull(
     )
     wanted: dict[str, list[str]] = {}
     deleted: list[list[str]] = []
+    moved: list[list[str]] = []
     for table, row_id, _pos, is_deleted in entries:
+        if is_deleted == 2:  # left these areas: the office moved its unit (dropped like a deletion)
+            moved.append([table, row_id])
         if is_deleted:
             deleted.append([table, row_id])
         else:
@@ -112,6 +115,7 @@ def pull(
         "count": sum(len(t["rows"]) for t in tables.values()) + len(deleted),
         "tables": tables,
         "deleted": deleted,
+        "moved": moved,
         "hlc": hlc,
         "scope": scope,
     }

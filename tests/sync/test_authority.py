@@ -180,7 +180,8 @@ def test_a_unit_the_office_moves_takes_its_hazards_to_the_new_areas_laptops(dist
     assert server_row(district, "hazard", hazard)["area"] == "chadian"
     meta = district.store.db().one("SELECT area FROM row_meta WHERE table_name = 'hazard' AND row_id = ?", (hazard,))
     assert meta["area"] == "chadian"
-    inspector.sync()  # the old area's laptop drops the unit and what hangs on it
+    told = inspector.sync()  # the old area's laptop drops the unit and what hangs on it, and says so
+    assert told.moved_out >= 2
     assert inspector.conn.execute("SELECT count(*) FROM hazard WHERE id = ?", (hazard,)).fetchone()[0] == 0
     assert inspector.conn.execute("SELECT count(*) FROM unit WHERE id = ?", (unit,)).fetchone()[0] == 0
     chadian = district.laptop("insp.c", areas=("chadian",))

@@ -113,6 +113,8 @@ def sync_command(ctx: click.Context, every: float | None, as_json: bool) -> None
             )
             if summary.skew_ms:
                 text += f" (this laptop's clock is {summary.skew_ms / 1000:.0f}s ahead of the server)"
+            if summary.moved_out:
+                text += f"; {summary.moved_out} record(s) left your areas (the office moved their unit) and were removed here"
             for op in rejected[-summary.rejected :]:
                 text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
             emit(result, as_json, text)
