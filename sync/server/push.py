@@ -6,8 +6,9 @@ Who calls this: the server's `/v1/push` endpoint. For each op, in device-sequenc
 2. Authorization and scope, row by row: an inspector may only touch rows of their areas, and
    a row's area is derived here from its parent, never taken from the device.
 3. The values are validated against the schema (unknown fields, enums, dates).
-4. `sync.server.merge.decide` says what the op does; the row, its field stamps, its change-log
-   position and the op itself (the audit trail, with its result) are written.
+4. `sync.server.merge.decide` says what the op does, and the domain's rules
+   (`sync.server.push_rules`, over `schema.authority`) may still refuse it; the row, its field
+   stamps, its change-log position and the op itself (the audit trail, with its result) are written.
 A refused op is stored too, with its reason, and answered `rejected`: the device keeps it
 visible. Results: applied | superseded | conflict | rejected.
 """
@@ -16,23 +17,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import orjson
 
 from schema import clock
-from schema.authority import AUTHOR_FIELDS, Later, create_refusal, edit_refusal, matrix_refusal
+from schema.authority import Later, create_refusal, matrix_refusal
 from schema.calendar import local_today
 from schema.errors import DomainError
 from schema.ids import uuid7
 from schema.tables import POLICIES, Policy, reference_info, valid_rows, validate_fields
 from schema.writes import utc_now
-from sync.protocol import ROW
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
 from sync.server.merge import Decision, FieldStamp, Op, decide
 from sync.server.push_body import parse_ops
+from sync.server.push_rules import CREATE_RULES, move_unit, parent_hazard, rules_refusal, sign
 
 CONFLICT_RESOLUTION_FIELDS = frozenset({"status", "kept", "reason", "resolved_by", "resolved_at"})
 
@@ -305,9 +306,9 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
             )
         if (op.table, op.pk) in b.taken:
             raise Refused(f"{op.table} {op.pk} already exists")
-        _sign(b, op)
-        if op.table in _CREATE_RULES:
-            parent = _parent_hazard(b, op.fields.get("hazard_id")) if "hazard_id" in op.fields else None
+        sign(b, op)
+        if op.table in CREATE_RULES:
+            parent = parent_hazard(b, op.fields.get("hazard_id")) if "hazard_id" in op.fields else None
             refusal = create_refusal(b.auth.role, op.table, fields, parent, b.later, b.today)
             if refusal:
                 raise Refused(refusal)
@@ -331,23 +332,6 @@ def _create_rule(b: _Batch, key: tuple[str, tuple[str, ...]]) -> _CreateRule:
     columns = (*(n for n in names if n != "area"), "area") if policy.area_from else names
     b.rules[key] = rule = _CreateRule(policy, refusal, columns)
     return rule
-
-
-_CREATE_RULES = frozenset({"hazard", "listing", "extension", "lookback", "task"})
-"""Tables whose new rows `schema.authority.create_refusal` checks beyond the matrix."""
-_EDIT_RULES = frozenset({"hazard", "listing", "lookback", "task"})
-
-
-def _sign(b: _Batch, op: Op) -> None:
-    """Who did it is the token's login, whatever the device wrote in the author fields."""
-    for name in AUTHOR_FIELDS.get(op.table, ()):
-        if op.fields.get(name) is not None:
-            op.fields[name] = b.auth.login
-
-
-def _parent_hazard(b: _Batch, hazard_id: Any) -> dict[str, Any] | None:
-    b.flush()
-    return _row(b.db, "hazard", str(hazard_id))
 
 
 def _outside(auth: DeviceAuth, op: Op, area: str | None) -> Refused:
@@ -377,18 +361,18 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         _record_event(b, op, old, stamp, None, "rejected", str(refusal))
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
 
-    _sign(b, op)
+    sign(b, op)
     current = _row(b.db, op.table, op.pk)
     stamps = {k: FieldStamp(*v) for k, v in json.loads(meta["stamps"]).items()} if meta else {}
     decision = decide(op, b.auth.device_id, policy, current, stamps, bool(meta and meta["deleted"]), hlc=stamp)
     if decision.status != "rejected" and current is not None:
-        broken = _rules_refusal(b, op, current, decision, stamps)
+        broken = rules_refusal(b, op, current, decision, stamps)
         if broken:
             decision = Decision.rejected(broken)
     if decision.status != "rejected":
         _write(b, op, current, stamps, decision, area, stamp)
         if op.table == "unit" and "area" in decision.apply and current and decision.apply["area"] != current["area"]:
-            _move_unit(b, op.pk, str(current["area"]), str(decision.apply["area"]))
+            move_unit(b, op.pk, str(current["area"]), str(decision.apply["area"]))
     conflict_ids = [_record_conflict(b, op, old, area, stamps, *c) for c in decision.conflicts]
     version = (current or {}).get("row_version", 0) + bool(decision.apply)
     _record_event(b, op, old, stamp, area, decision.status, decision.reason, version)
@@ -399,144 +383,6 @@ def _apply(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any]
         result["conflicts"] = conflict_ids
     _describe_row(b.db, result, op, version)
     return result
-
-
-def _rules_refusal(
-    b: _Batch, op: Op, current: dict[str, Any], decision: Decision, stamps: dict[str, FieldStamp]
-) -> str | None:
-    """The rules of `schema.authority` for an edit, on the values the merge would write; a
-    resolution instead must keep a value of an open conflict the device is party to."""
-    if op.action == "resolve":
-        return _resolution_refusal(b, op)
-    if op.table not in _EDIT_RULES or not decision.apply:
-        return None
-    parent = _parent_hazard(b, current.get("hazard_id")) if op.table == "listing" else None
-    inspected = False
-    if op.table == "task" and decision.apply.get("status") == "done":
-        b.flush()
-        inspected = bool(b.db.one("SELECT 1 AS x FROM inspection WHERE task_id = ? AND status = 'finished'", (op.pk,)))
-    refusal = edit_refusal(b.auth.role, op.table, current, decision.apply, parent, b.later, inspected=inspected)
-    if refusal is None and op.table == "hazard" and decision.apply.get("closed_at"):
-        earlier = b.status_before.get(op.pk, stamps.get("status"))  # as the server had it before this push
-        refusal = _closure_time_refusal(str(decision.apply["closed_at"]), earlier, b.auth.device_id)
-    return refusal
-
-
-CLOSURE_SKEW_MS = 10 * 60 * 1000
-"""How far ahead of the server's clock a closure's time may be (a laptop clock a little fast)."""
-
-
-OWN_WORK_DAYS = 7
-"""How long before the server received a device's own earlier step that device's closure may
-be dated: the steps of one offline day can reach the server in several batches."""
-
-
-def _closure_time_refusal(closed_at: str, status: FieldStamp | None, device: str) -> str | None:
-    """A closure happened after the server received the status change it closes (the hazard
-    awaiting verification: its status stamp's time) and not in the future: the on-time figures
-    rest on this time, so a device cannot backdate it. Work done offline keeps its own time: a
-    submission and its verification in one push are both newer than anything the server had."""
-    try:
-        moment = datetime.fromisoformat(closed_at.replace("Z", "+00:00"))
-    except ValueError:
-        return "a closure's time must be written like 2026-12-03T10:00:00Z"
-    if moment.tzinfo is None or moment.timestamp() * 1000 > clock.wall_ms() + CLOSURE_SKEW_MS:
-        return f"the closure time {closed_at} is in the future"
-    if status is None or not status.at:
-        return None
-    earliest = status.at
-    if status.device == device:
-        received = datetime.fromisoformat(status.at.replace("Z", "+00:00"))
-        earliest = (received - timedelta(days=OWN_WORK_DAYS)).isoformat().replace("+00:00", "Z")
-    if closed_at < earliest:
-        return f"the closure time {closed_at} is before the hazard's last change the server received ({status.at})"
-    return None
-
-
-def _resolution_refusal(b: _Batch, op: Op) -> str | None:
-    """A `resolve` edit sets, for each field, a value an open conflict of this row holds, and
-    only a device that is party to the conflict (or the office) resolves it."""
-    if op.table == "conflict":
-        row = _row(b.db, "conflict", op.pk)
-        if row is None or row["status"] != "open":
-            return "this conflict is not open"
-        if not b.auth.is_office and b.auth.device_id not in (row["server_device"], row["incoming_device"]):
-            return "only a device party to this conflict, or the office, resolves it"
-        return None
-    for name, value in op.fields.items():
-        found = b.db.all(
-            "SELECT server_value, incoming_value, server_device, incoming_device FROM conflict"
-            " WHERE table_name = ? AND row_id = ? AND field IN (?, ?) AND status = 'open'",
-            (op.table, op.pk, name, ROW),
-        )
-        fitting = [
-            c
-            for c in found
-            if value in (json.loads(c["server_value"] or "null"), json.loads(c["incoming_value"] or "null"))
-        ]
-        if not fitting:
-            return f"no open conflict of this {op.table} holds {name} = {value!r}; a resolution keeps one side of one"
-        if not b.auth.is_office and not any(
-            b.auth.device_id in (c["server_device"], c["incoming_device"]) for c in fitting
-        ):
-            return "only a device party to this conflict, or the office, resolves it"
-    return None
-
-
-MOVED_WITH_UNIT: tuple[tuple[str, str, str], ...] = (
-    ("responsibility", "unit_id", "unit"),
-    ("task", "unit_id", "unit"),
-    ("inspection", "unit_id", "unit"),
-    ("hazard", "unit_id", "unit"),
-    ("rectification_order", "unit_id", "unit"),
-    ("inspection_result", "inspection_id", "inspection"),
-    ("progress", "hazard_id", "hazard"),
-    ("verification", "hazard_id", "hazard"),
-    ("extension", "hazard_id", "hazard"),
-    ("listing", "hazard_id", "hazard"),
-    ("escalation", "hazard_id", "hazard"),
-)
-"""(table, parent column, parent table): what follows a unit to its new area, parents first."""
-
-
-def _move_unit(b: _Batch, unit_id: str, old_area: str, area: str) -> None:
-    """The office moved a unit: its rows and theirs take the new area and new change-log
-    positions, so the new area's laptops pull them; the old area's laptops are told to drop
-    them (`row_exit`), keeping any with changes of their own still pending."""
-    b.flush()
-    b.db.execute(
-        "INSERT INTO row_exit (table_name, row_id, area, pos) VALUES ('unit', ?, ?, ?)"
-        " ON CONFLICT (table_name, row_id, area) DO UPDATE SET pos = excluded.pos",
-        (unit_id, old_area, b.position()),
-    )
-    moved: dict[str, list[str]] = {"unit": [unit_id]}
-    for table, column, parent in MOVED_WITH_UNIT:
-        parents = moved.get(parent, [])
-        if not parents:
-            continue
-        ids = [
-            str(r["id"])
-            for chunk in _chunks(parents)
-            for r in b.db.all(f"SELECT id FROM {table} WHERE {column} IN ({', '.join('?' * len(chunk))})", tuple(chunk))
-        ]
-        moved[table] = ids
-        for chunk in _chunks(ids):
-            marks = ", ".join("?" * len(chunk))
-            b.db.execute(f"UPDATE {table} SET area = ? WHERE id IN ({marks})", (area, *chunk))
-            for row_id in chunk:
-                b.db.execute(
-                    "UPDATE row_meta SET area = ?, pos = ? WHERE table_name = ? AND row_id = ?",
-                    (area, b.position(), table, row_id),
-                )
-                b.db.execute(
-                    "INSERT INTO row_exit (table_name, row_id, area, pos) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (table_name, row_id, area) DO UPDATE SET pos = excluded.pos",
-                    (table, row_id, old_area, b.position()),
-                )
-
-
-def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def _describe_row(db: ServerDb, result: dict[str, Any], op: Op, version: int) -> None:
