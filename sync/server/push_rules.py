@@ -141,35 +141,25 @@ def move_unit(b: _Batch, unit_id: str, old_area: str, area: str) -> None:
     positions, so the new area's laptops pull them; the old area's laptops are told to drop
     them (`row_exit`), keeping any with changes of their own still pending."""
     b.flush()
-    b.db.execute(
-        "INSERT INTO row_exit (table_name, row_id, area, pos) VALUES ('unit', ?, ?, ?)"
-        " ON CONFLICT (table_name, row_id, area) DO UPDATE SET pos = excluded.pos",
-        (unit_id, old_area, b.position()),
-    )
-    moved: dict[str, list[str]] = {"unit": [unit_id]}
+    moved: dict[str, list[str]] = {"unit": [unit_id]}  # the unit's own row is written by the edit
     for table, column, parent in MOVED_WITH_UNIT:
-        parents = moved.get(parent, [])
-        if not parents:
-            continue
-        ids = [
+        moved[table] = [
             str(r["id"])
-            for chunk in _chunks(parents)
+            for chunk in _chunks(moved.get(parent, []))
             for r in b.db.all(f"SELECT id FROM {table} WHERE {column} IN ({', '.join('?' * len(chunk))})", tuple(chunk))
         ]
-        moved[table] = ids
-        for chunk in _chunks(ids):
-            marks = ", ".join("?" * len(chunk))
-            b.db.execute(f"UPDATE {table} SET area = ? WHERE id IN ({marks})", (area, *chunk))
-            for row_id in chunk:
-                b.db.execute(
-                    "UPDATE row_meta SET area = ?, pos = ? WHERE table_name = ? AND row_id = ?",
-                    (area, b.position(), table, row_id),
-                )
-                b.db.execute(
-                    "INSERT INTO row_exit (table_name, row_id, area, pos) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (table_name, row_id, area) DO UPDATE SET pos = excluded.pos",
-                    (table, row_id, old_area, b.position()),
-                )
+        for chunk in _chunks(moved[table]):
+            b.db.execute(f"UPDATE {table} SET area = ? WHERE id IN ({', '.join('?' * len(chunk))})", (area, *chunk))
+    children = [(table, row_id) for table, ids in moved.items() if table != "unit" for row_id in ids]
+    b.db.many(
+        "UPDATE row_meta SET area = ?, pos = ? WHERE table_name = ? AND row_id = ?",
+        [(area, b.position(), table, row_id) for table, row_id in children],
+    )
+    b.db.many(
+        "INSERT INTO row_exit (table_name, row_id, area, pos) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (table_name, row_id, area) DO UPDATE SET pos = excluded.pos",
+        [(table, row_id, old_area, b.position()) for table, ids in moved.items() for row_id in ids],
+    )
 
 
 def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
