@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from schema import clock
 from schema.authority import matrix_refusal
+from schema.office.roles import role
 from schema.errors import DomainError, NotFound
 from schema.ids import uuid7
 from schema.store.transactions import get_meta, set_meta, transaction
@@ -71,8 +72,7 @@ class Writer:
         """The role matrix, before anything is written: what the server would refuse from this
         laptop's user is refused here at once, in the same words, and never queued."""
         if self._role is None:
-            enrolled = get_meta(self.conn, "role")
-            self._role = enrolled or ("inspector" if get_meta(self.conn, "server_url") else "admin")
+            self._role = role(self.conn)
         refusal = matrix_refusal(self._role, table, kind, fields)
         if refusal:
             raise DomainError(refusal)

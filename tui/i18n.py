@@ -350,6 +350,9 @@ ACTION_ZH = {
     "pass": "复查通过",
     "fail": "复查不通过",
     "void": "作废",
+    # an escalation proposal's decision (the office's batch of marked proposals)
+    "issue": "升级",
+    "dismiss": "不升级",
 }
 
 _language = "en"

@@ -8,7 +8,6 @@ the UI thread, and arrive as a `DashboardLoaded` message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,6 +30,7 @@ from schema.store.connection import connect
 from tui.context import in_background, session
 from tui.i18n import grade_label, kind_label, status_label, t
 from tui.phrases import area_label, user_message
+from tui.screens.batch import BatchResult
 from tui.screens.forms import FormScreen
 from tui.screens.records import RecordsScreen
 from tui.widgets.chrome import chrome
@@ -251,8 +251,8 @@ class EscalationsScreen(RecordsScreen):
             self.notify(t("mark_first"), severity="warning")
             return
 
-        def save(values: dict[str, str]) -> BatchDecision:
-            done = BatchDecision()
+        def save(values: dict[str, str]) -> BatchResult:
+            done = BatchResult("issue" if issue else "dismiss")
             if not values["reason"].strip():  # asked once for all, not once per proposal
                 raise DomainError(f"{t('issue') if issue else t('dismiss')} an escalation needs a reason")
             for p in chosen:
@@ -261,29 +261,18 @@ class EscalationsScreen(RecordsScreen):
                 except DomainError as err:
                     done.failed[self.record_key(p)] = f"{p['unit_name']}: {user_message(err)}"
                 else:
-                    done.decided.append(self.record_key(p))
+                    done.applied.append(self.record_key(p))
             return done
 
         title = f"{t('issue') if issue else t('dismiss')}: {len(chosen)} {t('marked')}"
         self.app.push_screen(FormScreen(title, [("reason", t("reason"), "")], save), self._after_marked)
 
     def _after_marked(self, result: object) -> None:
-        if not isinstance(result, BatchDecision):
+        if not isinstance(result, BatchResult):
             return
-        self.marked.difference_update(result.decided)
+        self.marked.difference_update(result.applied)
         self.changed(result)
-        summary = f"{len(result.decided)} / {len(result.decided) + len(result.failed)}"
-        if result.failed:
-            summary += f"; {t('not_applied')}: " + "; ".join(result.failed.values())
-        self.notify(summary, severity="warning" if result.failed else "information", timeout=12)
-
-
-@dataclass
-class BatchDecision:
-    """What a decision on marked proposals did: those decided, and the others with the reason."""
-
-    decided: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+        self.notify(result.summary(), severity="warning" if result.failed else "information", timeout=12)
 
 
 class ExtensionsScreen(RecordsScreen):
