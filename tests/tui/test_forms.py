@@ -140,6 +140,16 @@ async def finish_inspection(pilot, app):  # type: ignore[no-untyped-def]
     return {("inspection", run.inspection_id), ("task", None)}
 
 
+async def decide_marked_proposals(pilot, app):  # type: ignore[no-untyped-def]
+    """The office's batch: two proposals marked, one reason, Enter."""
+    await pilot.press("E")
+    await pilot.pause()
+    await pilot.press("space", "space", "I")
+    await pilot.pause()
+    fill(app, focus="reason", reason="逾期未整改")
+    return {("escalation", None)}
+
+
 async def resolve_nothing_on_cancel(pilot, app):  # type: ignore[no-untyped-def]
     """Esc on an untouched form closes it; Enter pressed after that reaches no form."""
     hazard_id = hazard(app, "reported")
@@ -155,6 +165,7 @@ FORMS: dict[str, Callable[..., Awaitable[set[tuple[str, str | None]]]]] = {
     "edit": edit_hazard,
     "inspection-note": note_on_an_item,
     "inspection-finish": finish_inspection,
+    "escalation-batch": decide_marked_proposals,
     "cancelled": resolve_nothing_on_cancel,
 }
 
