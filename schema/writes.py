@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 
 from schema import clock
 from schema.authority import matrix_refusal
-from schema.office.roles import role
 from schema.errors import DomainError, NotFound
 from schema.ids import uuid7
+from schema.office.roles import role
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.tables import Policy, policy, reference_info, validate_fields
 
