@@ -11,15 +11,28 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from schema import clock
-from schema.authority import AUTHOR_FIELDS, edit_refusal
+from schema.authority import AUTHOR_FIELDS, Later, edit_refusal
 from sync.protocol import ROW
+from sync.server.accounts import DeviceAuth
+from sync.server.backends.base import ServerDb
 from sync.server.merge import Decision, FieldStamp, Op
 
-if TYPE_CHECKING:
-    from sync.server.push import _Batch
+
+class _Batch(Protocol):
+    """What these rules read of the push in progress (`sync.server.push._Batch`)."""
+
+    db: ServerDb
+    auth: DeviceAuth
+    later: Later
+    status_before: dict[str, FieldStamp | None]
+
+    def flush(self) -> None: ...
+
+    def position(self) -> int: ...
+
 
 CREATE_RULES = frozenset({"hazard", "listing", "extension", "lookback", "task"})
 """Tables whose new rows `schema.authority.create_refusal` checks beyond the matrix."""
