@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from schema.evidence import attachment_refusal
 from schema.rules import allowed_transition
 
 OFFICE = frozenset({"supervisor", "admin"})
@@ -57,6 +58,7 @@ MATRIX: tuple[Right, ...] = (
     Right("escalation", "*", OFFICE, "escalation is the office's decision"),
     Right("assessment", "*", OFFICE, "the assessment is the office's"),
     Right("holiday", "*", OFFICE, "the holiday calendar is the office's"),
+    Right("setting", "*", OFFICE, "the district's settings are the office's"),
     Right("unit", "area", OFFICE, "moving a unit to another area is the office's decision", on_create=False),
     Right(
         "lookback_review",
@@ -111,6 +113,7 @@ AUTHOR_FIELDS: dict[str, tuple[str, ...]] = {
     "escalation": ("decided_by",),
     "rectification_order": ("issued_by",),
     "conflict": ("resolved_by",),
+    "attachment": ("captured_by",),
 }
 """Who did it: set by the server to the token's login wherever a device sends them."""
 
@@ -222,6 +225,8 @@ def create_refusal(
         return "an item is done only with evidence that the measure was carried out"
     if table == "task" and role not in OFFICE:
         return "tasks are assigned by the office"
+    if table == "attachment":
+        return attachment_refusal(fields)
     return None
 
 

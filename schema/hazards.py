@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from schema.calendar import Calendar
 from schema.errors import DomainError
+from schema.evidence import closure_refusal
 from schema.rules import EDITABLE_FIELDS, LocalRules, check_action, check_editable
 from schema.store.transactions import get_meta
 from schema.tables import parse_date
@@ -153,6 +154,9 @@ def act(
     with w.transaction():
         hazard = w.get("hazard", hazard_id)
         spec = check_action(hazard["status"], hazard["grade"], action, params)
+        refusal = closure_refusal(lambda sql, args: w.conn.execute(sql, args).fetchone(), action, hazard_id)
+        if refusal:
+            raise DomainError(refusal)
         changes: dict[str, object] = {"status": spec.target}
         now = utc_now()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
@@ -47,6 +48,21 @@ class Policy:
     """Rows are created, never edited or deleted, so they never conflict."""
     deletable: bool = False
     """Rows may be deleted (a delete racing an edit is a conflict)."""
+    owners: tuple[str, ...] = ()
+    """For a row that may belong to rows of several tables (an attachment): the tables its
+    parent may be in; `area_from[0]` is then the column that names the parent's table."""
+
+    def parent_of(self, fields: Mapping[str, object]) -> tuple[str, object]:
+        """(parent table, parent id) of a row with `fields`, for a table with `area_from`.
+        A parent table outside `owners` is refused here, before any SQL names it."""
+        assert self.area_from is not None
+        table, column = self.area_from
+        if self.owners:
+            named = fields.get(table)
+            if named not in self.owners:
+                raise DomainError(f"{self.name}.{table} must be one of {', '.join(self.owners)}; got {named!r}")
+            table = str(named)
+        return table, fields.get(column)
 
 
 def _p(
@@ -56,6 +72,7 @@ def _p(
     area_from: tuple[str, str] | None = None,
     append_only: bool = False,
     deletable: bool = False,
+    owners: tuple[str, ...] = (),
 ) -> Policy:
     return Policy(
         name,
@@ -64,8 +81,12 @@ def _p(
         designated=frozenset(designated),
         append_only=append_only,
         deletable=deletable,
+        owners=owners,
     )
 
+
+ATTACHMENT_OWNERS = ("hazard", "progress", "verification", "inspection_result", "rectification_order", "lookback")
+"""What evidence may be attached to (the `attachment.owner_table` CHECK lists the same)."""
 
 POLICIES: dict[str, Policy] = {
     p.name: p
@@ -96,6 +117,8 @@ POLICIES: dict[str, Policy] = {
         _p("assessment", scoped=False),
         _p("holiday", scoped=False),
         _p("conflict", "status", "kept"),
+        _p("attachment", area_from=("owner_table", "owner_id"), append_only=True, owners=ATTACHMENT_OWNERS),
+        _p("setting", scoped=False),
     ]
 }
 """Every table a device may change through ops. `event` is the op log itself."""

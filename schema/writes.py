@@ -169,8 +169,7 @@ class Writer:
         """Set `area` from the parent row, so a row can never claim another area."""
         if not pol.area_from:
             return
-        parent_table, column = pol.area_from
-        parent_id = fields.get(column)
+        parent_table, parent_id = pol.parent_of(fields)
         if parent_id is None:
             return
         parent = self.conn.execute(f"SELECT area FROM {parent_table} WHERE id = ?", (parent_id,)).fetchone()

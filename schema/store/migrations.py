@@ -504,7 +504,61 @@ V5_RECEIVED_AT = """
 ALTER TABLE event ADD COLUMN received_at TEXT;
 """
 
-MIGRATIONS: list[str] = [V1_DOMAIN + V1_SEARCH, V2_OFFICE, V3_FAST_CHECKS, V4_SEARCH_INDEX_ONLY, V5_RECEIVED_AT]
+# Evidence (issue 17): photos and documents attached to the record, as synced append-only rows
+# naming their bytes by SHA-256; the bytes live in a content-addressed store beside the database
+# (`schema.store.files`). `file_copy` is each database's own account of those bytes (held here,
+# sent to the server), never synced. The CHECKs are comparisons, as migration 3 made the others. `setting` holds the district's synced rules (the evidence a
+# closure needs), written by the office and pulled by every laptop.
+V6_EVIDENCE = """
+CREATE TABLE attachment (
+    id TEXT PRIMARY KEY,
+    owner_table TEXT NOT NULL CHECK (owner_table = 'hazard' OR owner_table = 'progress'
+        OR owner_table = 'verification' OR owner_table = 'inspection_result'
+        OR owner_table = 'rectification_order' OR owner_table = 'lookback'),
+    owner_id TEXT NOT NULL,
+    area TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role = 'before' OR role = 'after' OR role = 'evidence'
+        OR role = 'signed_receipt' OR role = 'document'),
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    original_name TEXT,
+    taken_at TEXT,
+    captured_by TEXT,
+    captured_at TEXT,
+    width INTEGER,
+    height INTEGER,
+    thumb_sha256 TEXT,
+    thumb_size INTEGER,
+    row_version INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX attachment_by_owner ON attachment (owner_id);
+CREATE INDEX attachment_by_sha256 ON attachment (sha256);
+CREATE INDEX attachment_by_thumb ON attachment (thumb_sha256);
+
+CREATE TABLE setting (
+    id TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    row_version INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE file_copy (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    here INTEGER NOT NULL DEFAULT 0,
+    sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX file_copy_unsent ON file_copy (sent) WHERE sent = 0;
+"""
+
+MIGRATIONS: list[str] = [
+    V1_DOMAIN + V1_SEARCH,
+    V2_OFFICE,
+    V3_FAST_CHECKS,
+    V4_SEARCH_INDEX_ONLY,
+    V5_RECEIVED_AT,
+    V6_EVIDENCE,
+]
 """Migration N (1-based) is `MIGRATIONS[N - 1]`; a database at user_version N has run 1..N."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -203,8 +203,11 @@ def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tu
     for op, _old in ops:
         policy = POLICIES.get(op.table)
         if op.action == "create" and policy and policy.area_from:
-            parent_table, column = policy.area_from
-            wanted.setdefault(parent_table, set()).add(str(op.fields.get(column)))
+            try:
+                parent_table, parent_id = policy.parent_of(op.fields)
+            except DomainError:
+                continue  # refused with its reason when the op's turn comes
+            wanted.setdefault(parent_table, set()).add(str(parent_id))
     found: dict[tuple[str, str], str | None] = {}
     for table, ids in wanted.items():
         for row_id, area in db.rows_by_id(table, ["id", "area"], sorted(ids)):
@@ -441,9 +444,7 @@ def _check_order_number(b: _Batch, op: Op) -> None:
 
 
 def _derived_area(b: _Batch, policy: Policy, op: Op) -> str:
-    assert policy.area_from is not None  # called only for tables whose area comes from a parent
-    parent_table, column = policy.area_from
-    parent_id = op.fields.get(column)
+    parent_table, parent_id = policy.parent_of(op.fields)
     key = (parent_table, str(parent_id))
     if key not in b.parent_areas:
         b.flush()  # the parent may be a new row of this same batch

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from schema import clock
 from schema.authority import AUTHOR_FIELDS, Later, edit_refusal
+from schema.evidence import STEP_ACTIONS, closure_refusal
 from sync.protocol import ROW
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
@@ -34,7 +35,7 @@ class _Batch(Protocol):
     def position(self) -> int: ...
 
 
-CREATE_RULES = frozenset({"hazard", "listing", "extension", "lookback", "task"})
+CREATE_RULES = frozenset({"hazard", "listing", "extension", "lookback", "task", "attachment"})
 """Tables whose new rows `schema.authority.create_refusal` checks beyond the matrix."""
 EDIT_RULES = frozenset({"hazard", "listing", "lookback", "task"})
 
@@ -66,6 +67,11 @@ def rules_refusal(
         b.flush()
         inspected = bool(b.db.one("SELECT 1 AS x FROM inspection WHERE task_id = ? AND status = 'finished'", (op.pk,)))
     refusal = edit_refusal(b.auth.role, op.table, current, decision.apply, parent, b.later, inspected=inspected)
+    if refusal is None and op.table == "hazard" and "status" in decision.apply:
+        action = STEP_ACTIONS.get((str(current.get("status")), str(decision.apply["status"])))
+        if action:
+            b.flush()  # the photo may be a new row of this same push
+            refusal = closure_refusal(lambda sql, params: b.db.one(sql, params), action, op.pk)
     if refusal is None and op.table == "hazard" and decision.apply.get("closed_at"):
         earlier = b.status_before.get(op.pk, stamps.get("status"))  # as the server had it before this push
         refusal = _closure_time_refusal(str(decision.apply["closed_at"]), earlier, b.auth.device_id)
