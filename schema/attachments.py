@@ -261,7 +261,7 @@ def attach(
             raise DomainError(refusal)
         rows.append(fields)
     with w.transaction():
-        ids = [w.create("attachment", fields, action="attach") for fields in rows]
+        ids = [w.create("attachment", fields) for fields in rows]
         for fields in rows:
             note_held(w.conn, fields["sha256"], fields["size"], sent=False)
             if fields["thumb_sha256"]:

@@ -29,3 +29,14 @@ MAX_OPS_PER_PUSH = 10_000
 def run_length(runs: Iterable[Sequence[int]]) -> int:
     """How many ops the runs `[[first, last], ...]` of an `applied` answer stand for."""
     return sum(last - first + 1 for first, last in runs)
+
+
+# The bytes of attachments (issue 17) travel apart from the edits, by their SHA-256.
+FILE_PIECE = 4 * 1024 * 1024
+"""Bytes a laptop sends per upload request: a cut costs at most this much again."""
+MAX_FILE_PIECE = 8 * 1024 * 1024
+"""The largest upload request body the server reads."""
+MAX_WANTED = 5_000
+"""Hashes one `/v1/files/wanted` request may ask about."""
+OFFSET_HEADER = "SafeCity-Offset"
+"""Where in the file an upload's piece starts (it must be the bytes the server holds)."""

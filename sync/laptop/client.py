@@ -19,31 +19,19 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import orjson
 
 from schema.calendar import local_today
-from schema.errors import DomainError
+from schema.store.files import FolderStore, files_beside
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.writes import utc_now
 from sync.laptop import numbers, replica
+from sync.laptop.errors import ServerUnreachable, SyncError, SyncRefused
+from sync.laptop.files import FileSync
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, run_length
-
-
-class SyncError(DomainError):
-    """Sync could not finish; the message is one line for the person. Nothing local is lost."""
-
-    exit_code = 1
-
-
-class ServerUnreachable(SyncError):
-    exit_code = 3
-
-
-class SyncRefused(SyncError):
-    """The server answered 4xx: a bad token, a payload it will not take, an old client."""
 
 
 @dataclass
@@ -64,8 +52,18 @@ class SyncSummary:
     """How far ahead of the server this laptop's clock was (clamped, reported)."""
     moved_out: int = 0
     """Records that left this laptop's areas (the office moved their unit) and were dropped here."""
+    files_sent: int = 0
+    """Attachment files (photos, thumbnails, documents) the server took from this laptop."""
+    files_received: int = 0
+    """Attachment files fetched from the server (thumbnails, and full files when configured)."""
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    files_waiting: int = 0
+    """Files that could not move this time (not yet on the server, or cut off); tried again next sync."""
+    files_error: str = ""
+    """Why the files stopped moving, when they did (the edits had synced; nothing is lost)."""
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -84,8 +82,16 @@ class SyncClient:
         base_delay: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
         progress: Callable[[SyncSummary], None] | None = None,
+        store: FolderStore | None | Literal["beside"] = "beside",
+        fetch_full: bool = False,
+        file_progress: Callable[[str], None] | None = None,
     ):
         self.conn = conn
+        self.store = files_beside(conn) if store == "beside" else store
+        """Where this laptop keeps attachment bytes (None: it moves no files)."""
+        self.fetch_full = fetch_full
+        """Fetch every full file as it syncs, not only thumbnails (the rest come on demand)."""
+        self.file_progress = file_progress
         self.progress = progress
         """Told the running summary after each push batch and pull page (the CLI draws a progress line)."""
         self.http = http
@@ -101,6 +107,56 @@ class SyncClient:
 
     # -- HTTP -----------------------------------------------------------------------------
 
+    def headers(self, *, accept_encoding: str = "gzip") -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.token}",
+            PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+            "Accept-Encoding": accept_encoding,
+        }
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        accept: tuple[int, ...] = (),
+        complete: Callable[[httpx.Response], bool] = lambda _response: True,
+    ) -> httpx.Response:
+        """One request, retried on network errors, 5xx, 429 (after the wait the server asks for)
+        and answers `complete` finds cut short; a 4xx other than those in `accept` is the
+        server's answer and raised as SyncRefused, never retried."""
+        sent = {**self.headers(), **(headers or {})}
+        last_error = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(random.uniform(0, self.base_delay * 2 ** (attempt - 1)))
+            try:
+                response = self.http.request(method, path, content=content, params=params, headers=sent)
+            except httpx.TransportError as err:
+                last_error = describe(err)
+                continue
+            if response.status_code == 429:  # the server asks this laptop to slow down: wait as told
+                last_error = "the server asked this laptop to slow down"
+                self.sleep(_retry_after(response))
+                continue
+            if response.status_code >= 500:
+                last_error = f"the server failed ({response.status_code})"
+                continue
+            if response.status_code >= 400 and response.status_code not in accept:
+                self.raise_for(response)
+            if not complete(response):
+                last_error = "the server's answer was cut short"
+                continue
+            return response
+        raise ServerUnreachable(f"cannot reach the district server at {self.http.base_url}: {last_error}")
+
+    @staticmethod
+    def raise_for(response: httpx.Response) -> None:
+        raise SyncRefused(_server_message(response))
+
     def request(
         self,
         method: str,
@@ -111,44 +167,23 @@ class SyncClient:
         params: dict[str, Any] | None = None,
         complete: Callable[[Any], bool] = lambda _answer: True,
     ) -> Any:
-        """One request, retried on network errors, 5xx and answers that arrive incomplete.
-        `body` is sent as gzipped JSON; `content` is a body already so encoded."""
-        headers = {
-            "Authorization": f"Bearer {self.token}",
-            PROTOCOL_HEADER: str(PROTOCOL_VERSION),
-            "Accept-Encoding": "gzip",
-        }
+        """A JSON request (`exchange`'s retries). `body` is sent as gzipped JSON; `content` is a
+        body already so encoded. An answer that is not whole JSON is retried."""
         if body is not None:
             content = gzip.compress(orjson.dumps(body), 1)
-        if content is not None:
-            headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
-        last_error = ""
-        for attempt in range(self.attempts):
-            if attempt:
-                self.sleep(random.uniform(0, self.base_delay * 2 ** (attempt - 1)))
-            try:
-                response = self.http.request(method, path, content=content, params=params, headers=headers)
-            except httpx.TransportError as err:
-                last_error = _describe(err)
-                continue
-            if response.status_code == 429:  # the server asks this laptop to slow down: wait as told
-                last_error = "the server asked this laptop to slow down"
-                self.sleep(_retry_after(response))
-                continue
-            if response.status_code >= 500:
-                last_error = f"the server failed ({response.status_code})"
-                continue
-            if response.status_code >= 400:
-                raise SyncRefused(_server_message(response))
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"} if content is not None else {}
+        answers: list[Any] = []
+
+        def parsed(response: httpx.Response) -> bool:
             try:
                 answer = orjson.loads(response.content)
             except orjson.JSONDecodeError:
-                answer = None
-            if answer is None or not complete(answer):
-                last_error = "the server's answer was cut short"
-                continue
-            return answer
-        raise ServerUnreachable(f"cannot reach the district server at {self.http.base_url}: {last_error}")
+                return False
+            answers.append(answer)
+            return answer is not None and complete(answer)
+
+        self.exchange(method, path, content=content, headers=headers, params=params, complete=parsed)
+        return answers[-1]
 
     # -- the two halves -------------------------------------------------------------------
 
@@ -260,14 +295,29 @@ class SyncClient:
         return self.request("GET", "/v1/pull", complete=_page_is_whole, params=params)
 
     def sync(self) -> SyncSummary:
-        """Push then pull once; records when it last succeeded."""
+        """Push then pull the edits once, then move the attachment files; records when the
+        edits last synced. Files that cannot move now are tried again next time (the summary
+        says how many and why): a photo never stops the edits."""
         summary = SyncSummary()
         self.push(summary)
         self.pull(summary)
         numbers.keep_numbers_in_stock(self.conn, self.request, local_today())
         with transaction(self.conn):
             set_meta(self.conn, "last_sync", utc_now())
+        if self.store is not None:
+            files = self.file_sync()
+            try:
+                files.push()
+                files.pull()
+            except SyncError as err:
+                summary.files_error = str(err)
+            finally:
+                files.tell(summary)
         return summary
+
+    def file_sync(self) -> FileSync:
+        assert self.store is not None
+        return FileSync(self, self.store, fetch_full=self.fetch_full, progress=self.file_progress)
 
     def whoami(self) -> dict[str, Any]:
         return self.request("GET", "/v1/me")
@@ -294,7 +344,7 @@ def _retry_after(response: httpx.Response) -> float:
         return 1.0
 
 
-def _describe(err: httpx.TransportError) -> str:
+def describe(err: httpx.TransportError) -> str:
     if isinstance(err, httpx.ConnectError):
         return "connection refused or no network"
     if isinstance(err, httpx.TimeoutException):

@@ -9,6 +9,9 @@ Who calls this: `safecity serve` (uvicorn on a real port) and tests (the same ap
     POST /v1/push        apply a batch of ops (gzip JSON body); answers one result per op
     GET  /v1/pull        a page of changes after ?cursor=N within the device's scope
     POST /v1/numbers     reserve a block of rectification-order numbers for the device
+    POST /v1/files/wanted  which of these attachment files the server lacks (and how much it holds)
+    PUT  /v1/files/{sha256}  one piece of an attachment's bytes, at the offset the server holds
+    GET  /v1/files/{sha256}  an attachment's bytes (a Range from where a cut download stopped)
 
 Every /v1 request needs `Authorization: Bearer <device token>` (401 otherwise, nothing
 changes) and the `SafeCity-Protocol` header (426 if this server cannot serve it). Bodies are
@@ -33,21 +36,27 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schema.evidence import SHA256
+from schema.store.files import HashMismatch, OffsetMismatch
 from sync.protocol import (
     COMPACT_RESULTS_SINCE,
     MAX_BODY_BYTES,
+    MAX_FILE_PIECE,
     MAX_INFLATED_BYTES,
     MAX_OPS_PER_PUSH,
+    MAX_WANTED,
+    OFFSET_HEADER,
     OLDEST_SUPPORTED,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     run_length,
 )
 from sync.server.accounts import DeviceAuth
+from sync.server.files import NotYetUploaded, NotYours
 from sync.server.push_body import SEQ_LIMIT, PayloadError, op_count
 from sync.server.store import DistrictStore
 
@@ -78,15 +87,16 @@ class RateLimit:
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     """device id -> (tokens left, when counted)"""
 
-    def wait(self, device: str, now: float | None = None) -> float:
-        """Seconds until this device may ask again (0: go ahead, and one token is spent)."""
+    def wait(self, device: str, now: float | None = None, *, cost: float = 1.0) -> float:
+        """Seconds until this device may ask again (0: go ahead, and `cost` tokens are spent;
+        a piece of a file costs a fraction: 200 photos are 200 requests or more, all useful)."""
         now = time.monotonic() if now is None else now
         tokens, then = self.buckets.get(device, (self.burst, now))
         tokens = min(self.burst, tokens + (now - then) * self.per_second)
-        if tokens < 1:
+        if tokens < cost:
             self.buckets[device] = (tokens, now)
-            return (1 - tokens) / self.per_second
-        self.buckets[device] = (tokens - 1, now)
+            return (cost - tokens) / self.per_second
+        self.buckets[device] = (tokens - cost, now)
         return 0.0
 
 
@@ -101,7 +111,7 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
     """The server app over `store`. The caller owns the store and closes it."""
     limits = rate or RateLimit()
 
-    async def authorize(request: Request) -> DeviceAuth:
+    async def authorize(request: Request, cost: float = 1.0) -> DeviceAuth:
         version = request.headers.get(PROTOCOL_HEADER, "")
         if not (version.isascii() and version.isdigit() and len(version) <= 4):  # "²" is a digit to isdigit
             raise HTTPError(400, f"missing {PROTOCOL_HEADER} header (a whole number, such as {PROTOCOL_VERSION})")
@@ -116,7 +126,7 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
         header = request.headers.get("Authorization", "")
         token = header[7:] if header.startswith("Bearer ") else None
         auth = await run_in_threadpool(store.authenticate, token)
-        if auth is not None and (delay := limits.wait(auth.device_id)) > 0:
+        if auth is not None and (delay := limits.wait(auth.device_id, cost=cost)) > 0:
             raise HTTPError(429, "too many requests from this device; wait and try again", retry_after=delay)
         if auth is None:
             raise HTTPError(401, "the server did not accept this laptop's token (missing, wrong or revoked)")
@@ -184,6 +194,69 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
         block = await run_in_threadpool(store.reserve_numbers, auth, year)
         return JSONResponse(block)
 
+    async def files_wanted(request: Request) -> Response:
+        auth = await authorize(request)
+        body = await _read_json(request)
+        hashes = body.get("sha256") if isinstance(body, dict) else None
+        if not isinstance(hashes, list) or not all(isinstance(h, str) and SHA256.fullmatch(h) for h in hashes):
+            raise HTTPError(400, 'give the files as {"sha256": ["<64 hexadecimal digits>", ...]}')
+        if len(hashes) > MAX_WANTED:
+            raise HTTPError(413, f"ask about at most {MAX_WANTED:,} files at once")
+        return _Fast(await run_in_threadpool(store.files_wanted, auth, list(dict.fromkeys(hashes))))
+
+    def file_name(request: Request) -> str:
+        sha256 = request.path_params["sha256"]
+        if not SHA256.fullmatch(sha256):
+            raise HTTPError(400, "a file is named by its SHA-256: 64 lowercase hexadecimal digits")
+        return str(sha256)
+
+    async def file_upload(request: Request) -> Response:
+        auth = await authorize(request, cost=FILE_REQUEST_COST)
+        sha256 = file_name(request)
+        offset_text = request.headers.get(OFFSET_HEADER, "")
+        if not (offset_text.isascii() and offset_text.isdigit() and int(offset_text) <= SEQ_LIMIT):
+            raise HTTPError(400, f"give the piece's offset in the {OFFSET_HEADER} header (a whole number)")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_FILE_PIECE:
+                raise HTTPError(413, f"send a file in pieces of at most {MAX_FILE_PIECE // 2**20} MiB")
+            chunks.append(chunk)
+        if not size:
+            raise HTTPError(400, "the piece is empty")
+        try:
+            answer = await run_in_threadpool(store.file_upload, auth, sha256, int(offset_text), b"".join(chunks))
+        except NotYours:
+            raise HTTPError(404, "no attachment in your areas names this file; push the attachment first") from None
+        except OffsetMismatch as err:
+            return JSONResponse({"error": str(err), "received": err.received}, status_code=409)
+        except HashMismatch as err:
+            raise HTTPError(422, str(err)) from None
+        request.state.ops = size
+        return JSONResponse(answer)
+
+    async def file_download(request: Request) -> Response:
+        auth = await authorize(request, cost=FILE_REQUEST_COST)
+        sha256 = file_name(request)
+        try:
+            size = await run_in_threadpool(store.file_download, auth, sha256)
+        except NotYours:
+            raise HTTPError(404, "no attachment in your areas names this file") from None
+        except NotYetUploaded:
+            raise HTTPError(
+                409, "this file has not reached the server yet; the laptop that took it will send it"
+            ) from None
+        start = _range_start(request.headers.get("range"), size)
+        headers = {"Content-Length": str(size - start), "Accept-Ranges": "bytes", "ETag": f'"{sha256}"'}
+        if start:
+            headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
+        return StreamingResponse(
+            store.files.read(sha256, start),
+            status_code=206 if start else 200,
+            headers=headers,
+            media_type="application/octet-stream",
+        )
+
     def guarded(endpoint: Any) -> Any:
         async def handler(request: Request) -> Response:
             try:
@@ -200,6 +273,9 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
         Route("/v1/push", guarded(push_ops), methods=["POST"]),
         Route("/v1/pull", guarded(pull_page)),
         Route("/v1/numbers", guarded(reserve_numbers), methods=["POST"]),
+        Route("/v1/files/wanted", guarded(files_wanted), methods=["POST"]),
+        Route("/v1/files/{sha256}", guarded(file_upload), methods=["PUT"]),
+        Route("/v1/files/{sha256}", guarded(file_download), methods=["GET"]),
     ]
 
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -210,11 +286,34 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
     # several times the CPU for a few percent less on the wire.
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestLog), Middleware(GZipMiddleware, minimum_size=1024, compresslevel=1)],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(
+                GZipMiddleware,
+                minimum_size=1024,
+                compresslevel=1,
+                exclude_content_types=("text/event-stream", "application/octet-stream"),  # photos are compressed
+            ),
+        ],
         exception_handlers={500: server_error},
     )
     app.state.store = store
     return app
+
+
+FILE_REQUEST_COST = 0.1
+"""Of the rate limit's tokens, what one piece of a file costs."""
+
+
+def _range_start(header: str | None, size: int) -> int:
+    """Where a download resumes: `Range: bytes=N-` (the only form a laptop sends)."""
+    if not header:
+        return 0
+    spec = header.strip().removeprefix("bytes=")
+    first, dash, last = spec.partition("-")
+    if not dash or last or not (first.isascii() and first.isdigit()) or int(first) >= max(size, 1):
+        raise HTTPError(416, f"ask for a range as bytes=N- with N below {size}")
+    return int(first)
 
 
 async def _read_json(request: Request) -> Any:

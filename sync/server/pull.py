@@ -21,6 +21,7 @@ from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
 
 TABLE_ORDER = (
+    "setting",
     "area",
     "holiday",
     "checklist",
@@ -41,6 +42,7 @@ TABLE_ORDER = (
     "lookback_review",
     "lookback",
     "assessment",
+    "attachment",
     "conflict",
     "event",
 )

@@ -16,19 +16,26 @@ from typing import Any
 
 from schema.demo.district import seed as seed_district
 from schema.errors import DomainError
+from schema.store.files import FolderStore
 from schema.tables import POLICIES
-from sync.server import accounts, numbers, pull, push
+from sync.server import accounts, files, numbers, pull, push
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import Backend, ServerDb
 from sync.server.backends.sqlite import SQLiteBackend
+from sync.server.files import FileStore, PostgresFiles
 from sync.server.transfer import copy_store
+
+FILES_FOLDER = "files"
+"""The embedded server's attachment bytes, beside its database under the data folder."""
 
 
 class DistrictStore:
     """Everything the district server keeps, for one district."""
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, files: FileStore):
         self.backend = backend
+        self.files = files
+        """The bytes of attachments (`sync.server.files`)."""
 
     @classmethod
     def open(cls, target: str | Path, *, serving: bool = False) -> DistrictStore:
@@ -36,8 +43,9 @@ class DistrictStore:
         if str(target).startswith(("postgresql://", "postgres://")):
             from sync.server.backends.postgres import PostgresBackend
 
-            return cls(PostgresBackend(str(target)))
-        return cls(SQLiteBackend(target, serving=serving))
+            backend = PostgresBackend(str(target))
+            return cls(backend, PostgresFiles(backend.db()))
+        return cls(SQLiteBackend(target, serving=serving), FolderStore(Path(target) / FILES_FOLDER))
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,6 +69,15 @@ class DistrictStore:
         self, auth: DeviceAuth, *, cursor: int, limit: int, scope_key: str | None, skip_own: bool = False
     ) -> dict[str, Any]:
         return pull.pull(self.db(), auth, cursor=cursor, limit=limit, scope_key=scope_key, skip_own=skip_own)
+
+    def files_wanted(self, auth: DeviceAuth, sha256s: list[str]) -> dict[str, Any]:
+        return files.wanted(self.db(), self.files, auth, sha256s)
+
+    def file_upload(self, auth: DeviceAuth, sha256: str, offset: int, piece: bytes) -> dict[str, Any]:
+        return files.upload(self.db(), self.files, auth, sha256, offset, piece)
+
+    def file_download(self, auth: DeviceAuth, sha256: str) -> int:
+        return files.download(self.db(), self.files, auth, sha256)
 
     def reserve_numbers(self, auth: DeviceAuth, year: int) -> dict[str, int]:
         block = numbers.reserve(self.db(), auth, year)
