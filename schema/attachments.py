@@ -24,15 +24,16 @@ import sqlite3
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING, Any
 
 from schema.errors import DomainError, NotFound
 from schema.evidence import MAX_FILE_BYTES, MEDIA_TYPES, ROLES, attachment_refusal
 from schema.store.files import FolderStore
 from schema.tables import ATTACHMENT_OWNERS
 from schema.writes import Writer, utc_now
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 OWNER_WORDS = {
     "hazard": "hazard",
@@ -135,6 +136,8 @@ def prepare(path: Path, settings: AttachSettings) -> Prepared:
 
 
 def _open_image(path: Path, kind: str) -> Image.Image:
+    from PIL import Image, UnidentifiedImageError
+
     if kind == "image/heic":
         try:
             from pillow_heif import register_heif_opener
@@ -167,6 +170,8 @@ def _taken_at(image: Image.Image) -> str | None:
 
 
 def _prepare_image(path: Path, kind: str, size: int, settings: AttachSettings) -> Prepared:
+    from PIL import Image, ImageOps  # Pillow is loaded when a photo is attached, not for every command
+
     image = _open_image(path, kind)
     taken_at = _taken_at(image)
     turned = image.getexif().get(0x0112, 1) not in (0, 1)  # EXIF orientation: the camera was held sideways

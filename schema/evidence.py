@@ -27,8 +27,8 @@ MEDIA_TYPES = {
 }
 """What is stored and synced (a phone's HEIC is converted to JPEG when attached)."""
 
-MAX_FILE_BYTES = 64 * 2**20
-"""The largest file an attachment row may name (a scanned order is a few MB; photos are
+MAX_FILE_BYTES = 256 * 2**20
+"""The largest file an attachment row may name (a scanned register can be 100 MB; photos are
 downscaled well below this when attached)."""
 
 SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from schema.attachments import attachments_of
 from schema.errors import DomainError, NotFound
 from schema.rules import OPEN_STATUSES, STATUSES, LocalRules, days_overdue, escalation_level
+from schema.store.files import files_beside
 from schema.store.search import match_expression
 
 HAZARD_COLUMNS = (
@@ -279,6 +281,7 @@ def show_hazard(conn: sqlite3.Connection, hazard_id: str, *, today: date, rules:
     result["verifications"] = _rows(
         conn, "SELECT result, opinion, at, author FROM verification WHERE hazard_id = ? ORDER BY at", hazard_id
     )
+    result["attachments"] = attachments_of(conn, hazard_id, files_beside(conn))
     result["listings"] = _rows(
         conn, "SELECT level, authority, published_on, delisted_on FROM listing WHERE hazard_id = ?", hazard_id
     )

@@ -9,6 +9,12 @@ Where: `$SAFECITY_CONFIG`, else `$XDG_CONFIG_HOME/safecity/config.toml` (by defa
     [keymap]                 # binding id = key(s), e.g. to use arrows only
     "triage.down" = "down"
 
+    [photos]
+    inbox = "~/Pictures/inbox"   # where phone pictures are copied; the attach screen offers the newest
+    max_edge = 2560              # longest side of a stored photo, in pixels (larger ones are downscaled)
+    keep_originals = false       # keep the original of a downscaled photo on this laptop
+    fetch = "thumbnails"         # or "full": fetch every full photo as it syncs (else on demand)
+
 A file that cannot be read, an unknown setting, or a keymap naming a binding that does not
 exist is a clear error at start (`ConfigError`), never a silent default.
 """
@@ -20,6 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from schema.attachments import AttachSettings
 from schema.errors import DomainError
 
 
@@ -35,6 +42,20 @@ class Settings:
     """Seconds between background syncs on an enrolled laptop; 0 syncs only on demand."""
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> key(s), overriding the defaults (see `?` for the ids of a screen)."""
+    photos: Photos = field(default_factory=lambda: Photos())
+
+
+@dataclass(frozen=True)
+class Photos:
+    """The `[photos]` section: where pictures come from and how they are kept."""
+
+    inbox: Path | None = None
+    max_edge: int = 2560
+    keep_originals: bool = False
+    fetch_full: bool = False
+
+    def attach_settings(self) -> AttachSettings:
+        return AttachSettings(max_edge=self.max_edge, keep_originals=self.keep_originals)
 
 
 def config_path() -> Path:
@@ -52,9 +73,11 @@ def load(path: Path | None = None) -> Settings:
         data = tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"cannot read settings {path}: {err}") from None
-    unknown = sorted(set(data) - {"language", "sync_interval", "keymap"})
+    unknown = sorted(set(data) - {"language", "sync_interval", "keymap", "photos"})
     if unknown:
-        raise ConfigError(f"{path}: unknown setting {', '.join(unknown)} (known: language, sync_interval, keymap)")
+        raise ConfigError(
+            f"{path}: unknown setting {', '.join(unknown)} (known: language, sync_interval, keymap, photos)"
+        )
     language = data.get("language", "en")
     if language not in ("en", "zh"):
         raise ConfigError(f'{path}: language must be "en" or "zh"; got {language!r}')
@@ -64,7 +87,40 @@ def load(path: Path | None = None) -> Settings:
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
         raise ConfigError(f"{path}: [keymap] maps binding ids to key strings")
-    return Settings(language=language, sync_interval=float(interval), keymap=dict(keymap))
+    return Settings(
+        language=language,
+        sync_interval=float(interval),
+        keymap=dict(keymap),
+        photos=_photos(path, data.get("photos", {})),
+    )
+
+
+def _photos(path: Path, section: object) -> Photos:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [photos] is a section of settings")
+    unknown = sorted(set(section) - {"inbox", "max_edge", "keep_originals", "fetch"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: [photos] has no setting {', '.join(unknown)} (known: inbox, max_edge, keep_originals, fetch)"
+        )
+    inbox = section.get("inbox")
+    if inbox is not None and not isinstance(inbox, str):
+        raise ConfigError(f"{path}: [photos] inbox is a folder's path, in quotes")
+    edge = section.get("max_edge", 2560)
+    if not isinstance(edge, int) or isinstance(edge, bool) or not 320 <= edge <= 16384:
+        raise ConfigError(f"{path}: [photos] max_edge is a number of pixels from 320 to 16384")
+    keep = section.get("keep_originals", False)
+    if not isinstance(keep, bool):
+        raise ConfigError(f"{path}: [photos] keep_originals is true or false")
+    fetch = section.get("fetch", "thumbnails")
+    if fetch not in ("thumbnails", "full"):
+        raise ConfigError(f'{path}: [photos] fetch is "thumbnails" or "full"; got {fetch!r}')
+    return Photos(
+        inbox=Path(inbox).expanduser() if inbox else None,
+        max_edge=edge,
+        keep_originals=keep,
+        fetch_full=fetch == "full",
+    )
 
 
 def save_language(language: str, path: Path | None = None) -> Path:

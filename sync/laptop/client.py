@@ -84,7 +84,7 @@ class SyncClient:
         progress: Callable[[SyncSummary], None] | None = None,
         store: FolderStore | None | Literal["beside"] = "beside",
         fetch_full: bool = False,
-        file_progress: Callable[[str], None] | None = None,
+        file_progress: Callable[[str, int, int], None] | None = None,
     ):
         self.conn = conn
         self.store = files_beside(conn) if store == "beside" else store

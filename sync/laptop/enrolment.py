@@ -56,12 +56,23 @@ def client_for(
     db_path: Path,
     http: httpx.Client | None = None,
     progress: Callable[[SyncSummary], None] | None = None,
+    *,
+    fetch_full: bool = False,
+    file_progress: Callable[[str, int, int], None] | None = None,
 ) -> SyncClient:
-    """A sync client for an enrolled laptop database."""
+    """A sync client for an enrolled laptop database (`fetch_full`: fetch every full attachment
+    file as it syncs, not only thumbnails)."""
     url = get_meta(conn, "server_url")
     if url is None:
         raise DomainError("this database is not enrolled; run 'safecity init --server URL --token TOKEN'")
-    return SyncClient(conn, http or http_client(url), token=load_token(db_path), progress=progress)
+    return SyncClient(
+        conn,
+        http or http_client(url),
+        token=load_token(db_path),
+        progress=progress,
+        fetch_full=fetch_full,
+        file_progress=file_progress,
+    )
 
 
 def enroll(

@@ -109,14 +109,15 @@ class FileSync:
         *,
         piece: int = FILE_PIECE,
         fetch_full: bool = False,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
     ):
         self.client = client
         self.conn: sqlite3.Connection = client.conn
         self.store = store
         self.piece = piece
         self.fetch_full = fetch_full
-        self.progress = progress or (lambda _text: None)
+        self.progress = progress or (lambda _what, _done, _total: None)
+        """Told (what, bytes done, bytes in all) as pieces move: the CLI draws a bar, the TUI a status line."""
         self.sent = Transfer()
         self.received = Transfer()
         self.waiting = 0
@@ -163,7 +164,7 @@ class FileSync:
                     0, held - offset
                 )  # a piece whose answer was lost counts when the server says it took it
                 offset = held
-                self.progress(f"photos: sent {self.sent.bytes / 2**20:,.1f} of {total / 2**20:,.1f} MB")
+                self.progress("photos: sent", self.sent.bytes, total)
         with transaction(self.conn):
             note_held(self.conn, sha256, size, sent=True)
         self.sent.files += 1
@@ -234,7 +235,7 @@ class FileSync:
                     offset = err.received
                     break
                 self.received.bytes += len(piece)
-                self.progress(f"photos: received {self.received.bytes / 2**20:,.1f} of {total / 2**20:,.1f} MB")
+                self.progress("photos: received", self.received.bytes, total)
         return True
 
     def tell(self, summary: Summary) -> None:

@@ -170,6 +170,13 @@ def _print_hazard(conn: Any, hazard_id: str, as_json: bool, headline: str | None
         f"  rectifier {h['rectifier'] or '-'}  location {h['location'] or '-'}  found {h['found_at']} by {h['found_by']}",
         "  responsibility: " + "; ".join(f"{r['kind']} {r['person']}" for r in h["responsibility_snapshot"]),
     ]
+    if h["attachments"]:
+        lines.append("  evidence:")
+        for a in h["attachments"]:
+            held = "" if a["here"] else " (on the server; 'safecity attachment get' fetches it)"
+            lines.append(
+                f"    {a['role']:<8} {a['original_name'] or a['id']}  sha256 {a['sha256'][:12]}  {a['id']}{held}"
+            )
     for e in h["history"]:
         lines.append(f"  {e['at']}  {e['actor']:<18} {e['action']:<12} {', '.join(e['fields'])} [{e['sync_status']}]")
     click.echo("\n".join(lines))

@@ -111,6 +111,12 @@ class Progress:
         """The `progress` hook of the sync client: what has gone out and come in so far."""
         self.show(f"sent {summary.pushed:,}, received {summary.pulled:,} rows ...")
 
+    def bar(self, done: int, total: int, what: str) -> None:
+        """A progress bar for bytes: `photos: sent [#####.....] 12.0 of 24.0 MB`."""
+        width = 24
+        filled = width * done // total if total else width
+        self.show(f"{what} [{'#' * filled}{'.' * (width - filled)}] {done / 2**20:,.1f} of {total / 2**20:,.1f} MB")
+
     def done(self) -> None:
         if self.drawn:
             self.stream.write("\r\x1b[K")
@@ -138,6 +144,9 @@ COMMAND_MODULES = {
     "serve": "tui.cli.server",
     "web": "tui.cli.web",
     "admin": "tui.cli.server",
+    "attach": "tui.cli.attach",
+    "attachment": "tui.cli.attach",
+    "setting": "tui.cli.attach",
 }
 """Command -> the module that defines it (and registers it on `main` when imported). A command
 imports only its own module: a sync does not load the office's reports (a test checks that

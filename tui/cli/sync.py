@@ -17,6 +17,7 @@ import click
 from sync.laptop import enrolment as laptop
 from sync.laptop.client import ServerUnreachable
 from sync.laptop.conflicts import list_conflicts, resolve
+from tui import config
 from tui.cli.main import Progress, db_option, db_path, emit, json_option, main, open_db
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -93,7 +94,14 @@ def sync_command(ctx: click.Context, every: float | None, as_json: bool) -> None
     path = db_path(ctx)
     conn = open_db(ctx)
     progress = Progress()
-    client = laptop.client_for(conn, path, progress=progress.sync)
+    photos = config.load().photos
+    client = laptop.client_for(
+        conn,
+        path,
+        progress=progress.sync,
+        fetch_full=photos.fetch_full,
+        file_progress=lambda what, done, total: progress.bar(done, total, what),
+    )
     while True:
         try:
             try:
@@ -115,6 +123,16 @@ def sync_command(ctx: click.Context, every: float | None, as_json: bool) -> None
                 text += f" (this laptop's clock is {summary.skew_ms / 1000:.0f}s ahead of the server)"
             if summary.moved_out:
                 text += f"; {summary.moved_out} record(s) left your areas (the office moved their unit) and were removed here"
+            if summary.files_sent or summary.files_received:
+                text += (
+                    f"; files sent {summary.files_sent} ({summary.bytes_sent / 2**20:,.1f} MB),"
+                    f" received {summary.files_received} ({summary.bytes_received / 2**20:,.1f} MB)"
+                )
+            if summary.files_error or summary.files_waiting:
+                text += (
+                    f"\nphotos: {summary.files_waiting} file(s) could not move now"
+                    f"{': ' + summary.files_error if summary.files_error else ''}; the next sync tries again (nothing is lost)"
+                )
             for op in rejected[-summary.rejected :]:
                 text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
             emit(result, as_json, text)
