@@ -41,8 +41,19 @@ SETTINGS = {
 }
 """The district's evidence settings ('on' or 'off'; off unless the office turns them on)."""
 
-NEEDED_FOR = {"pass": ("after", PASS_NEEDS_AFTER), "fix_on_spot": ("before", FIX_NEEDS_BEFORE)}
-"""Lifecycle action -> (the role of photo it needs, the setting that demands it)."""
+NEEDED_FOR = {
+    "pass": (
+        "after",
+        PASS_NEEDS_AFTER,
+        "the district requires a photo of the rectification to pass a verification: attach an 'after' photo first",
+    ),
+    "fix_on_spot": (
+        "before",
+        FIX_NEEDS_BEFORE,
+        "the district requires a photo of the hazard as found to record a fix on the spot: attach a 'before' photo first",
+    ),
+}
+"""Lifecycle action -> (the role of photo it needs, the setting that demands it, the refusal)."""
 
 STEP_ACTIONS = {("awaiting_verification", "closed"): "pass", ("reported", "awaiting_verification"): "fix_on_spot"}
 """A status change as the server sees it -> the action it is (the server has only the row)."""
@@ -74,9 +85,9 @@ def closure_refusal(first_row: FirstRow, action: str, hazard_id: str) -> str | N
     needed = NEEDED_FOR.get(action)
     if needed is None:
         return None
-    role, key = needed
+    role, key, refusal = needed
     if setting_on(first_row, key) and not has_evidence(first_row, hazard_id, role):
-        return f"the district requires evidence: {SETTINGS[key]}; attach an '{role}' photo first"
+        return refusal
     return None
 
 

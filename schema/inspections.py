@@ -91,7 +91,7 @@ def checklist_items(conn: sqlite3.Connection, inspection_id: str) -> list[dict[s
     """The inspection's checklist, in code order, each item with its newest result and note."""
     rows = conn.execute(
         "SELECT c.id, c.code, c.text_zh, c.text_en, c.major_if_failed, c.default_days,"
-        " r.result, r.note FROM criterion c"
+        " r.result, r.note, r.id AS result_id FROM criterion c"
         " LEFT JOIN inspection_result r ON r.rowid = ("
         "  SELECT r2.rowid FROM inspection_result r2 WHERE r2.inspection_id = :i AND r2.criterion_id = c.id"
         "  ORDER BY r2.recorded_at DESC, r2.rowid DESC LIMIT 1)"

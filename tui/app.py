@@ -36,7 +36,7 @@ from schema.store.transactions import get_meta
 from schema.undo import CannotUndo, undo_last
 from schema.writes import Writer, local_actor
 from sync.laptop import enrolment as laptop
-from sync.laptop.client import ServerUnreachable, SyncSummary
+from sync.laptop.client import ServerUnreachable, SyncError, SyncSummary
 from tui.config import Settings, check_keymap, save_language
 from tui.context import RecordChanged, Session
 from tui.i18n import action_label, language, local_time, set_language, t, table_label
@@ -235,7 +235,15 @@ class SafeCityApp(OrderedKeys):
         if summary and (summary.conflicts or summary.rejected):
             self.notify(f"{t('conflicts')} {summary.conflicts}, {t('rejected')} {summary.rejected}", severity="warning")
         elif summary and asked:
-            self.notify(f"{t('synced')}: {t('sent')} {summary.pushed}, {t('received')} {summary.pulled}")
+            text = f"{t('synced')}: {t('sent')} {summary.pushed}, {t('received')} {summary.pulled}"
+            if summary.files_sent or summary.files_received:
+                text += f"; {t('photos.sending')} {t('sent')} {summary.files_sent}, {t('received')} {summary.files_received}"
+            self.notify(text)
+        if summary and summary.files_error and asked:
+            self.notify(
+                f"{t('photos.sending')}: {summary.files_waiting} — {user_message(SyncError(summary.files_error))}",
+                severity="warning",
+            )
         elif message.error and asked:
             self.notify(message.error, severity="error")
 

@@ -14,6 +14,8 @@ def run_app(db_path: Path) -> None:
     if not db_path.exists():
         raise DomainError(f"no database at {db_path}; run 'safecity seed' or 'safecity init' first")
     from tui.app import SafeCityApp
+    from tui.widgets import picture
 
     settings = config.load()
+    picture.detect()  # asks the terminal about graphics now: once Textual runs, it reads the answers
     SafeCityApp(db_path, settings, today=local_today()).run()

@@ -55,6 +55,7 @@ def binding_classes(*more: type[object]) -> list[type[object]]:
     """Every class that declares keys: the screens, the lists, and `more` (the app passes its own
     class, which this module cannot import: the app imports it)."""
     from tui.screens.detail import ActionScreen, DocumentScreen, HazardScreen, NewHazardScreen
+    from tui.screens.evidence import AttachScreen, EvidenceScreen
     from tui.screens.forms import ConfirmScreen, FormScreen
     from tui.screens.inspection import InspectionRunScreen
     from tui.screens.misc import HelpScreen
@@ -78,6 +79,8 @@ def binding_classes(*more: type[object]) -> list[type[object]]:
         FormScreen,
         ConfirmScreen,
         RecordsScreen,
+        AttachScreen,
+        EvidenceScreen,
         *_screens().values(),
     ]
 

@@ -20,6 +20,43 @@ from functools import cache
 from tui.i18n import ACTION_ZH, GRADE_ZH, STATUS_ZH, language
 
 ERRORS_ZH: dict[str, str] = {
+    # evidence (schema/attachments.py, schema/evidence.py, schema/settings.py)
+    "a signed receipt is attached to a rectification order": "签收回执应附在整改通知书上",
+    "a void hazard takes no more evidence": "已作废的隐患不再添加佐证材料",
+    "cannot read {}: {}": "无法读取 {0}：{1}",
+    "give at least one file to attach": "请至少选择一个要添加的文件",
+    "no attachment with id {}": "没有编号为 {0} 的附件",
+    "no file {}": "没有文件 {0}",
+    "no record with id {} to attach to (a hazard, progress note, verification, inspection item, rectification order or look-back item)": (
+        "没有编号为 {0} 的可附加记录（隐患、整改进展、复查、检查项、整改通知书或回头看事项）"
+    ),
+    "role must be one of {}; got {}": "用途应为 {0} 之一；收到 {1}",
+    "{} has too many pixels to be a photo": "{0} 像素过多，不像是照片",
+    "{} is a HEIC photo and this SafeCity cannot read HEIC (install pillow-heif), or export the photo as JPEG": (
+        "{0} 是 HEIC 照片，本机无法读取（请安装 pillow-heif），或将照片导出为 JPEG"
+    ),
+    "{} is empty": "{0} 是空文件",
+    "{} is not a file": "{0} 不是文件",
+    "{} is not a photo (JPEG, PNG, WebP, HEIC) or a PDF document; only those are attached": (
+        "{0} 不是照片（JPEG、PNG、WebP、HEIC）或 PDF 文件；只能添加这些"
+    ),
+    "{} is still larger than {} MB when downscaled": "{0} 缩小后仍大于 {1} MB",
+    "{} is {} MB; documents up to {} MB are attached": "{0} 为 {1} MB；文件最大 {2} MB",
+    "{} is {} MB; photos up to {} MB are attached": "{0} 为 {1} MB；照片最大 {2} MB",
+    "{} looks like a photo but cannot be read ({})": "{0} 看似照片但无法读取（{1}）",
+    "attachment.media_type must be one of {}": "附件类型应为 {0} 之一",
+    "attachment.thumb_sha256 and thumb_size go together": "附件的缩略图哈希与大小须同时给出",
+    "attachment.{} must be 64 lowercase hexadecimal digits (a SHA-256)": "附件的 {0} 应为 64 位小写十六进制数（SHA-256）",
+    "attachment.{} must be from 1 to {} bytes": "附件的 {0} 应在 1 到 {1} 字节之间",
+    "the district requires a photo of the rectification to pass a verification: attach an 'after' photo first": (
+        "本区要求复查通过须有整改后照片：请先添加“整改后”照片"
+    ),
+    "the district requires a photo of the hazard as found to record a fix on the spot: attach a 'before' photo first": (
+        "本区要求当场整改须有整改前照片：请先添加“整改前”照片"
+    ),
+    "no setting {}; settings are {}": "没有设置项 {0}；设置项有 {1}",
+    "{} is 'on' or 'off'; got {}": "{0} 应为 on 或 off；收到 {1}",
+    "attachments need a database file (not one in memory)": "附件需要数据库文件（不能是内存数据库）",
     # hazards and their lifecycle (schema/hazards.py, schema/rules.py)
     "a hazard needs a description": "请填写隐患描述",
     "the deadline {} and the five implementations' time limit ({}, that is {}) disagree; make them the same": (
@@ -184,6 +221,12 @@ SOURCES = (
     "sync/laptop/conflicts.py",
     "sync/laptop/client.py",
     "schema/authority.py",
+    "schema/attachments.py",
+    "schema/evidence.py",
+    "schema/settings.py",
+    "schema/store/files.py",
+    "sync/laptop/files.py",
+    "sync/laptop/errors.py",
 )
 """The modules whose refusals reach the app's screens (the test reads them). Those of import files,
 assessment files, database files and server accounts are met on the command line, in English."""
@@ -228,6 +271,10 @@ FIELDS: dict[str, dict[str, str]] = {
 }
 
 KEYS_ZH: dict[str, str] = {
+    "Attach photo": "添加照片",
+    "Photos": "照片",
+    "Browse files": "浏览文件",
+    "Attach": "添加",
     "Assessment": "考核",
     "Commands": "命令",
     "Conflicts": "冲突",
@@ -354,6 +401,7 @@ PHRASES_ZH = {
     "escalation is the office's decision": "问责升级由区办公室决定",
     "the assessment is the office's": "考核由区办公室负责",
     "the holiday calendar is the office's": "节假日安排由区办公室维护",
+    "the district's settings are the office's": "全区设置由区办公室决定",
     "moving a unit to another area is the office's decision": "单位调整区域由区办公室决定",
     "moving a look-back review to another area is the office's decision": "回头看调整区域由区办公室决定",
     "approving or refusing an extension is the office's decision": "批准或不批准延期由区办公室决定",

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
@@ -22,11 +22,14 @@ from schema.office.extensions import request_extension
 from schema.office.orders import issue_order, order_document, render_text
 from schema.queries import show_hazard
 from schema.rules import ACTIONS, FIVE_IMPLEMENTATIONS, check_action
+from schema.store.files import files_beside
 from tui.context import RecordChanged, session
 from tui.i18n import action_label, grade_label, kind_label, local_time, shown_value, status_label, t
 from tui.phrases import field_label, key_label, user_message
+from tui.screens.evidence import EvidenceScreen, caption, open_attach
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
+from tui.widgets.picture import Picture
 
 ACTION_KEYS = {"order": "o", "fix_on_spot": "f", "submit": "b", "pass": "p", "fail": "x", "void": "v"}
 
@@ -136,11 +139,34 @@ class HazardScreen(DocumentScreen):
         ],
         Binding("R", "request_extension", "Request extension", id="hazard.extension"),
         Binding("O", "issue_order", "Order document", id="hazard.order_document"),
+        Binding("a", "attach", "Attach photo", id="hazard.attach"),
+        Binding("P", "evidence", "Photos", id="hazard.evidence"),
     ]
 
     def __init__(self, hazard_id: str):
         super().__init__()
         self.hazard_id = hazard_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        with VerticalScroll():
+            yield Static(id="body")
+            with Horizontal(id="evidence"):
+                yield Vertical(id="before")
+                yield Vertical(id="after")
+        yield from chrome()
+
+    def show_evidence(self, found: list[dict[str, Any]]) -> None:
+        """Before and after side by side, thumbnails where this laptop holds them."""
+        store = files_beside(session(self).conn)
+        for column, roles in (("before", ("before",)), ("after", ("after", "evidence", "document"))):
+            pane = self.query_one(f"#{column}", Vertical)
+            pane.remove_children()
+            shown = [a for a in found if a["role"] in roles]
+            pane.mount(Label(f"[b]{t('role.' + column)}[/] ({len(shown)})"))
+            for a in shown:
+                path = store.path(a["thumb_sha256"]) if store and a["thumb_here"] else None
+                pane.mount(Picture(path, caption(a)))
 
     def on_mount(self) -> None:
         self.refresh_data()
@@ -188,9 +214,17 @@ class HazardScreen(DocumentScreen):
         allowed = [
             f"{ACTION_KEYS[a.name]}: {action_label(a.name)}" for a in ACTIONS.values() if h["status"] in a.sources
         ]
-        edit = f"e: {key_label('Edit')}"
+        edit = f"e: {key_label('Edit')}   a: {key_label('Attach photo')}   P: {key_label('Photos')}"
         lines += ["", "[dim]" + ("   ".join([*allowed, edit]) if allowed else t("final")) + "[/]"]
         self.show(f"{t('hazard')} — {h['description']}", lines)
+        self.show_evidence(h["attachments"])
+
+    def action_attach(self) -> None:
+        role = "before" if self.hazard["status"] == "reported" else "after"
+        open_attach(self, self.hazard_id, role)
+
+    def action_evidence(self) -> None:
+        self.app.push_screen(EvidenceScreen(self.hazard_id, f"{t('evidence')} — {self.hazard['description']}"))
 
     def action_act(self, action: str) -> None:
         try:

@@ -30,6 +30,7 @@ from tui.context import RecordChanged, session
 from tui.i18n import language, status_label, t
 from tui.phrases import area_label
 from tui.screens.detail import NewHazardScreen
+from tui.screens.evidence import AttachScreen
 from tui.screens.forms import FormScreen
 from tui.widgets.chrome import chrome
 from tui.widgets.table import RecordTable
@@ -82,6 +83,7 @@ class InspectionRunScreen(Screen[None]):
         Binding("n", "record('na')", "Not applicable", id="inspection.na"),
         Binding("e", "note", "Note", id="inspection.note"),
         Binding("F", "finish", "Finish", id="inspection.finish"),
+        Binding("a", "attach", "Attach photo", id="inspection.attach"),
         Binding("escape", "app.pop_screen", "Back (resume later)", id="inspection.back"),
     ]
 
@@ -163,6 +165,22 @@ class InspectionRunScreen(Screen[None]):
             FormScreen(f"{t('note')}: {item['code']}", [("note", t("note"), item["note"] or "")], save),
             lambda saved: self.refresh_data() if saved else None,
         )
+
+    def action_attach(self) -> None:
+        """A photo of the item as found (a failed item's problem, a fire door's state)."""
+        item = self.current()
+        if item is None:
+            return
+        if not item["result_id"]:
+            self.notify(t("attach.record_first"), severity="warning")
+            return
+        dialog = AttachScreen(
+            f"{t('attach.title')}: {item['code']}",
+            [(item["code"], item["result_id"])],
+            ["before", "evidence"],
+            "before",
+        )
+        self.app.push_screen(dialog, lambda ids: self.refresh_data() if ids else None)
 
     def action_finish(self) -> None:
         items = self.items()
