@@ -315,3 +315,24 @@ def _described(row: dict[str, Any], store: FolderStore | None) -> dict[str, Any]
     row["thumb_here"] = bool(store and row["thumb_sha256"] and store.has(row["thumb_sha256"]))
     row["extension"] = MEDIA_TYPES.get(row["media_type"], "")
     return row
+
+
+def attachments_by_hazard(
+    conn: sqlite3.Connection, hazard_ids: list[str], roles: tuple[str, ...] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """hazard id -> its attachments (its own, its progress notes' and verifications'), oldest first."""
+    found: dict[str, list[dict[str, Any]]] = {h: [] for h in hazard_ids}
+    for start in range(0, len(hazard_ids), 500):
+        part = hazard_ids[start : start + 500]
+        marks = ", ".join("?" * len(part))
+        rows = conn.execute(
+            f"SELECT coalesce(p.hazard_id, v.hazard_id, a.owner_id) AS hazard, {', '.join('a.' + c.strip() for c in ATTACHMENT_COLUMNS.split(','))}"
+            " FROM attachment a LEFT JOIN progress p ON a.owner_table = 'progress' AND p.id = a.owner_id"
+            " LEFT JOIN verification v ON a.owner_table = 'verification' AND v.id = a.owner_id"
+            f" WHERE coalesce(p.hazard_id, v.hazard_id, a.owner_id) IN ({marks}) ORDER BY a.captured_at, a.id",
+            part,
+        ).fetchall()
+        for row in rows:
+            if roles is None or row["role"] in roles:
+                found[row["hazard"]].append(dict(row))
+    return found

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from schema.attachments import attachments_by_hazard
 from schema.errors import DomainError
 from schema.office.roles import require_office
 from schema.periods import Period
@@ -310,6 +311,20 @@ def find(result: dict[str, Any], code: str) -> dict[str, Any]:
             return node
         stack.extend(node.get("children", []))
     raise DomainError(f"no indicator with code {code!r}")
+
+
+def with_attachments(conn: sqlite3.Connection, node: dict[str, Any]) -> dict[str, Any]:
+    """The indicator with each hazard behind its deductions carrying its evidence (佐证材料):
+    `attachments`, a list of {id, role, sha256, original_name}. The drill-down reaches the photos."""
+    hazards = [e["id"] for d in node.get("deductions", []) for e in d["evidence"] if e["table"] == "hazard"]
+    found = attachments_by_hazard(conn, list(dict.fromkeys(hazards)))
+    for d in node.get("deductions", []):
+        for e in d["evidence"]:
+            if e["table"] == "hazard":
+                e["attachments"] = [
+                    {k: a[k] for k in ("id", "role", "sha256", "original_name")} for a in found.get(e["id"], [])
+                ]
+    return node
 
 
 def record_self_score(

@@ -20,8 +20,11 @@ import sqlite3
 from datetime import date
 from typing import Any
 
+from schema.attachments import ATTACHMENT_COLUMNS, attachments_by_hazard
 from schema.errors import DomainError, NotFound
 from schema.hazards import act, local_rules
+from schema.office import evidence_html
+from schema.store.files import FolderStore
 from schema.store.transactions import get_meta, set_meta
 from schema.tables import parse_date
 from schema.writes import Writer
@@ -184,7 +187,22 @@ def order_document(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
         )
     ]
     hazards.sort(key=lambda h: ids.index(h["id"]))
-    return {**dict(order), "hazard_ids": ids, "unit": dict(unit) if unit else {}, "hazards": hazards}
+    before = attachments_by_hazard(conn, ids, roles=("before", "evidence"))
+    for h in hazards:
+        h["attachments"] = before[h["id"]]
+    receipts = [
+        dict(r)
+        for r in conn.execute(
+            f"SELECT {ATTACHMENT_COLUMNS} FROM attachment WHERE owner_id = ? ORDER BY captured_at", (order_id,)
+        )
+    ]
+    return {
+        **dict(order),
+        "hazard_ids": ids,
+        "unit": dict(unit) if unit else {},
+        "hazards": hazards,
+        "attachments": receipts,
+    }
 
 
 def list_orders(
@@ -232,15 +250,18 @@ def render_text(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_html(doc: dict[str, Any]) -> str:
-    """The order as one self-contained HTML page, laid out for A4 printing."""
+def render_html(doc: dict[str, Any], store: FolderStore | None = None) -> str:
+    """The order as one self-contained HTML page, laid out for A4 printing; each hazard with its
+    photos as found, and the signed receipt once photographed (thumbnails and SHA-256s)."""
     esc = html.escape
     items = "".join(
         f"<li>{esc(h['description'])}{'（' + esc(h['location']) + '）' if h.get('location') else ''}"
         f"{' <b>【重大】</b>' if h['grade'] == 'major' else ''}"
-        f"{'<br><small>依据：' + esc(h['legal_basis']) + '</small>' if h.get('legal_basis') else ''}</li>"
+        f"{'<br><small>依据：' + esc(h['legal_basis']) + '</small>' if h.get('legal_basis') else ''}"
+        f"{evidence_html.figures(h.get('attachments', []), store)}</li>"
         for h in doc["hazards"]
     )
+    receipt = evidence_html.figures(doc.get("attachments", []), store)
     requirements = f"<p>整改要求：{esc(doc['requirements'])}</p>" if doc.get("requirements") else ""
     return f"""<!doctype html>
 <html lang="zh"><head><meta charset="utf-8"><title>{esc(doc["doc_number"])}</title>
@@ -250,6 +271,7 @@ body {{ font-family: "Noto Serif CJK SC", "SimSun", serif; max-width: 170mm; mar
 h1 {{ text-align: center; letter-spacing: .3em; font-size: 22pt; margin-bottom: 0; }}
 .number {{ text-align: center; margin-top: 0; }}
 .signatures {{ margin-top: 3em; display: grid; grid-template-columns: 1fr 1fr; gap: .5em 2em; }}
+{evidence_html.EVIDENCE_CSS}
 </style></head><body>
 <h1>责令限期整改指令书</h1>
 <p class="number">{esc(doc["doc_number"])}</p>
@@ -264,5 +286,6 @@ h1 {{ text-align: center; letter-spacing: .3em; font-size: 22pt; margin-bottom: 
 <span>送达：{esc(doc.get("served_to") or "")}</span><span>送达日期：{_cn_date(doc.get("served_on"))}</span>
 <span>签收：{esc(doc.get("signed_by") or "")}</span><span>签收日期：{_cn_date(doc.get("signed_on"))}</span>
 </div>
+{receipt}
 </body></html>
 """

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from schema.office import assessment, reports
+from schema.office.evidence_html import EVIDENCE_CSS, closures_with_evidence
 from schema.office.reports import FIGURES
 from schema.periods import Period
+from schema.store.files import files_beside
 
 TITLE = "滨海新区安全发展示范城市创建 隐患排查治理报告"
 
@@ -34,6 +36,7 @@ def district_report(
         trend=reports.trend(conn, today=today),
         quarterly=reports.quarterly(conn, period.start.year, today=today),
         assessment=assessment.score(conn, assessment.load_indicators(indicators), period, today=today),
+        evidence=closures_with_evidence(conn, period, files_beside(conn)),
     )
 
 
@@ -149,6 +152,7 @@ def render(
     trend: list[dict[str, Any]],
     quarterly: dict[str, Any],
     assessment: dict[str, Any] | None = None,
+    evidence: str = "",
 ) -> str:
     esc = html.escape
     score = ""
@@ -173,6 +177,8 @@ thead th {{ background: #f6f8fa; }} tfoot th, tfoot td {{ font-weight: bold; bac
 .kpis {{ display: flex; gap: 1em; }} .kpi {{ border: 1px solid #d0d7de; border-radius: 6px; padding: .6em 1em; }}
 .kpi b {{ display: block; font-size: 1.6em; }} .note {{ color: #6e7781; font-size: 12px; }}
 @media print {{ body {{ margin: 0; }} h2 {{ break-after: avoid; }} }}
+h3 {{ font-size: 1em; margin: .8em 0 .2em; }} h3 small {{ color: #6e7781; font-weight: normal; }}
+{EVIDENCE_CSS}
 </style></head><body>
 <h1>{esc(title)}</h1>
 <p class=note>报告期 Period {esc(period)} · 截至 as of {esc(as_of)} · SafeCity</p>
@@ -191,5 +197,6 @@ thead th {{ background: #f6f8fa; }} tfoot th, tfoot td {{ font-weight: bold; bac
 <h2>季度统计表 Quarterly statistics {quarterly["year"]}</h2>
 {_quarterly_table(quarterly)}
 {score}
+{evidence}
 </body></html>
 """

@@ -11,8 +11,10 @@ from typing import Any
 
 import click
 
+from schema.errors import DomainError
 from schema.office import escalations, extensions, lookback, orders
 from schema.rules import ESCALATION_STEPS
+from schema.store.files import files_beside
 from schema.writes import Writer, local_actor
 from tui.cli.main import db_option, emit, json_option, main, open_db, today
 
@@ -82,12 +84,28 @@ def order_serve(ctx: click.Context, order_id: str, to: str, on: str | None, as_j
 @click.argument("order_id")
 @click.option("--by", "by", required=True, metavar="NAME", help="Who signed for the unit.")
 @click.option("--on", "on", metavar="YYYY-MM-DD", help="When (default: today).")
+@click.option(
+    "--receipt",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The photographed or scanned receipt the unit signed (attached as signed_receipt).",
+)
 @json_option
 @click.pass_context
-def order_sign(ctx: click.Context, order_id: str, by: str, on: str | None, as_json: bool) -> None:
-    """Record that the unit signed for the order (签收)."""
+def order_sign(ctx: click.Context, order_id: str, by: str, on: str | None, receipt: Path | None, as_json: bool) -> None:
+    """Record that the unit signed for the order (签收), with the photographed receipt if given:
+    both or neither are recorded."""
     w = _writer(ctx)
-    orders.record_signed(w, order_id, by=by, on=on or today().isoformat(), today=today())
+    with w.transaction():
+        orders.record_signed(w, order_id, by=by, on=on or today().isoformat(), today=today())
+        if receipt is not None:
+            from schema.attachments import attach
+            from tui import config
+
+            store = files_beside(w.conn)
+            if store is None:
+                raise DomainError("attachments need a database file (not one in memory)")
+            attach(w, store, order_id, [receipt], "signed_receipt", config.load().photos.attach_settings())
     emit(orders.order_document(w.conn, order_id), as_json, f"order {order_id} signed by {by}")
 
 
@@ -105,9 +123,10 @@ def order_sign(ctx: click.Context, order_id: str, by: str, on: str | None, as_js
 @click.pass_context
 def order_show(ctx: click.Context, order_id: str, html_path: str | None, as_json: bool) -> None:
     """Print an order as the document the unit receives (text, or HTML to a file)."""
-    doc = orders.order_document(open_db(ctx), order_id)
+    conn = open_db(ctx)
+    doc = orders.order_document(conn, order_id)
     if html_path:
-        Path(html_path).write_text(orders.render_html(doc), encoding="utf-8")
+        Path(html_path).write_text(orders.render_html(doc, files_beside(conn)), encoding="utf-8")
     emit(doc, as_json, orders.render_text(doc).rstrip() + (f"\n(HTML written to {html_path})" if html_path else ""))
 
 

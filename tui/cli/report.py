@@ -188,14 +188,20 @@ def assessment_show(
     ctx: click.Context, code: str, period: str | None, area: str | None, indicators_path: str | None, as_json: bool
 ) -> None:
     """Drill down into one indicator: each deduction and every record behind it."""
+    conn = open_db(ctx)
     result = assessment.score(
-        open_db(ctx), assessment.load_indicators(indicators_path), _period(period), today=today(), area=area
+        conn, assessment.load_indicators(indicators_path), _period(period), today=today(), area=area
     )
-    node = assessment.find(result, code)
+    node = assessment.with_attachments(conn, assessment.find(result, code))
     lines = [f"{node['code']} {node['name_zh']} / {node['name_en']}: {node['score']:g} / {node['points']:g}"]
     for d in node.get("deductions", []):
         lines.append(f"  -{d['points']:g}  {d['rule']}: {d['detail']}")
-        lines += [f"      {e['table']} {e['id']}  {e['text']}" for e in d["evidence"]]
+        for e in d["evidence"]:
+            lines.append(f"      {e['table']} {e['id']}  {e['text']}")
+            lines += [
+                f"        evidence {a['role']} {a['original_name'] or ''} sha256 {a['sha256'][:12]} ({a['id']})"
+                for a in e.get("attachments", [])
+            ]
     emit(node, as_json, "\n".join(lines))
 
 

@@ -398,10 +398,18 @@ class AssessmentScreen(Screen[None]):
         node = event.node.data
         if not node:
             return
+        node = assessment.with_attachments(session(self).conn, node)
         lines = [f"[b]{node['code']} {node['name_zh']}[/] / {node['name_en']}: {node['score']:g} / {node['points']:g}"]
         for d in node.get("deductions", []):
             lines.append(f"\n[b]-{d['points']:g}[/]  {d['rule']}: {d['detail']}")
-            lines += [f"  {e['table']} {e['id'][:8]}  {escape(e['text'])}" for e in d["evidence"][:200]]
+            for e in d["evidence"][:200]:
+                photos = e.get("attachments") or []
+                held = (
+                    f"  [green]{t('evidence')}: {', '.join(t('role.' + a['role']) for a in photos)}[/]"
+                    if photos
+                    else ""
+                )
+                lines.append(f"  {e['table']} {e['id'][:8]}  {escape(e['text'])}{held}")
             if len(d["evidence"]) > 200:
                 lines.append(f"  … {len(d['evidence']) - 200} more (safecity assessment show {node['code']})")
         self.query_one("#evidence", Static).update("\n".join(lines))
