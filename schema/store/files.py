@@ -133,6 +133,15 @@ class FolderStore:
         except FileNotFoundError:
             return 0
 
+    def put_whole(self, sha256: str, data: bytes) -> None:
+        """Store a file that arrived in one piece, if it hashes to its name (HashMismatch if not):
+        checked in memory and written once, not appended and read back."""
+        if self.has(sha256):
+            return
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise HashMismatch(f"the file sent as {sha256[:12]} is not that file ({len(data):,} bytes)")
+        self._place(sha256, lambda f: f.write(data))
+
     def append(self, sha256: str, offset: int, piece: bytes) -> int:
         """Add `piece` at `offset`, which must be the bytes held; returns the bytes now held.
         OffsetMismatch (with where to go on) otherwise: a retried piece the first try delivered."""

@@ -119,7 +119,7 @@ class SyncClient:
         method: str,
         path: str,
         *,
-        content: bytes | None = None,
+        content: bytes | list[memoryview] | None = None,
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
         accept: tuple[int, ...] = (),
@@ -134,7 +134,7 @@ class SyncClient:
             if attempt:
                 self.sleep(random.uniform(0, self.base_delay * 2 ** (attempt - 1)))
             try:
-                response = self.http.request(method, path, content=content, params=params, headers=sent)
+                response = self.http.request(method, path, content=content, params=params, headers=sent)  # type: ignore[arg-type]  # httpx sends any bytes-like piece
             except httpx.TransportError as err:
                 last_error = describe(err)
                 continue
