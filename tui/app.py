@@ -120,6 +120,8 @@ class SafeCityApp(OrderedKeys):
         self.online: bool | None = None
         self.syncing = False
         self.sync_error: str | None = None
+        self.files_status = ""
+        """While a sync moves photos: how far it has got (shown on the status line)."""
         self._settle_until = 0.0
         self._asked_to_sync = False
         """Until then (monotonic), Enter is ignored: a form has just saved (`SETTLE_SECONDS`)."""
@@ -174,6 +176,8 @@ class SafeCityApp(OrderedKeys):
             f"{t('conflicts')} {state['conflicts']}",
             f"{t('rejected')} {state['rejected']}",
         ]
+        if self.files_status:
+            parts.append(self.files_status)
         if self.sync_error:
             parts.append(self.sync_error)
         self.status_text = "  │  ".join(parts)
@@ -214,15 +218,26 @@ class SafeCityApp(OrderedKeys):
         """Push and pull on a connection of its own, off the UI thread."""
         conn = connect(self.db_path)
         try:
-            summary = laptop.client_for(conn, self.db_path).sync()
+            summary = laptop.client_for(
+                conn,
+                self.db_path,
+                fetch_full=self.settings.photos.fetch_full,
+                file_progress=lambda what, done, total: self.call_from_thread(self._files_moving, done, total),
+            ).sync()
             self.post_message(SyncFinished(summary, None))
         except DomainError as err:
             self.post_message(SyncFinished(None, user_message(err), isinstance(err, ServerUnreachable)))
         finally:
             conn.close()
 
+    def _files_moving(self, done: int, total: int) -> None:
+        """The status line while photos move: how much of them has gone (or come)."""
+        self.files_status = f"{t('photos.sending')} {done / 2**20:,.1f}/{total / 2**20:,.1f} MB"
+        self.refresh_status()
+
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.syncing = False
+        self.files_status = ""
         self.online = not message.unreachable
         self.sync_error = message.error
         load_areas(self.conn)

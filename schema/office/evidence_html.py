@@ -55,24 +55,27 @@ def figures(attachments: list[dict[str, Any]], store: FolderStore | None) -> str
 
 
 def closures_with_evidence(conn: sqlite3.Connection, period: Period, store: FolderStore | None, limit: int = 40) -> str:
-    """The report's section: hazards closed in the period, each with its before and after photos."""
+    """The report's section: hazards whose evidence was taken in the period (the closed ones first),
+    each with its before and after photos."""
     esc = html.escape
     rows = conn.execute(
-        "SELECT h.id, h.description, h.closed_at, u.name AS unit_name FROM hazard h JOIN unit u ON u.id = h.unit_id"
-        " WHERE h.status = 'closed' AND substr(h.closed_at, 1, 10) BETWEEN ? AND ?"
-        " AND EXISTS (SELECT 1 FROM attachment a WHERE a.owner_id = h.id"
-        "  OR a.owner_id IN (SELECT id FROM progress WHERE hazard_id = h.id)"
-        "  OR a.owner_id IN (SELECT id FROM verification WHERE hazard_id = h.id))"
-        " ORDER BY h.closed_at DESC LIMIT ?",
+        "SELECT h.id, h.description, h.status, h.closed_at, u.name AS unit_name FROM hazard h"
+        " JOIN unit u ON u.id = h.unit_id WHERE h.id IN ("
+        "  SELECT coalesce(p.hazard_id, v.hazard_id, a.owner_id) FROM attachment a"
+        "  LEFT JOIN progress p ON a.owner_table = 'progress' AND p.id = a.owner_id"
+        "  LEFT JOIN verification v ON a.owner_table = 'verification' AND v.id = a.owner_id"
+        "  WHERE a.owner_table IN ('hazard', 'progress', 'verification') AND substr(a.captured_at, 1, 10) BETWEEN ? AND ?)"
+        " ORDER BY h.status = 'closed' DESC, h.closed_at DESC, h.id LIMIT ?",
         (period.start.isoformat(), period.end.isoformat(), limit + 1),
     ).fetchall()
     if not rows:
         return ""
     evidence = attachments_by_hazard(conn, [r["id"] for r in rows[:limit]])
     items = "".join(
-        f"<h3>{esc(r['description'])} <small>{esc(r['unit_name'])} · 销号 closed {esc(r['closed_at'][:10])} · {esc(r['id'])}</small></h3>"
+        f"<h3>{esc(r['description'])} <small>{esc(r['unit_name'])} · "
+        f"{'销号 closed ' + esc(r['closed_at'][:10]) if r['status'] == 'closed' else esc(r['status'])} · {esc(r['id'])}</small></h3>"
         + figures(evidence[r["id"]], store)
         for r in rows[:limit]
     )
-    more = f"<p class=note>另有更多 and more: the newest {limit} are shown</p>" if len(rows) > limit else ""
+    more = f"<p class=note>另有更多 and more: {limit} are shown</p>" if len(rows) > limit else ""
     return f"<h2>整改佐证 Evidence of rectification</h2>{items}{more}"

@@ -546,6 +546,84 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/v1/files/wanted": {
+            "post": {
+                "summary": "Which of these attachment files the server lacks (with the bytes it holds of each),"
+                " and which no attachment in the device's areas names",
+                "security": _AUTH,
+                "parameters": [_PROTOCOL_PARAMETER],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["sha256"],
+                                "properties": {
+                                    "sha256": {
+                                        "type": "array",
+                                        "maxItems": MAX_WANTED,
+                                        "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "{missing: {sha256: bytes held}, unknown: [sha256]}"},
+                    **_REFUSALS,
+                    "413": {"description": "too many files asked about, or too large a body"},
+                },
+            }
+        },
+        "/v1/files/{sha256}": {
+            "parameters": [
+                {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "put": {
+                "summary": "One piece of an attachment's bytes at the offset the server holds",
+                "security": _AUTH,
+                "parameters": [
+                    _PROTOCOL_PARAMETER,
+                    {
+                        "name": OFFSET_HEADER,
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": "where the piece starts (a whole number: the bytes the server holds)",
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "responses": {
+                    "200": {"description": "{received, complete}"},
+                    **_REFUSALS,
+                    "404": {"description": "no attachment in the device's areas names this file"},
+                    "409": {"description": "the piece is not at the offset held: {error, received}"},
+                    "413": {"description": "a piece larger than 8 MiB"},
+                    "422": {"description": "the whole file does not hash to its name (discarded)"},
+                },
+            },
+            "get": {
+                "summary": "An attachment's bytes (Range: bytes=N- resumes a cut download)",
+                "security": _AUTH,
+                "parameters": [
+                    _PROTOCOL_PARAMETER,
+                    {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {"description": "the file"},
+                    "206": {"description": "the file from the range's start"},
+                    **_REFUSALS,
+                    "404": {"description": "no attachment in the device's areas names this file"},
+                    "409": {"description": "named, but not yet on the server"},
+                    "416": {"description": "a range other than bytes=N- within the file"},
+                },
+            },
+        },
         "/v1/numbers": {
             "post": {
                 "summary": "Reserve a block of rectification-order numbers of a year for this device",

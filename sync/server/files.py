@@ -19,6 +19,7 @@ from typing import Protocol
 from schema.store.files import READ_PIECE, HashMismatch, OffsetMismatch
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
+from sync.server.backends.postgres import PgServerDb
 
 
 class FileStore(Protocol):
@@ -112,7 +113,7 @@ class PostgresFiles:
     it, never half of one). ODK Central keeps its blobs in PostgreSQL for the same reasons;
     at millions of photos an object store would take this class's place."""
 
-    def __init__(self, db: ServerDb):
+    def __init__(self, db: PgServerDb):
         self.db = db
         with db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(5171)")  # two processes starting at once
@@ -137,8 +138,12 @@ class PostgresFiles:
             held = self.received(sha256)
             if held != offset or self.stored([sha256]):
                 raise OffsetMismatch(held)
-            self.db.execute("INSERT INTO file_part (sha256, start, data) VALUES (?, ?, ?)", (sha256, offset, piece))
+            self._insert(sha256, offset, piece)
         return held + len(piece)
+
+    def _insert(self, sha256: str, start: int, data: bytes) -> None:
+        with self.db.connection() as conn:  # %b: the piece goes as binary, not as hex text
+            conn.execute("INSERT INTO file_part (sha256, start, data) VALUES (%s, %s, %b)", (sha256, start, data))
 
     def put_whole(self, sha256: str, data: bytes) -> None:
         if hashlib.sha256(data).hexdigest() != sha256:
@@ -147,17 +152,19 @@ class PostgresFiles:
             self.db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (sha256,))
             if self.stored([sha256]) or self.received(sha256):
                 return
-            self.db.execute("INSERT INTO file_part (sha256, start, data) VALUES (?, 0, ?)", (sha256, data))
+            self._insert(sha256, 0, data)
             self.db.execute("INSERT INTO file_blob (sha256, size) VALUES (?, ?)", (sha256, len(data)))
 
     def _pieces(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
         position = start
         while end is None or position < end:
-            rows = self.db.rows(
-                "SELECT start, data FROM file_part WHERE sha256 = ? AND start + length(data) > ?"
-                " ORDER BY start LIMIT 4",
-                (sha256, position),
-            )
+            with self.db.connection() as conn, conn.cursor(binary=True) as cursor:  # bytes as they are stored
+                cursor.execute(
+                    "SELECT start, data FROM file_part WHERE sha256 = %s AND start + length(data) > %s"
+                    " ORDER BY start LIMIT 4",
+                    (sha256, position),
+                )
+                rows = cursor.fetchall()
             if not rows:
                 return
             for first, data in rows:

@@ -41,6 +41,9 @@ class AppTransport(httpx.BaseTransport):
         self.thread.start()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(request.stream, httpx.AsyncByteStream):  # a body sent as pieces (file uploads)
+            request = httpx.Request(request.method, request.url, headers=request.headers, content=request.read())
+
         async def send() -> httpx.Response:
             response = await self.inner.handle_async_request(request)
             body = await response.aread()  # decoded: drop the headers that described the encoding
