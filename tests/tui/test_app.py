@@ -429,7 +429,9 @@ async def test_a_conflict_is_resolved_in_the_inbox_and_goes_out_with_the_next_sy
         monkeypatch.setattr(
             laptop,
             "client_for",
-            lambda conn, path, http=None: a.client.__class__(conn, a.http, token=a.client.token, sleep=lambda _s: None),
+            lambda conn, path, http=None, **_files: a.client.__class__(
+                conn, a.http, token=a.client.token, sleep=lambda _s: None
+            ),
         )
         app = SafeCityApp(a.path, Settings(sync_interval=0), today=TODAY)
         async with app.run_test(size=SIZE) as pilot:
