@@ -13,7 +13,7 @@ from PIL import Image
 
 from schema.attachments import AttachSettings, attach, attachments_of
 from schema.errors import DomainError
-from schema.evidence import PASS_NEEDS_AFTER
+from schema.evidence import FIX_NEEDS_BEFORE, PASS_NEEDS_AFTER
 from schema.settings import set_setting
 from schema.store.files import files_beside
 from sync.laptop.client import SyncSummary
@@ -237,3 +237,52 @@ def test_only_the_office_sets_the_districts_evidence_rules(district):
     inspector = district.laptop("wang")
     with pytest.raises(DomainError, match="only the district office"):
         set_setting(inspector.writer, PASS_NEEDS_AFTER, "off")
+
+
+def test_a_fix_on_the_spot_without_a_before_photo_is_refused_when_the_district_requires_one(district, tmp_path):
+    office = district.laptop("chen", role="supervisor", areas=())
+    set_setting(office.writer, FIX_NEEDS_BEFORE, "on")
+    office.sync()
+    inspector = district.laptop("wang")
+    inspector.sync()
+    hazard = found_hazard(inspector, district)
+    with pytest.raises(DomainError, match="attach a 'before' photo"):
+        inspector.act(hazard, "fix_on_spot", note="当场整改")
+    attach(inspector.writer, files_beside(inspector.conn), hazard, [photo(tmp_path / "found.jpg")], "before")
+    inspector.act(hazard, "fix_on_spot", note="当场整改")
+    assert inspector.sync().rejected == 0
+    server = district.server_hazard(hazard)
+    assert server is not None and server["status"] == "awaiting_verification"
+
+
+def test_the_server_refuses_an_attachment_row_that_names_no_real_file(district):
+    inspector = district.laptop("wang")
+    hazard = found_hazard(inspector, district)
+    inspector.sync()
+    row = {"owner_table": "hazard", "owner_id": hazard, "role": "before", "media_type": "image/jpeg"}
+    cases = [
+        {**row, "sha256": "../../etc/passwd", "size": 10},
+        {**row, "sha256": "a" * 64, "size": 0},
+        {**row, "sha256": "a" * 64, "size": 10, "media_type": "text/html"},
+        {**row, "sha256": "a" * 64, "size": 10, "owner_table": "unit", "owner_id": district.unit_in("xinhe")},
+    ]
+    hostile = district.laptop("li")
+    ops = [
+        {
+            "op_id": f"0193a0c0-0000-7000-8000-0000000ff00{n}",
+            "device_seq": n + 1,
+            "hlc": 1 << 40,
+            "table": "attachment",
+            "pk": f"0193a0c0-0000-7000-8000-0000000aa00{n}",
+            "action": "create",
+            "base_version": 0,
+            "fields": fields,
+            "old": {},
+        }
+        for n, fields in enumerate(cases)
+    ]
+    results = hostile.push_raw({"ops": ops}).json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * len(cases)
+    assert "SHA-256" in results[0]["reason"] and "bytes" in results[1]["reason"]
+    assert "media_type" in results[2]["reason"] and "owner_table" in results[3]["reason"]
+    assert district.server_count("SELECT count(*) FROM attachment") == 0
