@@ -361,20 +361,15 @@ def main() -> None:
 
             # 4. A sync with nothing new: 1,000 photos on both sides, or none.
             small = photos(work / "small", args.noop_photos, 20_000)
-            holder = laptop(
-                info,
-                "noop-holder",
-                cli("admin", *where, "user", "add", "noop-holder", "--role", "inspector", "--area", "hangu")["token"],
-                work,
-            )
+
+            def hangu_laptop(name: str) -> Path:
+                token = cli("admin", *where, "user", "add", name, "--role", "inspector", "--area", "hangu")["token"]
+                return laptop(info, name, token, work)
+
+            holder = hangu_laptop("noop-holder")
             attached(holder, small)
             sync_process(holder, ENV)
-            empty = laptop(
-                info,
-                "noop-empty",
-                cli("admin", *where, "user", "add", "noop-empty", "--role", "inspector", "--area", "hangu")["token"],
-                work,
-            )
+            empty = hangu_laptop("noop-empty")
             sync_process(empty, ENV)
             with_photos = [sync_process(holder, ENV)[0] for _ in range(7)]
             without = [sync_process(empty, ENV)[0] for _ in range(7)]

@@ -435,6 +435,10 @@ _REFUSALS: dict[str, Any] = {
     "426": {"description": "the client's protocol is too old or too new for this server"},
     "429": {"description": "too many requests from this device: wait the Retry-After seconds"},
 }
+_FILE_REFUSALS: dict[str, Any] = {
+    **_REFUSALS,
+    "404": {"description": "no attachment in the device's areas names this file"},
+}
 _PLAIN_VALUES: dict[str, Any] = {
     "type": "object",
     "additionalProperties": {"type": ["string", "number", "integer", "boolean", "null"]},
@@ -600,8 +604,7 @@ OPENAPI: dict[str, Any] = {
                 },
                 "responses": {
                     "200": {"description": "{received, complete}"},
-                    **_REFUSALS,
-                    "404": {"description": "no attachment in the device's areas names this file"},
+                    **_FILE_REFUSALS,
                     "409": {"description": "the piece is not at the offset held: {error, received}"},
                     "413": {"description": "a piece larger than 8 MiB"},
                     "422": {"description": "the whole file does not hash to its name (discarded)"},
@@ -617,8 +620,7 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "200": {"description": "the file"},
                     "206": {"description": "the file from the range's start"},
-                    **_REFUSALS,
-                    "404": {"description": "no attachment in the device's areas names this file"},
+                    **_FILE_REFUSALS,
                     "409": {"description": "named, but not yet on the server"},
                     "416": {"description": "a range other than bytes=N- within the file"},
                 },

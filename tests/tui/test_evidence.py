@@ -125,6 +125,17 @@ def test_the_assessment_drill_down_reaches_a_hazards_photos(district, tmp_path):
     assert entries and entries[0]["attachments"][0]["id"] == made
 
 
+async def attach_dialog(pilot: Any, app: Any, status: str) -> str:
+    """A hazard in `status` opened, and `a` pressed on it: the attach dialog is up."""
+    hazard_id = hazard(app, status)
+    app.push_screen(HazardScreen(hazard_id))
+    await pilot.pause()
+    await pilot.press("a")
+    await pilot.pause()
+    assert isinstance(app.screen, AttachScreen)
+    return hazard_id
+
+
 async def test_photos_marked_in_the_inbox_are_attached_once_however_often_enter_is_pressed(district_path, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -132,12 +143,7 @@ async def test_photos_marked_in_the_inbox_are_attached_once_however_often_enter_
         photo(inbox / f"IMG_{n}.jpg", n)
     app = make_app(district_path, photos=Photos(inbox=inbox))
     async with app.run_test(size=SIZE) as pilot:
-        hazard_id = hazard(app, "rectifying")
-        app.push_screen(HazardScreen(hazard_id))
-        await pilot.pause()
-        await pilot.press("a")
-        await pilot.pause()
-        assert isinstance(app.screen, AttachScreen)
+        hazard_id = await attach_dialog(pilot, app, "rectifying")
         await pilot.press("space", "space")  # the two newest, marked
         mark = last_event(app)
         await burst(pilot, app, "enter", "enter", "enter")
@@ -157,11 +163,7 @@ async def test_photos_marked_in_the_inbox_are_attached_once_however_often_enter_
 async def test_a_refused_file_is_said_in_the_dialog_which_keeps_what_was_chosen(district_path, tmp_path):
     app = make_app(district_path)
     async with app.run_test(size=SIZE) as pilot:
-        hazard_id = hazard(app, "reported")
-        app.push_screen(HazardScreen(hazard_id))
-        await pilot.pause()
-        await pilot.press("a")
-        await pilot.pause()
+        hazard_id = await attach_dialog(pilot, app, "reported")
         typed = tmp_path / "report.txt"
         typed.write_text("not a photo")
         app.screen.query_one("#path", Input).value = str(typed)
