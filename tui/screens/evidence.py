@@ -279,7 +279,7 @@ class EvidenceScreen(Screen[None]):
         a = self.found[event.option_index]
         if a["here"]:
             self.show(a)
-        elif session(self).writer.conn and self.app.is_running:
+        else:
             self.notify(t("photo.fetching"))
             self.fetch(a["sha256"], a["size"])
 
