@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from schema.errors import DomainError
 from schema.store.transactions import get_meta, set_meta, transaction
-from schema.writes import LAST_ACTION
+from schema.writes import CHAIN_HEAD, LAST_ACTION
 
 SENT_THROUGH = "sent_through"
 """Meta key: the highest device sequence number ever put on the wire by a push."""
@@ -48,6 +48,11 @@ def undo_last(conn: sqlite3.Connection) -> Action:
             _revert(conn, event)
         marks = ",".join("?" * len(rows))
         conn.execute(f"DELETE FROM event WHERE id IN ({marks})", action.event_ids)
+        # The chain goes back to the event before the undone ones (they were never sent).
+        if rows[0]["prev"] is None:
+            conn.execute("DELETE FROM meta WHERE key = ?", (CHAIN_HEAD,))
+        else:
+            set_meta(conn, CHAIN_HEAD, rows[0]["prev"])
         first_seq = min(r["device_seq"] for r in rows)
         if int(get_meta(conn, "device_seq", "0") or 0) == max(r["device_seq"] for r in rows):
             set_meta(conn, "device_seq", str(first_seq - 1))
@@ -80,7 +85,7 @@ def _events(conn: sqlite3.Connection, event_ids: tuple[str, ...]) -> list[sqlite
         return []
     marks = ",".join("?" * len(event_ids))
     rows: list[sqlite3.Row] = conn.execute(
-        "SELECT id, device_seq, table_name, row_id, action, fields, old, status FROM event"
+        "SELECT id, device_seq, table_name, row_id, action, fields, old, status, prev FROM event"
         f" WHERE id IN ({marks}) ORDER BY device_seq",
         event_ids,
     ).fetchall()

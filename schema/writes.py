@@ -22,11 +22,15 @@ from datetime import UTC, datetime
 
 from schema import clock
 from schema.authority import matrix_refusal
+from schema.chain import CanonicalError, event_hash
 from schema.errors import DomainError, NotFound
 from schema.ids import uuid7
 from schema.office.roles import role
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.tables import Policy, policy, reference_info, validate_fields
+
+CHAIN_HEAD = "chain_head"
+"""Meta key: the hash of this device's latest event, which its next event names as `prev`."""
 
 LAST_ACTION = "last_action"
 """Meta key: the event ids (JSON list) the last outermost write of this file made."""
@@ -191,16 +195,38 @@ class Writer:
         set_meta(self.conn, "device_seq", str(seq))
         event_id = uuid7()
         self._written.append(event_id)
+        hlc, at, prev = clock.tick(self.conn), utc_now(), get_meta(self.conn, CHAIN_HEAD)
+        try:
+            # The values as they will be read back (JSON round trip), so the hash is the stored row's.
+            digest = event_hash(
+                op_id=event_id,
+                device_id=self.actor.device_id,
+                device_seq=seq,
+                hlc=hlc,
+                actor=self.actor.login,
+                at=at,
+                table=table,
+                row_id=row_id,
+                action=action,
+                fields=json.loads(_json(fields)),
+                old=json.loads(_json(old)),
+                base_version=base_version,
+                prev=prev,
+            )
+        except CanonicalError as err:
+            raise DomainError(str(err)) from None
+        set_meta(self.conn, CHAIN_HEAD, digest)
         self.conn.execute(
             "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area,"
-            " action, fields, old, base_version, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending')",
+            " action, fields, old, base_version, status, hash, prev)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending', ?, ?)",
             (
                 event_id,
                 self.actor.device_id,
                 seq,
-                clock.tick(self.conn),
+                hlc,
                 self.actor.login,
-                utc_now(),
+                at,
                 table,
                 row_id,
                 area,
@@ -208,6 +234,8 @@ class Writer:
                 _json(fields),
                 _json(old),
                 base_version,
+                digest,
+                prev,
             ),
         )
 

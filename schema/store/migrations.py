@@ -551,6 +551,15 @@ CREATE TABLE file_copy (
 CREATE INDEX file_copy_unsent ON file_copy (sent) WHERE sent = 0;
 """
 
+# The signed log (issue 18): each event carries the hash of its canonical form and the hash of
+# its device's previous event (`schema.chain`), and, once the district server has taken it, its
+# place in the district log. Events written before this migration have none: the log begins here.
+V7_EVENT_CHAIN = """
+ALTER TABLE event ADD COLUMN hash TEXT;
+ALTER TABLE event ADD COLUMN prev TEXT;
+ALTER TABLE event ADD COLUMN log_index INTEGER;
+"""
+
 MIGRATIONS: list[str] = [
     V1_DOMAIN + V1_SEARCH,
     V2_OFFICE,
@@ -558,6 +567,7 @@ MIGRATIONS: list[str] = [
     V4_SEARCH_INDEX_ONLY,
     V5_RECEIVED_AT,
     V6_EVIDENCE,
+    V7_EVENT_CHAIN,
 ]
 """Migration N (1-based) is `MIGRATIONS[N - 1]`; a database at user_version N has run 1..N."""
 

@@ -28,7 +28,8 @@ from schema.calendar import local_today
 from schema.store.files import FolderStore, files_beside
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.writes import utc_now
-from sync.laptop import numbers, replica
+from sync.audit.note import Signer
+from sync.laptop import chain, numbers, replica
 from sync.laptop.errors import ServerUnreachable, SyncError, SyncRefused
 from sync.laptop.files import FileSync
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, run_length
@@ -62,6 +63,8 @@ class SyncSummary:
     """Files that could not move this time (not yet on the server, or cut off); tried again next sync."""
     files_error: str = ""
     """Why the files stopped moving, when they did (the edits had synced; nothing is lost)."""
+    log_size: int = 0
+    """Entries in the district log as of the checkpoint this sync verified."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -196,14 +199,18 @@ class SyncClient:
         first would make an earlier one look like a retry). Only this thread touches the
         database; the sender thread only talks HTTP. A failure leaves the unanswered ops pending.
         """
+        me = replica.device_id(self.conn)
+        if (unchained := chain.unhashed(self.conn, me)) is not None:
+            chain.rechain(self.conn, me, unchained)  # written before the log: hashed now, in order
+        signer = chain.device_signer(self.conn, me) if replica.pending_count(self.conn) else None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safecity-push") as sender:
             ops = replica.pending_ops(self.conn, self.batch_size)
             if ops:
                 replica.mark_sent(self.conn, ops[-1]["device_seq"])
-            in_flight = sender.submit(self._send, self._encode(ops)) if ops else None
+            in_flight = sender.submit(self._send, self._encode(ops, signer, me)) if ops else None
             while in_flight is not None:
                 following = replica.pending_ops(self.conn, self.batch_size, after_seq=ops[-1]["device_seq"])
-                body = self._encode(following) if following else b""
+                body = self._encode(following, signer, me) if following else b""
                 if following:
                     replica.mark_sent(self.conn, following[-1]["device_seq"])
                 answer = in_flight.result()
@@ -217,9 +224,12 @@ class SyncClient:
             self.progress(summary)
 
     @staticmethod
-    def _encode(ops: list[dict[str, Any]]) -> bytes:
+    def _encode(ops: list[dict[str, Any]], signer: Signer | None, me: str) -> bytes:
         """A push body: new rows as runs of columns per table and field names (protocol 2),
-        every other op as an object. The server takes them in sequence order either way."""
+        every other op as an object, and the signed chain head (`sync.laptop.chain`). The server
+        takes them in sequence order either way."""
+        assert signer is not None  # there are ops, so `push` made the key
+        body_chain = chain.push_chain(signer, me, ops)
         singles: list[dict[str, Any]] = []
         runs: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
         for op in ops:
@@ -228,8 +238,9 @@ class SyncClient:
                     [op["op_id"], op["device_seq"], op["hlc"], op["pk"], op["actor"], op["at"], *op["fields"].values()]
                 )
             else:
-                singles.append(op)
+                singles.append({k: v for k, v in op.items() if k not in ("hash", "prev")})
         body = {
+            "chain": body_chain,
             "ops": singles,
             "runs": [{"table": table, "fields": names, "rows": rows} for (table, names), rows in runs.items()],
         }
@@ -254,7 +265,9 @@ class SyncClient:
         answered = len(results) + run_length(runs)  # more than covered: an op answered twice
         if covered != sent.keys() or answered != len(ops):
             raise SyncError("the server answered a push with the wrong number of results; try again")
-        counts = replica.record_results(self.conn, ops, results, int(answer.get("hlc") or 0), applied=runs)
+        counts = replica.record_results(
+            self.conn, ops, results, int(answer.get("hlc") or 0), applied=runs, log=answer.get("log")
+        )
         summary.pushed += counts["applied"]
         summary.conflicts += counts["conflict"]
         summary.rejected += counts["rejected"]
@@ -269,9 +282,16 @@ class SyncClient:
         only moves as a page is applied, so stopping anywhere resumes from the last one applied.
         """
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="safecity-pull") as fetcher:
-            next_page = fetcher.submit(self._fetch, self._pull_params(int(get_meta(self.conn, "cursor", "0") or 0)))
+            first = self._pull_params(int(get_meta(self.conn, "cursor", "0") or 0))
+            first["log"] = chain.known_size(self.conn)
+            next_page = fetcher.submit(self._fetch, first)
+            watched = False
             while True:
                 page = next_page.result()
+                if not watched:  # before anything of a rewritten server's is applied
+                    chain.watch(self.conn, page.get("log"))
+                    summary.log_size = chain.known_size(self.conn)
+                    watched = True
                 if page.get("reset"):
                     replica.reset_scope(self.conn, page["scope"])
                     next_page = fetcher.submit(self._fetch, self._pull_params(0))
@@ -299,6 +319,7 @@ class SyncClient:
         edits last synced. Files that cannot move now are tried again next time (the summary
         says how many and why): a photo never stops the edits."""
         summary = SyncSummary()
+        self.register_key()
         self.push(summary)
         self.pull(summary)
         numbers.keep_numbers_in_stock(self.conn, self.request, local_today())
@@ -321,6 +342,23 @@ class SyncClient:
 
     def whoami(self) -> dict[str, Any]:
         return self.request("GET", "/v1/me")
+
+    def register_key(self) -> None:
+        """Make sure the server holds this laptop's device key (made at enrolment; for a laptop
+        enrolled before the log, made now) and that this laptop knows the district's log key.
+        Once both are settled this costs nothing: no request."""
+        me = replica.device_id(self.conn)
+        signer = chain.device_signer(self.conn, me)
+        ours = signer.verifier.text()
+        if get_meta(self.conn, chain.KEY_REGISTERED) == ours and get_meta(self.conn, chain.LOG_KEY):
+            return
+        facts = self.whoami()
+        if facts.get("device_key") != ours:
+            self.request("POST", "/v1/device/key", body={"key": ours})
+        with transaction(self.conn):
+            set_meta(self.conn, chain.KEY_REGISTERED, ours)
+            if not get_meta(self.conn, chain.LOG_KEY) and facts.get("log_key"):
+                set_meta(self.conn, chain.LOG_KEY, str(facts["log_key"]))
 
 
 def _page_is_whole(page: Any) -> bool:

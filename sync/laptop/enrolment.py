@@ -21,7 +21,7 @@ from schema.calendar import local_today
 from schema.errors import DomainError
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.writes import utc_now
-from sync.laptop import numbers, replica
+from sync.laptop import chain, numbers, replica
 from sync.laptop.client import SyncClient, SyncSummary
 
 
@@ -102,8 +102,11 @@ def enroll(
             ("areas", json.dumps(me["areas"])),
         ):
             set_meta(conn, key, value)
+        if me.get("log_key"):  # the district's log key, taken at enrolment: every checkpoint must verify with it
+            set_meta(conn, chain.LOG_KEY, me["log_key"])
     save_token(db_path, token)
     os.chmod(db_path, 0o600)
+    client.register_key()  # the device key, made now beside the database, registered with the server
     summary = SyncSummary()
     client.pull(summary)
     numbers.keep_numbers_in_stock(conn, client.request, local_today())  # orders can be issued offline from now on
@@ -125,6 +128,8 @@ def status(conn: sqlite3.Connection) -> dict[str, Any]:
             "SELECT count(*) FROM event WHERE status = 'rejected' AND device_id = ?", (me,)
         ).fetchone()[0],
         "cursor": int(get_meta(conn, "cursor", "0") or 0),
+        "log_size": chain.known_size(conn),
+        "log_alarm": chain.alarm(conn),
     }
 
 

@@ -52,7 +52,8 @@ def pending_ops(conn: sqlite3.Connection, limit: int, *, after_seq: int = 0) -> 
     """The oldest `limit` ops of this device not yet acknowledged, after `after_seq` (a batch that
     is on its way but not yet answered)."""
     rows = conn.execute(
-        "SELECT id, device_seq, hlc, table_name, row_id, action, fields, old, base_version, actor, at FROM event"
+        "SELECT id, device_seq, hlc, table_name, row_id, action, fields, old, base_version, actor, at, hash, prev"
+        " FROM event"
         " WHERE status = 'pending' AND device_id = ? AND device_seq > ? ORDER BY device_seq LIMIT ?",
         (device_id(conn), after_seq, limit),
     ).fetchall()
@@ -69,6 +70,8 @@ def pending_ops(conn: sqlite3.Connection, limit: int, *, after_seq: int = 0) -> 
             "base_version": r[8],
             "actor": r[9],
             "at": r[10],
+            "hash": r[11],
+            "prev": r[12],
         }
         for r in rows
     ]
@@ -87,6 +90,7 @@ def record_results(
     server_hlc: int,
     *,
     applied: Sequence[Sequence[int]] = (),
+    log: dict[str, Any] | None = None,
 ) -> dict[str, int]:
     """Store the server's result for each op sent (`ops`, as `pending_ops` gave them) and take
     the server's row where it did not apply. `applied`: runs [first, last] of sequence numbers
@@ -109,6 +113,8 @@ def record_results(
             versions.append((op, result["version"]))
     with _server_copy(conn):  # rows the server sent are written as pulled rows are
         _mark_results(conn, results, applied)
+        if log:
+            _record_log_places(conn, ops, log)
         pending = _pending_fields(
             conn, [r["id"] for rows in rows_to_apply.values() for r in rows] + [op["pk"] for op, _version in versions]
         )
@@ -118,6 +124,29 @@ def record_results(
         _record_versions(conn, versions, pending)
         clock.observe(conn, server_hlc)
     return counts
+
+
+def _record_log_places(conn: sqlite3.Connection, ops: list[dict[str, Any]], log: dict[str, Any]) -> None:
+    """Where the server put this push's new events in the district log, and when it received
+    them (what a printed order's leaf hash is made of). The new events are the last `count` ops
+    sent, in order (a retried op, which it held already, has a lower number than any new one);
+    each run of consecutive numbers is one range update."""
+    try:
+        first, count, received = int(log["first"]), int(log["count"]), str(log["received_at"])
+    except (KeyError, TypeError, ValueError):
+        return  # a server that does not say: the places stay unknown, nothing else depends on them
+    fresh = ops[len(ops) - count :] if 0 < count <= len(ops) else []
+    me = device_id(conn)
+    start = 0
+    for i in range(1, len(fresh) + 1):
+        if i == len(fresh) or fresh[i]["device_seq"] != fresh[i - 1]["device_seq"] + 1:
+            base = first + start - fresh[start]["device_seq"]
+            conn.execute(
+                "UPDATE event SET log_index = ? + device_seq, received_at = ? WHERE device_id = ?"
+                " AND device_seq BETWEEN ? AND ?",
+                (base, received, me, fresh[start]["device_seq"], fresh[i - 1]["device_seq"]),
+            )
+            start = i
 
 
 def _mark_results(conn: sqlite3.Connection, results: list[dict[str, Any]], applied: Sequence[Sequence[int]]) -> None:

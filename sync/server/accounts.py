@@ -20,6 +20,8 @@ from typing import Any
 from schema.errors import DomainError, NotFound
 from schema.ids import uuid7
 from schema.writes import utc_now
+from sync.audit.keys import device_key_name
+from sync.audit.note import NoteError, Verifier
 from sync.server.backends.base import ServerDb
 
 ROLES = ("inspector", "supervisor", "admin")
@@ -139,3 +141,28 @@ def authenticate(db: ServerDb, token: str | None) -> DeviceAuth | None:
     areas = json.loads(row["areas"])
     whole = row["role"] != "inspector" or DISTRICT in areas
     return DeviceAuth(row["id"], row["login"], row["role"], None if whole else tuple(areas))
+
+
+def register_key(db: ServerDb, auth: DeviceAuth, key: str) -> bool:
+    """Register the public key this device signs its chain with (issue 18); True when newly
+    registered. A device has one key for its life: another key for it is refused, and a laptop
+    that lost its key is enrolled again as a new device (the office revokes the old one)."""
+    try:
+        verifier = Verifier.parse(key)
+    except NoteError as err:
+        raise DomainError(f"not a device key: {err}") from None
+    if verifier.name != device_key_name(auth.device_id):
+        raise DomainError(f"a device key is named {device_key_name(auth.device_id)}")
+    with db.transaction():
+        lock = " FOR UPDATE" if db.kind == "postgres" else ""  # two registrations at once: one wins
+        row = db.one(f"SELECT public_key FROM device WHERE id = ?{lock}", (auth.device_id,))
+        if row and row["public_key"] == verifier.text():
+            return False
+        if row is None or row["public_key"]:
+            raise KeyTaken("this device already has another key; enrol this laptop again as a new device")
+        db.execute("UPDATE device SET public_key = ? WHERE id = ?", (verifier.text(), auth.device_id))
+    return True
+
+
+class KeyTaken(DomainError):
+    """The device has another key registered (answered 409)."""

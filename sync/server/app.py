@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schema.errors import DomainError
 from schema.evidence import SHA256
 from schema.store.files import HashMismatch, OffsetMismatch
 from sync.protocol import (
@@ -56,7 +57,8 @@ from sync.protocol import (
     PROTOCOL_VERSION,
     run_length,
 )
-from sync.server.accounts import DeviceAuth
+from sync.server.accounts import DeviceAuth, KeyTaken
+from sync.server.chain import ChainRefused
 from sync.server.files import NotYetUploaded, NotYours
 from sync.server.openapi import OPENAPI
 from sync.server.push_body import SEQ_LIMIT, PayloadError, op_count
@@ -152,8 +154,23 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
                 "areas": list(auth.areas) if auth.areas is not None else None,
                 "scope_key": auth.scope_key(),
                 "protocol": PROTOCOL_VERSION,
+                **await run_in_threadpool(store.log_facts, auth),
             }
         )
+
+    async def device_key(request: Request) -> Response:
+        auth = await authorize(request)
+        body = await _read_json(request)
+        key = body.get("key") if isinstance(body, dict) else None
+        if not isinstance(key, str) or len(key) > 512:
+            raise HTTPError(400, 'give the device\'s public key as {"key": "device-<id>+<keyid>+<base64>"}')
+        try:
+            registered = await run_in_threadpool(store.register_key, auth, key)
+        except KeyTaken as err:
+            raise HTTPError(409, str(err)) from None
+        except DomainError as err:
+            raise HTTPError(400, str(err)) from None
+        return JSONResponse({"registered": registered, "key": key.strip()})
 
     async def push_ops(request: Request) -> Response:
         auth = await authorize(request)
@@ -165,6 +182,8 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
             answer = await run_in_threadpool(store.push, auth, body, compact=compact)
         except PayloadError as err:
             raise HTTPError(400, str(err)) from None
+        except ChainRefused as err:
+            raise HTTPError(409, str(err)) from None
         request.state.ops = len(answer["results"]) + run_length(answer.get("applied", ()))
         return _Fast(answer)
 
@@ -177,6 +196,9 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
             raise HTTPError(400, "cursor and limit must be whole numbers") from None
         if not (0 <= cursor <= SEQ_LIMIT and 1 <= limit <= SEQ_LIMIT):
             raise HTTPError(400, f"cursor must be from 0 to {SEQ_LIMIT} and limit from 1 to {SEQ_LIMIT}")
+        log_from = request.query_params.get("log")
+        if log_from is not None and not (log_from.isascii() and log_from.isdigit() and int(log_from) <= SEQ_LIMIT):
+            raise HTTPError(400, f"log is the size of the laptop's last checkpoint, from 0 to {SEQ_LIMIT}")
         page = await run_in_threadpool(
             store.pull,
             auth,
@@ -184,6 +206,7 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
             limit=limit,
             scope_key=request.query_params.get("scope"),
             skip_own=request.query_params.get("own") == "skip",
+            log_from=int(log_from) if log_from is not None else None,
         )
         return _Fast(page)
 
@@ -273,6 +296,7 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
         Route("/openapi.json", guarded(openapi)),
         Route("/v1/me", guarded(me)),
         Route("/v1/push", guarded(push_ops), methods=["POST"]),
+        Route("/v1/device/key", guarded(device_key), methods=["POST"]),
         Route("/v1/pull", guarded(pull_page)),
         Route("/v1/numbers", guarded(reserve_numbers), methods=["POST"]),
         Route("/v1/files/wanted", guarded(files_wanted), methods=["POST"]),

@@ -101,6 +101,17 @@ OPENAPI: dict[str, Any] = {
                                             },
                                         },
                                     },
+                                    "chain": {
+                                        "type": "object",
+                                        "required": ["note"],
+                                        "description": "the device's signed chain head (docs/audit.md): the hash"
+                                        " before the first op, and a note signed with the device key naming the"
+                                        " last op's sequence number and hash",
+                                        "properties": {
+                                            "prev": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+                                            "note": {"type": "string", "maxLength": 4096},
+                                        },
+                                    },
                                     "runs": {
                                         "type": "array",
                                         "items": {
@@ -121,8 +132,12 @@ OPENAPI: dict[str, Any] = {
                     },
                 },
                 "responses": {
-                    "200": {"description": "results, server clock, clamped skew"},
+                    "200": {"description": "results, server clock, clamped skew, where the log put the new events"},
                     **_REFUSALS,
+                    "409": {
+                        "description": "the push does not extend the device's signed chain (unsigned, a change"
+                        " missing, a fork, a wrong key, an op id used before); nothing is applied"
+                    },
                     "413": {"description": "too large: the body, its inflated size, or its number of ops or values"},
                 },
             }
@@ -141,10 +156,43 @@ OPENAPI: dict[str, Any] = {
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": SEQ_LIMIT}},
                     {"name": "scope", "in": "query", "schema": {"type": "string"}},
                     {"name": "own", "in": "query", "schema": {"type": "string", "enum": ["skip"]}},
+                    {
+                        "name": "log",
+                        "in": "query",
+                        "description": "the size of the device's last checkpoint: the page carries the latest"
+                        " signed checkpoint and the consistency proof from it",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": SEQ_LIMIT},
+                    },
                 ],
                 "responses": {
                     "200": {"description": "tables, deleted, cursor, more, hlc, scope (or reset)"},
                     **_REFUSALS,
+                },
+            }
+        },
+        "/v1/device/key": {
+            "post": {
+                "summary": "Register the public key this device signs its chain with (once; the same key again"
+                " is harmless)",
+                "security": _AUTH,
+                "parameters": [_PROTOCOL_PARAMETER],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["key"],
+                                "properties": {"key": {"type": "string", "maxLength": 512}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "{registered: whether it is new, key}"},
+                    **_REFUSALS,
+                    "409": {"description": "this device has another key registered"},
+                    "413": {"description": "too large a body"},
                 },
             }
         },

@@ -16,7 +16,7 @@ visible. Results: applied | superseded | conflict | rejected.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -25,12 +25,16 @@ import orjson
 from schema import clock
 from schema.authority import Later, create_refusal, matrix_refusal
 from schema.calendar import local_today
+from schema.chain import leaf_entry
 from schema.errors import DomainError
 from schema.ids import uuid7
 from schema.tables import POLICIES, Policy, reference_info, valid_rows, validate_fields
 from schema.writes import utc_now
+from sync.audit.merkle import leaf_hash
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
+from sync.server.chain import Chain, ChainRefused, check, read_chain
+from sync.server.log import LogKeys, StoredTree, log_size, sign_checkpoint
 from sync.server.merge import Decision, FieldStamp, Op, decide
 from sync.server.push_body import parse_ops
 from sync.server.push_rules import CREATE_RULES, move_unit, parent_hazard, rules_refusal, sign
@@ -79,6 +83,12 @@ class _Batch:
     """New rows waiting to be written, per table and column set."""
     metas: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
+    signed: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)
+    """Op id -> (its hash, its device's previous hash, its fields as sent): what the log stores."""
+    log_start: int = 0
+    """The district log's size before this push."""
+    leaves: list[bytes] = field(default_factory=list)
+    """The leaf hashes of this push's events, in log order (from `log_start`)."""
 
     def position(self) -> int:
         self.pos += 1
@@ -106,7 +116,13 @@ class _Batch:
 
 
 def push(
-    db: ServerDb, auth: DeviceAuth, body: Any, *, now_ms: int | None = None, compact: bool = False
+    db: ServerDb,
+    auth: DeviceAuth,
+    body: Any,
+    *,
+    keys: LogKeys,
+    now_ms: int | None = None,
+    compact: bool = False,
 ) -> dict[str, Any]:
     """Apply a push body; returns {results, hlc, skew_ms}. Raises PayloadError for a bad body.
 
@@ -114,8 +130,13 @@ def push(
     push, are answered as runs of sequence numbers, `applied: [[first, last], ...]`, instead of
     one result each; every other op still gets its own result. The device knows which op has
     which number, and a new row is version 1 on both sides.
+
+    The push must extend the device's signed chain (`sync.server.chain`, else ChainRefused and
+    nothing is applied); every event it stores is appended to the district log, whose new
+    checkpoint is signed with `keys` before the transaction commits.
     """
     ops = sorted(parse_ops(body), key=lambda pair: pair[0].device_seq)
+    chain = read_chain(body, ops, auth)  # the hashing, before any lock is taken
     now_ms = now_ms if now_ms is not None else clock.wall_ms()
     results: list[dict[str, Any]] = []
     applied: list[list[int]] = []
@@ -124,8 +145,11 @@ def push(
         # The counter first: it serializes pushes (across server processes too), so the device's
         # last_seq read next cannot be stale and positions are handed out in commit order.
         counter = db.read_counter()
-        device = db.one("SELECT last_seq FROM device WHERE id = ?", (auth.device_id,))
+        device = db.one(
+            "SELECT last_seq, public_key, chain_seq, chain_head FROM device WHERE id = ?", (auth.device_id,)
+        )
         last_seq = device["last_seq"] if device else 0
+        check(chain, ops, auth, device, lambda seq: _stored_hash(db, auth, seq))
         batch = _Batch(
             db,
             auth,
@@ -136,7 +160,10 @@ def push(
             _checked_creates(ops),
             _existing_rows(db, ops),
             later=_later(ops),
+            log_start=log_size(db),
         )
+        if chain is not None:
+            batch.signed = _signed(chain, ops)
         used = _used_op_ids(db, [op for op, _old in ops if op.device_seq > last_seq])
         for op, old in ops:
             if op.device_seq <= last_seq:
@@ -144,9 +171,7 @@ def push(
                 results.append(_stored_result(db, auth, op))
                 continue
             if op.op_id in used:
-                results.append(_reused(batch, op, old))
-                last_seq = op.device_seq
-                continue
+                raise ChainRefused(f"op id {op.op_id} is already used; every change needs an id of its own")
             used.add(op.op_id)
             stamp, ahead = clock.clamp(op.hlc, now_ms)
             skew = max(skew, ahead)
@@ -163,6 +188,15 @@ def push(
                 applied.append([op.device_seq, op.device_seq])
             last_seq = op.device_seq
         batch.flush()
+        log_from = _append_to_log(batch, keys)
+        if chain is not None and ops and chain.seq > (device["chain_seq"] if device else 0):
+            db.execute(
+                "UPDATE device SET chain_seq = ?, chain_head = ? WHERE id = ?", (chain.seq, chain.head, auth.device_id)
+            )
+            db.execute(
+                "INSERT INTO device_head (device_id, seq, head, note, received_at) VALUES (?, ?, ?, ?, ?)",
+                (auth.device_id, chain.seq, chain.head, chain.note, batch.now),
+            )
         db.execute("UPDATE device SET last_seq = ?, last_seen = ? WHERE id = ?", (last_seq, batch.now, auth.device_id))
         db.execute("UPDATE meta SET value = ? WHERE key = 'pos'", (str(batch.pos),))
         db.execute(
@@ -170,6 +204,8 @@ def push(
             (str(batch.hlc),),
         )
     answer = {"results": results, "hlc": batch.hlc, "skew_ms": skew}
+    if batch.leaves:
+        answer["log"] = {"received_at": batch.now, "first": log_from, "count": len(batch.leaves)}
     if compact:
         answer["applied"] = applied
     return answer
@@ -189,12 +225,33 @@ def _used_op_ids(db: ServerDb, ops: list[Op]) -> set[str]:
     return {row[0] for row in db.rows_by_id("event", ["id"], [op.op_id for op in ops])}
 
 
-def _reused(b: _Batch, op: Op, old: dict[str, Any]) -> dict[str, Any]:
-    """Refuse an op whose id is taken; its refusal is logged under an id of the server's own."""
-    reason = f"op id {op.op_id} is already used; every change needs an id of its own"
-    b.flush()
-    b.events.append(_event_row(b, replace(op, op_id=uuid7()), old, op.hlc, None, "rejected", reason, 0))
-    return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": reason}
+def _signed(chain: Chain, ops: list[tuple[Op, dict[str, Any]]]) -> dict[str, tuple[str, str | None, str]]:
+    return {
+        op.op_id: (chain.hashes[i], chain.hashes[i - 1] if i else chain.prev, chain.fields[i].decode())
+        for i, (op, _old) in enumerate(ops)
+    }
+
+
+def _stored_hash(db: ServerDb, auth: DeviceAuth, seq: int) -> str | None:
+    row = db.one("SELECT hash FROM event WHERE device_id = ? AND device_seq = ?", (auth.device_id, seq))
+    return row["hash"] if row else None
+
+
+def _append_to_log(b: _Batch, keys: LogKeys) -> int:
+    """Append this push's events to the district log and sign the new checkpoint; returns the
+    log index of the first (their rows are written: `flush` ran)."""
+    if not b.leaves:
+        return b.log_start
+    tree = StoredTree(b.db, b.log_start)
+    nodes = tree.append_leaves(b.leaves)
+    if nodes:
+        b.db.many("INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", nodes)
+    b.db.execute(
+        "INSERT INTO meta (key, value) VALUES ('log_size', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(tree.size),),
+    )
+    sign_checkpoint(b.db, keys, tree, b.now)
+    return b.log_start
 
 
 def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tuple[str, str], str | None]:
@@ -316,13 +373,13 @@ def _create(b: _Batch, op: Op, old: dict[str, Any], stamp: int) -> dict[str, Any
             if refusal:
                 raise Refused(refusal)
     except DomainError as refusal:
-        b.events.append(_event_row(b, op, old, stamp, None, "rejected", str(refusal), 0))
+        b.events.append(_event_row(b, op, old, None, "rejected", str(refusal), 0))
         return {"op_id": op.op_id, "device_seq": op.device_seq, "status": "rejected", "reason": str(refusal)}
     b.taken.add((op.table, op.pk))
     b.parent_areas[(op.table, op.pk)] = area  # a child later in this batch may name it
     b.rows.setdefault((op.table, rule.columns), []).append([op.pk, *fields.values(), 1])
     b.metas.append((op.table, op.pk, b.position(), area, 0, "{}", b.auth.device_id))
-    b.events.append(_event_row(b, op, old, stamp, area, "applied", None, 1))
+    b.events.append(_event_row(b, op, old, area, "applied", None, 1))
     return None
 
 
@@ -541,32 +598,40 @@ def _record_conflict(
 
 _EVENT_INSERT = (
     "INSERT INTO event (id, device_id, device_seq, hlc, actor, at, table_name, row_id, area, action, fields,"
-    " old, base_version, status, reason, row_version, received_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " old, base_version, status, reason, row_version, received_at, hash, prev, log_index)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
 def _event_row(
-    b: _Batch, op: Op, old: dict[str, Any], stamp: int, area: str | None, status: str, reason: str | None, version: int
+    b: _Batch, op: Op, old: dict[str, Any], area: str | None, status: str, reason: str | None, version: int
 ) -> tuple[Any, ...]:
+    """The event as stored: the device's words as it signed them (its clock, its fields before
+    the server derived an area), the server's verdict, and its place in the district log."""
+    digest, prev, fields = b.signed[op.op_id]
+    index = b.log_start + len(b.leaves)
+    b.leaves.append(leaf_hash(leaf_entry(digest, status, reason, b.now)))
     return (
         op.op_id,
         b.auth.device_id,
         op.device_seq,
-        stamp,
+        op.hlc,
         b.auth.login,
-        op.at or b.now,
+        op.at,
         op.table,
         op.pk,
         area,
         op.action,
-        orjson.dumps(op.fields).decode(),
+        fields,
         orjson.dumps(old).decode(),
         op.base_version,
         status,
         reason,
         version,
         b.now,
+        digest,
+        prev,
+        index,
     )
 
 
@@ -585,7 +650,7 @@ def _record_event(
     `row_version` of a server event is the row's version after the op, so the log alone shows
     which version each edit was based on and which it produced.
     """
-    b.db.execute(_EVENT_INSERT, _event_row(b, op, old, stamp, area, status, reason, version))
+    b.db.execute(_EVENT_INSERT, _event_row(b, op, old, area, status, reason, version))
     if status != "rejected" and op.action != "create":  # others see edits in the row's history
         b.db.execute(
             "INSERT INTO row_meta (table_name, row_id, pos, area, deleted, stamps, origin)"

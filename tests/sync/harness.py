@@ -15,16 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from schema.hazards import act, add_hazard, edit_hazard
 from schema.store.connection import connect
 from schema.store.transactions import get_meta
 from schema.writes import Writer, local_actor
+from sync.audit.keys import head_text
+from sync.laptop import chain
 from sync.laptop import enrolment as laptop
 from sync.laptop.client import SyncClient, SyncSummary
 from sync.protocol import PROTOCOL_VERSION
 from sync.server.accounts import add_user, set_areas
 from sync.server.app import create_app
+from sync.server.chain import read_chain
+from sync.server.push_body import PayloadError, parse_ops
 from sync.server.store import DistrictStore
 
 TODAY = date(2026, 11, 29)
@@ -136,14 +141,41 @@ class Laptop:
         )
         return unit["id"]
 
-    def push_raw(self, body: dict[str, Any], protocol: int = PROTOCOL_VERSION) -> httpx.Response:
-        """POST `body` to /v1/push as this laptop, past the sync client."""
+    def push_raw(self, body: dict[str, Any], protocol: int = PROTOCOL_VERSION, *, sign: bool = True) -> httpx.Response:
+        """POST `body` to /v1/push as this laptop, past the sync client. `sign`: as a modified
+        client that holds this laptop's key would, the ops are chained from the head the server
+        holds and the head signed (a body that is not a push is sent as it is)."""
+        if sign and "chain" not in body:
+            who = {"actor": get_meta(self.conn, "login"), "at": "2026-11-30T09:00:00Z"}
+            if isinstance(body.get("ops"), list):
+                body = {**body, "ops": [{**who, **op} if isinstance(op, dict) else op for op in body["ops"]]}
+            body = {**body, "chain": self.chain_for(body)}
         client = httpx.Client(base_url="http://testserver", transport=self.district.app_transport)
         return client.post(
             "/v1/push",
             json=body,
             headers={"SafeCity-Protocol": str(protocol), "Authorization": f"Bearer {self.client.token}"},
         )
+
+    def chain_for(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The chain a client holding this laptop's key would send with `body`."""
+        try:  # the body as the server reads it (orjson: integers beyond 64 bits become floats)
+            ops = sorted(parse_ops(orjson.loads(json.dumps(body))), key=lambda pair: pair[0].device_seq)
+        except PayloadError:
+            return None
+        if not ops:
+            return None
+        held = self.district.store.db().one("SELECT chain_head FROM device WHERE id = ?", (self.device_id,))
+        auth = self.district.store.authenticate(self.client.token)
+        assert auth is not None
+        try:
+            hashes = read_chain({"chain": {"prev": held and held["chain_head"], "note": ""}}, ops, auth)
+        except PayloadError:
+            return None
+        assert hashes is not None
+        signer = chain.device_signer(self.conn, self.device_id)
+        note = signer.sign(head_text(self.device_id, ops[-1][0].device_seq, hashes.hashes[-1]))
+        return {"prev": held and held["chain_head"], "note": note}
 
     def statuses(self) -> dict[str, int]:
         return dict(

@@ -18,12 +18,15 @@ from schema.ids import uuid7
 from schema.office import extensions
 from schema.store.transactions import get_meta, set_meta
 from sync.laptop import replica
+from sync.laptop.chain import rechain
+from sync.laptop.errors import SyncRefused
 from tests.sync.harness import TODAY
 from tests.sync.test_office_sync import FIVE, rectifying
 
 
 def tampered(laptop, table: str, pk: str, fields: dict[str, Any], *, action: str = "update") -> str:  # type: ignore[no-untyped-def]
-    """Queue an op in the laptop's outbox as a modified client would; returns its op id."""
+    """Queue an op in the laptop's outbox as a modified client would (hashed into its chain and
+    signed with its own key, as such a client can); returns its op id."""
     conn = laptop.conn
     device = get_meta(conn, "device_id")
     logged = conn.execute("SELECT coalesce(max(device_seq), 0) FROM event WHERE device_id = ?", (device,)).fetchone()[0]
@@ -40,7 +43,7 @@ def tampered(laptop, table: str, pk: str, fields: dict[str, Any], *, action: str
                 device,
                 seq,
                 1,
-                "forged",
+                get_meta(conn, "login"),
                 "1999-12-31T23:59:59Z",
                 table,
                 pk,
@@ -49,6 +52,7 @@ def tampered(laptop, table: str, pk: str, fields: dict[str, Any], *, action: str
                 row[0] if row else 0,
             ),
         )
+    rechain(conn, device, seq)
     return op_id
 
 
@@ -130,20 +134,21 @@ def test_an_op_reusing_another_devices_op_id_is_refused_and_changes_nothing(dist
     inspector.conn.execute("UPDATE event SET id = ? WHERE id = ?", (taken + "-x", op))  # free the id locally
     inspector.conn.commit()
     body = {"ops": [{**_op(inspector, taken + "-x"), "op_id": taken}]}
-    answer = inspector.push_raw(body).json()["results"][0]
-    assert answer["status"] == "rejected" and "already used" in answer["reason"]
+    answer = inspector.push_raw(body)
+    assert answer.status_code == 409 and "already used" in answer.json()["error"]
     assert server_row(district, "hazard", hazard)["rectifier"] is None
-    assert district.server_count("SELECT count(*) FROM event WHERE reason LIKE '%already used%'") == 1
+    assert district.server_count("SELECT count(*) FROM event WHERE id = ?", taken) == 1
 
 
-def test_two_ops_with_one_id_in_a_push_apply_once(district, inspector):
+def test_two_ops_with_one_id_in_a_push_are_refused_whole(district, inspector):
     hazard = reported(district, inspector)
+    inspector.sync()
     first = tampered(inspector, "hazard", hazard, {"rectifier": "甲"})
     second = tampered(inspector, "hazard", hazard, {"rectifier": "乙"})
     ops = [_op(inspector, first), {**_op(inspector, second), "op_id": first}]
-    results = inspector.push_raw({"ops": ops}).json()["results"]
-    assert [r["status"] for r in results] == ["applied", "rejected"]
-    assert server_row(district, "hazard", hazard)["rectifier"] == "甲"
+    answer = inspector.push_raw({"ops": ops})
+    assert answer.status_code == 409 and "already used" in answer.json()["error"]
+    assert server_row(district, "hazard", hazard)["rectifier"] is None
 
 
 def _op(laptop, op_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -277,6 +282,18 @@ def test_an_inspector_changes_a_task_only_by_inspecting_it(district, inspector):
 
 
 # 7. Names and times the device does not decide
+
+
+def test_a_change_signed_under_another_login_is_refused_whole_and_kept(district, inspector):
+    hazard = rectifying(inspector, district.unit_in("xinhe"))
+    inspector.sync()
+    op = tampered(inspector, "hazard", hazard, {"rectifier": "甲"})
+    inspector.conn.execute("UPDATE event SET actor = 'someone.else' WHERE id = ?", (op,))
+    rechain(inspector.conn, get_meta(inspector.conn, "device_id"), 1)
+    with pytest.raises(SyncRefused, match="signed as 'someone.else'; this laptop is insp.a's"):
+        inspector.sync()
+    assert inspector.conn.execute("SELECT status FROM event WHERE id = ?", (op,)).fetchone()[0] == "pending"
+    assert server_row(district, "hazard", hazard)["rectifier"] is None
 
 
 def test_author_fields_are_the_tokens_login_and_the_event_keeps_the_servers_time(district, inspector):

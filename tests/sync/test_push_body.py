@@ -8,7 +8,7 @@ import gzip
 import orjson
 import pytest
 
-from sync.laptop import replica
+from sync.laptop import chain, replica
 from sync.laptop.client import SyncClient
 from sync.protocol import MAX_OPS_PER_PUSH
 
@@ -17,7 +17,8 @@ def test_the_laptop_sends_new_rows_as_runs_and_edits_one_by_one(district):
     a = district.laptop("insp.a")
     hazard_id = a.add(district.unit_in("xinhe"), "消防通道堵塞")
     a.edit(hazard_id, location="北门")  # an edit of the new row, after it in sequence
-    body = orjson.loads(gzip.decompress(SyncClient._encode(replica.pending_ops(a.conn, 10))))
+    signer = chain.device_signer(a.conn, a.device_id)
+    body = orjson.loads(gzip.decompress(SyncClient._encode(replica.pending_ops(a.conn, 10), signer, a.device_id)))
     assert [op["action"] for op in body["ops"]] == ["update"]
     (run,) = body["runs"]
     assert run["table"] == "hazard" and len(run["rows"]) == 1 and "description" in run["fields"]

@@ -24,7 +24,7 @@ from typing import Any
 from schema.errors import StoreError
 from schema.store.connection import _statements
 from schema.store.migrations import MIGRATIONS, SCHEMA_VERSION, V1_SEARCH
-from sync.server.backends.sqlite import LAPTOP_ONLY, SERVER_TABLES
+from sync.server.backends.sqlite import LAPTOP_ONLY, SERVER_COLUMNS, SERVER_TABLES
 
 try:
     import psycopg
@@ -41,6 +41,7 @@ def postgres_ddl() -> list[str]:
         script = migration.replace(V1_SEARCH, "") if number == 1 else migration
         statements += list(_statements(script))
     statements += SERVER_TABLES
+    statements += [f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} {d}" for t, c, d in SERVER_COLUMNS]
     skipped = {name for names in LAPTOP_ONLY.values() for name in names}
     translated = []
     for statement in statements:

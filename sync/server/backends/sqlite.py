@@ -77,9 +77,39 @@ SERVER_TABLES = [
         PRIMARY KEY (table_name, row_id, area)
     )""",
     "CREATE INDEX IF NOT EXISTS row_exit_by_area_pos ON row_exit (area, pos)",
+    # The district log (issue 18, `sync.server.log`): the stored nodes of its tree, the
+    # checkpoints the server signed, and each push's signed chain head per device.
+    """CREATE TABLE IF NOT EXISTS log_node (
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (level, idx)
+    )""",
+    """CREATE TABLE IF NOT EXISTS log_checkpoint (
+        size INTEGER PRIMARY KEY,
+        note TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS device_head (
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        head TEXT NOT NULL,
+        note TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, seq)
+    )""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS event_by_log_index ON event (log_index)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_pos ON row_meta (pos)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_area_pos ON row_meta (area, pos)",
 ]
+
+SERVER_COLUMNS = [
+    ("device", "public_key", "TEXT"),
+    ("device", "chain_seq", "INTEGER NOT NULL DEFAULT 0"),
+    ("device", "chain_head", "TEXT"),
+]
+"""Columns added to the server's own tables after they were first released (issue 18): a device's
+registered public key and the head of its chain as the server holds it."""
 
 LAPTOP_ONLY = {
     "trigger": (
@@ -184,6 +214,9 @@ class SQLiteBackend:
         with db.transaction():
             for statement in SERVER_TABLES:
                 db.execute(statement)
+            for table, column, declaration in SERVER_COLUMNS:
+                if column not in db.columns(table):
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             for kind, names in LAPTOP_ONLY.items():
                 for name in names:
                     db.execute(f"DROP {kind.upper()} IF EXISTS {name}")

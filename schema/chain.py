@@ -1,0 +1,132 @@
+"""The canonical form of an event, and the hashes that chain a device's events (issue 18).
+
+Why here, in `schema`: the laptop's one write path (`schema.writes`) hashes every event as it
+writes it, the district server recomputes the same hash from what a push carries, and
+`safecity audit` recomputes it again from what either side stored. One definition, used by all
+three, is what makes "the record as it was made" checkable.
+
+An event's hash is SHA-256 of its RFC 8785 canonical JSON (`event_body`): the device's words
+only (what it changed, when, as whom, on which version), with the hash of the same device's
+previous event, so a device's events form a chain a later edit, deletion or insertion breaks.
+The server's verdict on the event (status, reason, when it arrived) is added in the district
+log's leaf (`leaf_entry`), not here: the device signs what it said, the server what it decided.
+
+RFC 8785 is the `rfc8785` package; for the events SafeCity writes (texts, integers, no floats)
+orjson with sorted keys produces the same bytes thirty times faster, so `canonical` takes that
+path when it provably may and the reference otherwise (a test checks the two agree).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+import rfc8785
+
+FORMAT = 1
+"""The version of the event body (`v`), so a later form can be told from this one."""
+
+SAFE_INTEGER = 2**53 - 1
+"""RFC 8785 writes numbers as ECMAScript does: integers beyond this lose their value."""
+
+
+class CanonicalError(ValueError):
+    """A value has no canonical form (an integer beyond ±2^53, a float that is not finite)."""
+
+
+def _plain(value: Any) -> bool:
+    """Whether orjson's sorted output is RFC 8785 for `value`: no floats, safe integers, and
+    keys in which UTF-16 order is code point order (ASCII is enough here: keys are field names)."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return -SAFE_INTEGER <= value <= SAFE_INTEGER
+    if kind is dict:
+        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return False
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of `value`; CanonicalError when it has none."""
+    if _plain(value):
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as err:
+        raise CanonicalError(f"a value cannot be signed: {err}") from None
+
+
+def event_body(
+    *,
+    op_id: str,
+    device_id: str,
+    device_seq: int,
+    hlc: int,
+    actor: str,
+    at: str,
+    table: str,
+    row_id: str,
+    action: str,
+    fields: dict[str, Any],
+    old: dict[str, Any],
+    base_version: int,
+    prev: str | None,
+) -> dict[str, Any]:
+    """What a device's event says, as it is hashed. The clock is a decimal text: it is a 64-bit
+    number, beyond what RFC 8785's numbers hold exactly."""
+    return {
+        "v": FORMAT,
+        "id": op_id,
+        "device": device_id,
+        "seq": device_seq,
+        "hlc": str(hlc),
+        "actor": actor,
+        "at": at,
+        "table": table,
+        "pk": row_id,
+        "action": action,
+        "fields": fields,
+        "old": old,
+        "base": base_version,
+        "prev": prev,
+    }
+
+
+def event_hash(**body: Any) -> str:
+    """The hex SHA-256 of an event's canonical body (`event_body`'s arguments)."""
+    return hashlib.sha256(canonical(event_body(**body))).hexdigest()
+
+
+def hash_of_row(row: Any) -> str:
+    """The hash of a stored event row (a laptop's or the server's `event` table): what
+    `safecity audit verify` compares with the row's `hash` column."""
+    return event_hash(
+        op_id=row["id"],
+        device_id=row["device_id"],
+        device_seq=row["device_seq"],
+        hlc=row["hlc"],
+        actor=row["actor"],
+        at=row["at"],
+        table=row["table_name"],
+        row_id=row["row_id"],
+        action=row["action"],
+        fields=orjson.loads(row["fields"]),
+        old=orjson.loads(row["old"]),
+        base_version=row["base_version"],
+        prev=row["prev"],
+    )
+
+
+def leaf_entry(event: str, status: str, reason: str | None, received_at: str | None) -> bytes:
+    """The bytes the district log's leaf hashes: the device's event hash and the server's
+    verdict on it (`merkle.leaf_hash` adds RFC 6962's 0x00 prefix)."""
+    return canonical({"event": event, "status": status, "reason": reason, "received": received_at})
+
+
+def leaf_hash_hex(event: str, status: str, reason: str | None, received_at: str | None) -> str:
+    """The hex RFC 6962 leaf hash of an event (what a printed order shows)."""
+    return hashlib.sha256(b"\x00" + leaf_entry(event, status, reason, received_at)).hexdigest()

@@ -1,0 +1,167 @@
+"""The district log on the server: every event it takes, in commit order, as a Merkle tree.
+
+Who calls this: `sync.server.push` (each push appends its events' leaves and signs a
+checkpoint, inside its transaction), `sync.server.pull` (each pull's checkpoint and
+consistency proof), `sync.audit.proofs` and `sync.audit.verify`.
+
+Storage: a leaf is not stored. It is recomputed from its event row (`schema.chain.leaf_entry`:
+the device's event hash and the server's verdict), which is what makes an edited row visible:
+the tree was built from what the row said when it was written. The tree keeps only the nodes
+of complete, aligned subtrees of 256 leaves and more (`log_node`, level >= TILE); below that a
+block's 256 leaves are rehashed from their rows when a proof needs them (a millisecond or two).
+At a million events that is 7,800 stored nodes instead of two million.
+
+Several server processes on PostgreSQL: the push that appends holds the change-log counter for
+its transaction (`ServerDb.read_counter`), so leaves are appended by one transaction at a time,
+in commit order, and `log_size` in `meta` always agrees with the rows and nodes committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from schema.chain import leaf_entry
+from sync.audit.merkle import Tree, leaf_hash, node_hash
+from sync.audit.note import Checkpoint, Signer, Verifier, open_note
+from sync.server.backends.base import ServerDb
+
+TILE = 8
+"""Subtrees of 2^TILE leaves and more are stored; smaller ones are rehashed from rows."""
+BLOCK = 1 << TILE
+
+KEY_NAME = "safecity-district"
+
+
+def leaves_of(db: ServerDb, start: int, end: int) -> list[bytes]:
+    """The leaf hashes of log entries [start, end), from their event rows."""
+    rows = db.rows(
+        "SELECT hash, status, reason, received_at FROM event WHERE log_index >= ? AND log_index < ? ORDER BY log_index",
+        (start, end),
+    )
+    return [leaf_hash(leaf_entry(*row)) for row in rows]
+
+
+def log_size(db: ServerDb) -> int:
+    row = db.one("SELECT value FROM meta WHERE key = 'log_size'")
+    return int(row["value"]) if row else 0
+
+
+class StoredTree(Tree):
+    """The district log's tree of `size` leaves, read from `log_node` and the event rows."""
+
+    def __init__(self, db: ServerDb, size: int):
+        super().__init__()
+        self.db = db
+        self._size = size
+        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._blocks: dict[int, Tree] = {}
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def block(self, number: int) -> Tree:
+        """The tree of block `number`'s leaves (its first 256, or fewer in the last block)."""
+        if number not in self._blocks:
+            start = number * BLOCK
+            self._blocks[number] = Tree(leaves_of(self.db, start, min(start + BLOCK, self._size)))
+        return self._blocks[number]
+
+    def node(self, level: int, index: int) -> bytes:
+        key = (level, index)
+        if key not in self._nodes:
+            row = self.db.one("SELECT hash FROM log_node WHERE level = ? AND idx = ?", key)
+            if row is None:
+                raise LookupError(f"the district log has no node {level}/{index}: its tree is incomplete")
+            self._nodes[key] = bytes.fromhex(row["hash"])
+        return self._nodes[key]
+
+    def _range(self, start: int, count: int) -> bytes:
+        if count >= BLOCK and count & (count - 1) == 0 and start % count == 0:
+            return self.node(count.bit_length() - 1, start // count)
+        if count <= BLOCK and start // BLOCK == (start + count - 1) // BLOCK:
+            number = start // BLOCK
+            return self.block(number)._range(start - number * BLOCK, count)
+        return super()._range(start, count)
+
+    def append(self, leaf: bytes) -> None:
+        raise TypeError("a stored tree grows through `append_leaves`")
+
+    def append_leaves(self, leaves: Sequence[bytes]) -> list[tuple[int, int, str]]:
+        """Add leaves after the last; returns the new stored nodes (level, index, hex), for the
+        caller to write in its transaction. The leaves' event rows must be written already or
+        in the same transaction (the last block's earlier leaves are read from them)."""
+        old = self._size
+        first_block = old // BLOCK
+        tree = self.block(first_block) if old % BLOCK else Tree()
+        new: list[tuple[int, int, str]] = []
+        number = first_block
+        for leaf in leaves:
+            tree.append(leaf)
+            if tree.size == BLOCK:
+                self._blocks[number] = tree
+                self._add(TILE, number, tree.root(), new)
+                number += 1
+                tree = Tree()
+        if tree.size:
+            self._blocks[number] = tree
+        self._size = old + len(leaves)
+        return new
+
+    def _add(self, level: int, index: int, digest: bytes, new: list[tuple[int, int, str]]) -> None:
+        """Store a completed node and the parents it completes."""
+        self._nodes[(level, index)] = digest
+        new.append((level, index, digest.hex()))
+        while index % 2 == 1:
+            digest = node_hash(self.node(level, index - 1), digest)
+            level, index = level + 1, index // 2
+            self._nodes[(level, index)] = digest
+            new.append((level, index, digest.hex()))
+
+
+@dataclass(frozen=True)
+class LogKeys:
+    """The district's signing key, and the name its checkpoints carry."""
+
+    signer: Signer
+    origin: str
+
+    @property
+    def verifier(self) -> Verifier:
+        return self.signer.verifier
+
+
+def sign_checkpoint(db: ServerDb, keys: LogKeys, tree: StoredTree, now: str) -> str:
+    """Sign the tree's current size and root; stored, and returned as a signed note."""
+    note = keys.signer.sign(Checkpoint(keys.origin, tree.size, tree.root()).text())
+    db.execute(
+        "INSERT INTO log_checkpoint (size, note, signed_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (size) DO UPDATE SET note = excluded.note, signed_at = excluded.signed_at",
+        (tree.size, note, now),
+    )
+    return note
+
+
+def latest_checkpoint(db: ServerDb) -> str | None:
+    row = db.one("SELECT note FROM log_checkpoint ORDER BY size DESC LIMIT 1")
+    return row["note"] if row else None
+
+
+def checkpoint_of(note: str, verifier: Verifier) -> Checkpoint:
+    """The checkpoint a note signed by `verifier` holds (NoteError when it is not so signed)."""
+    text, _signers = open_note(note, [verifier])
+    return Checkpoint.parse(text)
+
+
+def log_answer(db: ServerDb, known: int) -> dict[str, object]:
+    """What a pull carries about the log for a laptop that holds a checkpoint of size `known`:
+    the latest signed checkpoint and the proof that the tree of `known` is a prefix of it."""
+    note = latest_checkpoint(db)
+    if note is None:
+        return {"checkpoint": None, "size": 0, "from": known, "consistency": []}
+    size = int(note.split("\n", 2)[1])
+    answer: dict[str, object] = {"checkpoint": note, "size": size, "from": known}
+    if known <= size:
+        answer["consistency"] = [h.hex() for h in StoredTree(db, size).consistency(known, size)]
+    return answer
