@@ -25,9 +25,11 @@ TODAY = date(2026, 11, 29)
 
 
 @pytest.fixture(autouse=True)
-def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+def _pinned_today(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.setenv("SAFECITY_TODAY", TODAY.isoformat())
     monkeypatch.delenv("SAFECITY_DB", raising=False)
+    # PostgreSQL servers keep the district's log key under the user's data folder: a test's own.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
 
 
 @pytest.fixture

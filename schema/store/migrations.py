@@ -558,6 +558,7 @@ V7_EVENT_CHAIN = """
 ALTER TABLE event ADD COLUMN hash TEXT;
 ALTER TABLE event ADD COLUMN prev TEXT;
 ALTER TABLE event ADD COLUMN log_index INTEGER;
+CREATE UNIQUE INDEX event_by_log_index ON event (log_index);
 """
 
 MIGRATIONS: list[str] = [

@@ -8,6 +8,7 @@ never do. Data lives under `--data DIR` (embedded SQLite) or at `--database-url`
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -245,8 +246,23 @@ def admin_migrate_to(ctx: click.Context, target_url: str, as_json: bool) -> None
         report = verify(source.db(), target.db())
     finally:
         target.close()
+    key = _move_district_key(source.key_path, target.key_path)
     emit(
-        {"copied": copied, "verified": report},
+        {"copied": copied, "verified": report, "district_key": str(key) if key else None},
         as_json,
-        f"copied {sum(copied.values()):,} rows in {len(copied)} tables; counts and checksums match",
+        f"copied {sum(copied.values()):,} rows in {len(copied)} tables; counts and checksums match"
+        + (f"; the district's log key is now at {key}" if key else ""),
     )
+
+
+def _move_district_key(source: Path, target: Path) -> Path | None:
+    """The district log's key goes with its log (the PostgreSQL servers sign with it from now on)."""
+    if not source.exists():
+        return None
+    if target.exists() and target.read_text() != source.read_text():
+        raise DomainError(f"{target} holds another district key; move it away and migrate again")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(source.read_text())
+    return target

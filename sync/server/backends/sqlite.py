@@ -98,7 +98,6 @@ SERVER_TABLES = [
         received_at TEXT NOT NULL,
         PRIMARY KEY (device_id, seq)
     )""",
-    "CREATE UNIQUE INDEX IF NOT EXISTS event_by_log_index ON event (log_index)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_pos ON row_meta (pos)",
     "CREATE INDEX IF NOT EXISTS row_meta_by_area_pos ON row_meta (area, pos)",
 ]
