@@ -19,9 +19,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from schema.chain import event_hash
+from schema.chain import hash_of_row
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.writes import CHAIN_HEAD, utc_now
 from sync.audit import keys
@@ -87,21 +85,7 @@ def rechain(conn: sqlite3.Connection, device_id: str, from_seq: int = 0) -> int:
 
 
 def _hash_of(row: sqlite3.Row, prev: str | None) -> str:
-    return event_hash(
-        op_id=row["id"],
-        device_id=row["device_id"],
-        device_seq=row["device_seq"],
-        hlc=row["hlc"],
-        actor=row["actor"],
-        at=row["at"],
-        table=row["table_name"],
-        row_id=row["row_id"],
-        action=row["action"],
-        fields=orjson.loads(row["fields"]),
-        old=orjson.loads(row["old"]),
-        base_version=row["base_version"],
-        prev=prev,
-    )
+    return hash_of_row({**dict(row), "prev": prev})
 
 
 def unhashed(conn: sqlite3.Connection, device_id: str) -> int | None:
