@@ -31,6 +31,15 @@ class NoteError(DomainError):
     """A note, key or checkpoint that is malformed or does not verify; the message says which."""
 
 
+def b64decode(text: str) -> bytes:
+    """Base64 in its one canonical spelling: ValueError for anything else (padding bits that are
+    not zero would let a signed text change without changing what it decodes to)."""
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode() != text:
+        raise ValueError("not canonical base64")
+    return raw
+
+
 def key_id(name: str, public: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public).digest()[:4]
 
@@ -57,7 +66,7 @@ class Verifier:
         if len(parts) != 3 or not _valid_name(parts[0]):
             raise NoteError("a verifier key is written NAME+KEYID+BASE64KEY")
         try:
-            raw = base64.b64decode(parts[2], validate=True)
+            raw = b64decode(parts[2])
         except ValueError:
             raise NoteError("the verifier key's last part is not base64") from None
         if len(raw) != 33 or raw[0] != ED25519:
@@ -103,7 +112,7 @@ class Signer:
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _valid_name(parts[2]):
             raise NoteError("a signer key is written PRIVATE+KEY+NAME+KEYID+BASE64KEY")
         try:
-            raw = base64.b64decode(parts[4], validate=True)
+            raw = b64decode(parts[4])
         except ValueError:
             raise NoteError("the signer key's last part is not base64") from None
         if len(raw) != 33 or raw[0] != ED25519:
@@ -149,7 +158,7 @@ def open_note(note: str, verifiers: list[Verifier]) -> tuple[str, list[str]]:
             raise NoteError("a signature line starts with an em dash and a space")
         name, _, encoded = line[len(DASH) :].partition(" ")
         try:
-            raw = base64.b64decode(encoded, validate=True)
+            raw = b64decode(encoded)
         except ValueError:
             raise NoteError(f"the signature by {name} is not base64") from None
         verifier = known.get((name, raw[:4]))
@@ -178,7 +187,7 @@ class Checkpoint:
         if len(lines) < 4 or not lines[0] or not lines[1].isdigit():
             raise NoteError("a checkpoint is its origin, its tree size and its root hash, a line each")
         try:
-            root = base64.b64decode(lines[2], validate=True)
+            root = b64decode(lines[2])
         except ValueError:
             raise NoteError("the checkpoint's root hash is not base64") from None
         if len(root) != 32:

@@ -10,7 +10,9 @@ checkpoint) and `sync.laptop.enrolment` (making and registering the key, `status
   server's latest and a consistency proof from that one; a checkpoint that is not signed by the
   district's key, a log that shrank, or a proof that fails means the server's history was
   rewritten: the laptop records the alarm, stops the sync before applying anything, and keeps
-  its own copy. The alarm clears when the server's log is again consistent with what it saw.
+  its own copy. So does a pull whose server reports that its own audit of its rows found an
+  event changed (`sync.server.audit.SelfAudit`): a row edited behind the tree's back.
+  The alarm clears when the server's log is again consistent with what it saw.
 """
 
 from __future__ import annotations
@@ -149,6 +151,9 @@ def _rewritten(conn: sqlite3.Connection, log: Any) -> str | None:
         return "its consistency proof is malformed"
     if not verify_consistency(old_size, new.size, old_root, new.root, proof):
         return f"its log of {new.size} entries does not extend the {old_size} this laptop saw: entries were changed"
+    audit = log.get("audit")
+    if isinstance(audit, dict) and audit.get("broken"):
+        return f"the server's own audit ({audit.get('at')}) found its stored log changed: {audit['broken']}"
     return None
 
 

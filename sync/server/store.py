@@ -25,6 +25,7 @@ from schema.tables import POLICIES
 from sync.audit import keys
 from sync.server import accounts, files, log, numbers, pull, push
 from sync.server.accounts import DeviceAuth
+from sync.server.audit import SelfAudit
 from sync.server.backends.base import Backend, ServerDb
 from sync.server.backends.sqlite import SQLiteBackend
 from sync.server.files import FileStore, PostgresFiles
@@ -62,6 +63,8 @@ class DistrictStore:
         """The bytes of attachments (`sync.server.files`)."""
         self.key_path = key_path
         self._log_keys: LogKeys | None = None
+        self.self_audit: SelfAudit | None = None
+        """The running server's repeated audit of its rows (`start_self_audit`), if it runs one."""
 
     @classmethod
     def open(cls, target: str | Path, *, serving: bool = False, key_path: Path | None = None) -> DistrictStore:
@@ -101,6 +104,12 @@ class DistrictStore:
             self._log_keys = LogKeys(signer, known["log_origin"])
         return self._log_keys
 
+    def start_self_audit(self, every: float) -> SelfAudit:
+        """Audit the stored log now and every `every` seconds, in a thread; pulls report it."""
+        self.self_audit = SelfAudit(self.db, every)
+        self.self_audit.start()
+        return self.self_audit
+
     @property
     def is_sqlite(self) -> bool:
         return isinstance(self.backend, SQLiteBackend)
@@ -109,6 +118,8 @@ class DistrictStore:
         return self.backend.db()
 
     def close(self) -> None:
+        if self.self_audit:
+            self.self_audit.stop()
         self.backend.close()
 
     def authenticate(self, token: str | None) -> DeviceAuth | None:
@@ -134,6 +145,8 @@ class DistrictStore:
         page = pull.pull(self.db(), auth, cursor=cursor, limit=limit, scope_key=scope_key, skip_own=skip_own)
         if log_from is not None:
             page["log"] = log.log_answer(self.db(), log_from)
+            if self.self_audit:
+                page["log"]["audit"] = self.self_audit.result()
         return page
 
     def register_key(self, auth: DeviceAuth, key: str) -> bool:

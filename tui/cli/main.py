@@ -147,6 +147,7 @@ COMMAND_MODULES = {
     "attach": "tui.cli.attach",
     "attachment": "tui.cli.attach",
     "setting": "tui.cli.attach",
+    "audit": "tui.cli.audit",
 }
 """Command -> the module that defines it (and registers it on `main` when imported). A command
 imports only its own module: a sync does not load the office's reports (a test checks that

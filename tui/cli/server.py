@@ -66,6 +66,16 @@ MAX_CONNECTIONS = 200
     show_default=True,
     help="Seconds a connection has to send a request's headers before it is closed.",
 )
+@click.option(
+    "--self-audit",
+    "self_audit",
+    type=click.FloatRange(0, 7 * 86400),
+    default=900.0,
+    show_default=True,
+    envvar="SAFECITY_SELF_AUDIT",
+    help="Seconds between the server's audits of its own stored log (first at start; 0: none)."
+    " Every pull reports the last result; laptops alarm when it found the record changed.",
+)
 def serve(
     data_dir: str | None,
     database_url: str | None,
@@ -73,6 +83,7 @@ def serve(
     port: int,
     trusted_proxies: str | None,
     header_timeout: float,
+    self_audit: float,
 ) -> None:
     """Run the district server (embedded SQLite under --data, or PostgreSQL)."""
     import uvicorn
@@ -85,6 +96,8 @@ def serve(
     target = _target(data_dir, database_url)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     store = DistrictStore.open(target, serving=True)
+    if self_audit:
+        store.start_self_audit(self_audit)
     where = _redact(target) if database_url else Path(target).resolve()
     click.echo(f"SafeCity district server on http://{host}:{port} (data in {where})", err=True)
     try:

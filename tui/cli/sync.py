@@ -160,6 +160,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     )
     for op in state["rejected_changes"]:
         text += f"\nrejected: {op['table_name']} {op['row_id']} ({op['action']}): {op['reason']}"
+    if state["log_alarm"]:  # first, where nobody can miss it
+        text = f"ALARM: the district server's record was rewritten ({state['log_alarm']}); this laptop keeps its own copy\n{text}"
     emit(state, as_json, text)
 
 
