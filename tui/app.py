@@ -36,6 +36,7 @@ from schema.store.transactions import get_meta
 from schema.undo import CannotUndo, undo_last
 from schema.writes import Writer, local_actor
 from sync.laptop import enrolment as laptop
+from sync.laptop.chain import LogRewritten
 from sync.laptop.client import ServerUnreachable, SyncError, SyncSummary
 from tui.config import Settings, check_keymap, save_language
 from tui.context import RecordChanged, Session
@@ -53,6 +54,8 @@ class SyncFinished(Message):
     error: str | None
     unreachable: bool = False
     """The server could not be reached (offline), as opposed to a refusal or a failure."""
+    rewritten: bool = False
+    """The server's record was rewritten (`LogRewritten`): said even after a quiet periodic sync."""
 
 
 log = logging.getLogger(__name__)
@@ -180,6 +183,8 @@ class SafeCityApp(OrderedKeys):
             parts.append(self.files_status)
         if self.sync_error:
             parts.append(self.sync_error)
+        if state.get("log_alarm"):  # first on the line, on every screen, until the server's log is whole again
+            parts.insert(0, f"⚠ {t('log.alarm')}")
         self.status_text = "  │  ".join(parts)
 
     def action_sync(self) -> None:
@@ -226,7 +231,9 @@ class SafeCityApp(OrderedKeys):
             ).sync()
             self.post_message(SyncFinished(summary, None))
         except DomainError as err:
-            self.post_message(SyncFinished(None, user_message(err), isinstance(err, ServerUnreachable)))
+            self.post_message(
+                SyncFinished(None, user_message(err), isinstance(err, ServerUnreachable), isinstance(err, LogRewritten))
+            )
         finally:
             conn.close()
 
@@ -259,8 +266,8 @@ class SafeCityApp(OrderedKeys):
                 f"{t('photos.sending')}: {summary.files_waiting} — {user_message(SyncError(summary.files_error))}",
                 severity="warning",
             )
-        elif message.error and asked:
-            self.notify(message.error, severity="error")
+        elif message.error and (asked or message.rewritten):
+            self.notify(message.error, severity="error", timeout=30)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette (`:` or ctrl+p) holds the app's own commands, not only Textual's."""

@@ -20,6 +20,8 @@ from functools import cache
 from tui.i18n import ACTION_ZH, GRADE_ZH, STATUS_ZH, language
 
 ERRORS_ZH: dict[str, str] = {
+    # the signed log (sync/laptop/chain.py)
+    "the district server's record was rewritten: {}; this laptop keeps its own copy": "区级服务器上的记录被改写：{0}；本机保留自己的副本",
     # evidence (schema/attachments.py, schema/evidence.py, schema/settings.py)
     "a signed receipt is attached to a rectification order": "签收回执应附在整改通知书上",
     "a void hazard takes no more evidence": "已作废的隐患不再添加佐证材料",

@@ -649,3 +649,22 @@ async def test_the_first_day_crash_flow_keeps_the_app_and_the_record_true(distri
         assert items[1]["result"] is None  # the next item, never assessed, reads nothing
         assert "has no result yet" in str(app.screen.query_one("#form-error").render())
         assert app.screen.query_one("#field-note", Input).value == "exit sign ok"  # nothing typed is lost
+
+
+async def test_a_rewritten_server_record_is_the_first_thing_on_every_screens_status_line(district_path):
+    """Issue 18: a laptop that saw the server's history rewritten says so loudly, on every screen,
+    until a pull finds the log whole again (the alarm `sync.laptop.chain.watch` records)."""
+    from schema.store.connection import connect as connect_db
+    from schema.store.transactions import set_meta, transaction
+    from sync.laptop.chain import LOG_ALARM
+
+    conn = connect_db(district_path)
+    with transaction(conn):
+        set_meta(conn, LOG_ALARM, "2026-11-30T09:00:00Z its log of 290 entries does not extend the 290 this laptop saw")
+    conn.close()
+    app = make_app(district_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.status_text.startswith("⚠ ALARM: the district server's record was rewritten")
+        await pilot.press("i")
+        await pilot.pause()
+        assert "ALARM" in str(app.screen.query_one(StatusLine).render())
