@@ -19,6 +19,8 @@ path when it provably may and the reference otherwise (a test checks the two agr
 from __future__ import annotations
 
 import hashlib
+import html
+import sqlite3
 from typing import Any
 
 import orjson
@@ -26,6 +28,10 @@ import rfc8785
 
 FORMAT = 1
 """The version of the event body (`v`), so a later form can be told from this one."""
+
+LOG_CHECKPOINT = "log_checkpoint"
+"""Laptop meta: the last checkpoint of the district log this laptop verified (a signed note;
+`sync.laptop.chain.watch` keeps it, the printed documents cite it)."""
 
 SAFE_INTEGER = 2**53 - 1
 """RFC 8785 writes numbers as ECMAScript does: integers beyond this lose their value."""
@@ -130,3 +136,54 @@ def leaf_entry(event: str, status: str, reason: str | None, received_at: str | N
 def leaf_hash_hex(event: str, status: str, reason: str | None, received_at: str | None) -> str:
     """The hex RFC 6962 leaf hash of an event (what a printed order shows)."""
     return hashlib.sha256(b"\x00" + leaf_entry(event, status, reason, received_at)).hexdigest()
+
+
+def seal(conn: sqlite3.Connection, row_id: str | None = None) -> dict[str, Any]:
+    """Where a printed document stands in the district log, from a laptop's copy: the leaf of
+    the last logged event of `row_id` (or of any record, for a report) and the checkpoint this
+    laptop last verified. `safecity audit prove` and `verify-proof` check the same leaf."""
+    where = "WHERE log_index IS NOT NULL" + (" AND row_id = ?" if row_id else "")
+    event = conn.execute(
+        f"SELECT id, hash, status, reason, received_at, log_index FROM event {where} ORDER BY log_index DESC LIMIT 1",
+        (row_id,) if row_id else (),
+    ).fetchone()
+    pending = bool(
+        row_id
+        and conn.execute("SELECT 1 FROM event WHERE row_id = ? AND log_index IS NULL LIMIT 1", (row_id,)).fetchone()
+    )
+    note = conn.execute("SELECT value FROM meta WHERE key = ?", (LOG_CHECKPOINT,)).fetchone()
+    checkpoint = None
+    if note and note[0]:
+        origin, size, root = str(note[0]).split("\n")[:3]
+        checkpoint = {"origin": origin, "size": int(size), "root": root}
+    return {
+        "event": event[0] if event else None,
+        "log_index": event[5] if event else None,
+        "leaf": leaf_hash_hex(event[1], event[2], event[3], event[4]) if event and event[1] else None,
+        "unsent": pending,
+        "checkpoint": checkpoint,
+    }
+
+
+def seal_html(seal: dict[str, Any]) -> str:
+    """The seal as a printed footer (small type, monospace hashes)."""
+    esc = html.escape
+    if seal["leaf"] is None:
+        entry = "本记录尚未进入区级日志（同步后再打印） not yet in the district log: sync, then print"
+    else:
+        entry = (
+            f"区级日志第 {seal['log_index']} 条 district log entry {seal['log_index']}，"
+            f"叶哈希 leaf <code>{esc(seal['leaf'])}</code>"
+            + ("；其后另有未同步的修改 later changes not yet synced" if seal["unsent"] else "")
+        )
+    point = seal["checkpoint"]
+    made_under = (
+        f"检查点 checkpoint <code>{esc(point['origin'])}</code> 共 {point['size']} 条，根 root <code>{esc(point['root'])}</code>"
+        if point
+        else "本机尚未核验过区级日志的检查点 no checkpoint verified on this laptop yet"
+    )
+    return (
+        '<footer class="seal" style="margin-top:3em;font-size:8pt;color:#555;word-break:break-all">'
+        f"<p>{entry}</p><p>{made_under}</p>"
+        "<p>核验：safecity audit verify-proof（docs/audit.md） check with safecity audit verify-proof</p></footer>"
+    )

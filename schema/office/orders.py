@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from schema.attachments import ATTACHMENT_COLUMNS, attachments_by_hazard
+from schema.chain import seal, seal_html
 from schema.errors import DomainError, NotFound
 from schema.hazards import act, local_rules
 from schema.office import evidence_html
@@ -198,6 +199,7 @@ def order_document(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
     ]
     return {
         **dict(order),
+        "seal": seal(conn, order_id),
         "hazard_ids": ids,
         "unit": dict(unit) if unit else {},
         "hazards": hazards,
@@ -287,5 +289,6 @@ h1 {{ text-align: center; letter-spacing: .3em; font-size: 22pt; margin-bottom: 
 <span>签收：{esc(doc.get("signed_by") or "")}</span><span>签收日期：{_cn_date(doc.get("signed_on"))}</span>
 </div>
 {receipt}
+{seal_html(doc["seal"]) if doc.get("seal") else ""}
 </body></html>
 """

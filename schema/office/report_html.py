@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from schema.chain import seal, seal_html
 from schema.office import assessment, reports
 from schema.office.evidence_html import EVIDENCE_CSS, closures_with_evidence
 from schema.office.reports import FIGURES
@@ -37,6 +38,7 @@ def district_report(
         quarterly=reports.quarterly(conn, period.start.year, today=today),
         assessment=assessment.score(conn, assessment.load_indicators(indicators), period, today=today),
         evidence=closures_with_evidence(conn, period, files_beside(conn)),
+        seal=seal(conn),
     )
 
 
@@ -153,6 +155,7 @@ def render(
     quarterly: dict[str, Any],
     assessment: dict[str, Any] | None = None,
     evidence: str = "",
+    seal: dict[str, Any] | None = None,
 ) -> str:
     esc = html.escape
     score = ""
@@ -198,5 +201,6 @@ h3 {{ font-size: 1em; margin: .8em 0 .2em; }} h3 small {{ color: #6e7781; font-w
 {_quarterly_table(quarterly)}
 {score}
 {evidence}
+{seal_html(seal) if seal else ""}
 </body></html>
 """

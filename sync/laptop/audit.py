@@ -16,12 +16,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from schema.chain import LOG_CHECKPOINT
 from schema.store.transactions import get_meta
 from schema.writes import CHAIN_HEAD
 from sync.audit import keys
 from sync.audit.note import NoteError, Verifier, open_note
 from sync.audit.verify import EVENT_COLUMNS, Problem, Report, check_event
-from sync.laptop.chain import KEY_REGISTERED, LOG_ALARM, LOG_CHECKPOINT, LOG_KEY, database_path
+from sync.laptop.chain import KEY_REGISTERED, LOG_ALARM, LOG_KEY, database_path
 
 PAGE = 20_000
 

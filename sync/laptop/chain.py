@@ -21,7 +21,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from schema.chain import hash_of_row
+from schema.chain import LOG_CHECKPOINT, hash_of_row
 from schema.store.transactions import get_meta, set_meta, transaction
 from schema.writes import CHAIN_HEAD, utc_now
 from sync.audit import keys
@@ -31,8 +31,6 @@ from sync.laptop.errors import SyncError
 
 LOG_KEY = "log_key"
 """Meta: the district's log key (its verifier text), learned at enrolment."""
-LOG_CHECKPOINT = "log_checkpoint"
-"""Meta: the last checkpoint of the district log this laptop verified (a signed note)."""
 LOG_ALARM = "log_alarm"
 """Meta: why this laptop believes the server's history was rewritten (absent when it does not)."""
 KEY_REGISTERED = "device_key_registered"

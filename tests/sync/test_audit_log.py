@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from schema.chain import hash_of_row
+from schema.chain import hash_of_row, leaf_hash_hex
 from schema.store.transactions import get_meta
 from sync.audit.keys import head_text
 from sync.audit.note import Signer
@@ -242,3 +242,30 @@ def test_an_exported_proof_verifies_on_its_own_and_fails_when_any_byte_changes(d
             check(bytes(changed), key)
     with pytest.raises(ProofError, match="another district key"):
         check(data, Signer.generate("safecity-district").verifier.text())
+
+
+def test_the_printed_order_and_report_carry_the_leaf_of_what_they_show_and_the_checkpoint(district):
+    """The HTML order cites its own event's leaf, the one `audit prove` proves; the report the
+    checkpoint this laptop verified. Before a sync the order says it is not yet in the log."""
+    from schema.chain import seal
+    from schema.office import orders, report_html
+    from schema.periods import parse_period
+    from tests.conftest import TODAY
+    from tests.sync.test_office_sync import rectifying
+
+    a = district.laptop("insp.a")
+    hazard = rectifying(a, district.unit_in("xinhe"))
+    order_id = orders.issue_order(a.writer, [hazard], today=TODAY)
+    unsent = orders.render_html(orders.order_document(a.conn, order_id))
+    assert "not yet in the district log" in unsent
+    a.sync()
+    page = orders.render_html(orders.order_document(a.conn, order_id))
+    stamp = seal(a.conn, order_id)
+    assert stamp["leaf"] and stamp["leaf"] in page and stamp["checkpoint"]["root"] in page
+    proof = orjson.loads(prove(district.store.db(), hazard))
+    [entry] = [e for e in proof["events"] if e["event"]["pk"] == order_id]
+    assert entry["index"] == stamp["log_index"] and stamp["checkpoint"]["size"] == log_size(district.store.db())
+    verdict = entry["verdict"]
+    assert stamp["leaf"] == leaf_hash_hex(entry["hash"], verdict["status"], verdict["reason"], verdict["received"])
+    report = report_html.district_report(a.conn, parse_period("2026Q4"), today=TODAY)
+    assert stamp["checkpoint"]["root"] in report and f"{stamp['checkpoint']['size']} 条" in report
