@@ -163,7 +163,13 @@ def event_hash(
         and -SAFE_INTEGER <= base_version <= SAFE_INTEGER
         and type(hlc) is int
         and (prev is None or type(prev) is str)
-        and all(type(v) is str for v in (op_id, device_id, actor, at, table, row_id, action))
+        and type(op_id) is str
+        and type(device_id) is str
+        and type(actor) is str
+        and type(at) is str
+        and type(table) is str
+        and type(row_id) is str
+        and type(action) is str
     ):
         try:
             data = orjson.dumps(

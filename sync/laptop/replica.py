@@ -113,8 +113,8 @@ def record_results(
             versions.append((op, result["version"]))
     places = _log_places(ops, log) if log else []
     with _server_copy(conn):  # rows the server sent are written as pulled rows are
-        _mark_results(conn, results, applied, places)
-        _record_log_places(conn, places)
+        placed = _mark_results(conn, results, applied, places)
+        _record_log_places(conn, _uncovered(places, placed))
         pending = _pending_fields(
             conn, [r["id"] for rows in rows_to_apply.values() for r in rows] + [op["pk"] for op, _version in versions]
         )
@@ -151,14 +151,30 @@ def _log_places(ops: list[dict[str, Any]], log: dict[str, Any]) -> list[LogPlace
     return places
 
 
+def _uncovered(places: list[LogPlace], placed: list[tuple[int, int]]) -> list[LogPlace]:
+    """The parts of `places` outside the ranges already `placed` (both sorted, disjoint)."""
+    left: list[LogPlace] = []
+    for first, last, base, received in places:
+        start = first
+        for low, high in placed:
+            if high < start or low > last:
+                continue
+            if low > start:
+                left.append((start, low - 1, base, received))
+            start = high + 1
+        if start <= last:
+            left.append((start, last, base, received))
+    return left
+
+
 def _record_log_places(conn: sqlite3.Connection, places: list[LogPlace]) -> None:
-    """The places of the events `_mark_results` did not already place (those it did not mark
-    `applied` in a run): read through the sequence index, rewritten only where still unknown."""
+    """The places of the events `_mark_results` did not already place (the ops not marked
+    `applied` in a run: superseded, conflicts, refusals, mostly none)."""
     me = device_id(conn)
     for first, last, base, received in places:
         conn.execute(
             "UPDATE event SET log_index = ? + device_seq, received_at = ? WHERE device_id = ?"
-            " AND device_seq BETWEEN ? AND ? AND log_index IS NULL",
+            " AND device_seq BETWEEN ? AND ?",
             (base, received, me, first, last),
         )
 
@@ -168,11 +184,12 @@ def _mark_results(
     results: list[dict[str, Any]],
     applied: Sequence[Sequence[int]],
     places: Sequence[LogPlace] = (),
-) -> None:
+) -> list[tuple[int, int]]:
     """Each op's status (and reason). A push is mostly plain `applied` ops with consecutive
     sequence numbers: each such run is one range update instead of one statement per op, and
     it sets the run's places in the log in the same statement (a second pass over 100,000
-    rows cost a laptop half a second)."""
+    rows cost a laptop half a second). Returns the sequence ranges whose places it set."""
+    placed: list[tuple[int, int]] = []
     me = device_id(conn)
     others = []
     run: list[int] = []
@@ -192,6 +209,7 @@ def _mark_results(
                     " WHERE device_id = ? AND device_seq BETWEEN ? AND ? AND status = 'pending'",
                     (base, received, me, max(first, low), min(last, high)),
                 )
+                placed.append((max(first, low), min(last, high)))
                 if last > high:
                     mark_applied(high + 1, last)
                 return
@@ -214,6 +232,8 @@ def _mark_results(
             others.append((r["status"], r.get("reason"), r["op_id"]))
     close_run()
     conn.executemany("UPDATE event SET status = ?, reason = ? WHERE id = ? AND status = 'pending'", others)
+    placed.sort()
+    return placed
 
 
 def _record_versions(

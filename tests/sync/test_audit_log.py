@@ -269,3 +269,37 @@ def test_the_printed_order_and_report_carry_the_leaf_of_what_they_show_and_the_c
     assert stamp["leaf"] == leaf_hash_hex(entry["hash"], verdict["status"], verdict["reason"], verdict["received"])
     report = report_html.district_report(a.conn, parse_period("2026Q4"), today=TODAY)
     assert stamp["checkpoint"]["root"] in report and f"{stamp['checkpoint']['size']} 条" in report
+
+
+def test_a_laptop_knows_where_each_of_its_events_is_in_the_log_refused_ones_included(district):
+    """The laptop records the log place and arrival of every event it pushed (what its printed
+    documents cite) from the push answer: the same as the server's, for a push that mixes new
+    rows applied as sent, edits, and a change the server refused."""
+    import json
+
+    from schema.office import orders
+    from schema.store.transactions import set_meta, transaction
+    from tests.conftest import TODAY
+    from tests.sync.test_office_sync import rectifying
+
+    a = district.laptop("insp.a")
+    unit = district.unit_in("xinhe")
+    made = [a.add(unit, f"配电箱未接地 {n}") for n in range(30)]
+    hazard = rectifying(a, unit)
+    with transaction(a.conn):  # a number block this device was never given: the order is refused
+        set_meta(a.conn, orders.BLOCKS_KEY, json.dumps([{"year": 2026, "first": 9001, "last": 9010, "next": 9001}]))
+    orders.issue_order(a.writer, [hazard], today=TODAY)
+    for n, h in enumerate(made[:10]):
+        a.edit(h, description=f"已复查 {n}")
+    assert a.sync().rejected == 1
+    mine = a.conn.execute(
+        "SELECT id, log_index, received_at, status FROM event WHERE device_id = ? ORDER BY device_seq", (a.device_id,)
+    ).fetchall()
+    held = {
+        r[0]: (r[1], r[2], r[3])
+        for r in district.store.db().rows(
+            "SELECT id, log_index, received_at, status FROM event WHERE device_id = ?", (a.device_id,)
+        )
+    }
+    assert len(mine) == len(held) > 40
+    assert all(tuple(row[1:]) == held[row[0]] for row in mine)
