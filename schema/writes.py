@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schema import clock
-from schema.authority import matrix_refusal
+from schema.authority import Later, edit_refusal, matrix_refusal
 from schema.chain import CanonicalError, event_hash
 from schema.errors import DomainError, NotFound
 from schema.ids import uuid7
@@ -145,6 +145,10 @@ class Writer:
             if not changes:
                 return {}
             self._may(table, "update", changes)
+            if table == "hazard":  # the row's own rules too, as the server applies them on push
+                refusal = edit_refusal(self._role or role(self.conn), table, dict(row), changes, None, Later())
+                if refusal:
+                    raise DomainError(refusal)
             if pol.area_from and pol.area_from[1] in changes:
                 self._derive_area(pol, changes)
             validate_fields(reference_info(table), table, changes, creating=False)

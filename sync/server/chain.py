@@ -22,6 +22,7 @@ import orjson
 from schema.chain import CanonicalError, event_hash
 from sync.audit.note import NoteError, Verifier, open_note
 from sync.server.accounts import DeviceAuth
+from sync.server.backends.base import ServerDb
 from sync.server.merge import Op
 from sync.server.push_body import PayloadError
 
@@ -44,6 +45,14 @@ class Chain:
     """Each op's fields as sent (JSON), before the server derives anything: what the log stores."""
     seq: int = 0
     head: str = ""
+
+    def signed(self, ops: list[tuple[Op, dict[str, Any]]]) -> dict[str, tuple[str, str | None, str]]:
+        """Op id -> (its hash, its device's previous hash, its fields as sent): what the log stores."""
+        hashes = self.hashes
+        return {
+            op.op_id: (hashes[i], hashes[i - 1] if i else self.prev, self.fields[i].decode())
+            for i, (op, _old) in enumerate(ops)
+        }
 
 
 def _is_hash(value: Any) -> bool:
@@ -88,6 +97,12 @@ def _hashed(chain: Chain, ops: list[tuple[Op, dict[str, Any]]], auth: DeviceAuth
         chain.hashes.append(running)
         chain.fields.append(orjson.dumps(op.fields))
     return chain
+
+
+def stored_hash(db: ServerDb, device_id: str, seq: int) -> str | None:
+    """The hash the server holds for one of a device's sequence numbers."""
+    row = db.one("SELECT hash FROM event WHERE device_id = ? AND device_seq = ?", (device_id, seq))
+    return row["hash"] if row else None
 
 
 def check(

@@ -155,6 +155,23 @@ def sign_checkpoint(db: ServerDb, keys: LogKeys, tree: StoredTree, now: str) -> 
     return note
 
 
+def append(db: ServerDb, keys: LogKeys, start: int, leaves: Sequence[bytes], now: str) -> int:
+    """Append a push's leaves (their event rows written already, in this transaction) to the log
+    of `start` entries and sign the new checkpoint; returns the first one's index."""
+    if not leaves:
+        return start
+    tree = StoredTree(db, start)
+    nodes = tree.append_leaves(leaves)
+    if nodes:
+        db.many("INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", nodes)
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('log_size', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(tree.size),),
+    )
+    sign_checkpoint(db, keys, tree, now)
+    return start
+
+
 def latest_checkpoint(db: ServerDb) -> str | None:
     row = db.one("SELECT note FROM log_checkpoint ORDER BY size DESC LIMIT 1")
     return row["note"] if row else None

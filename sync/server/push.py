@@ -28,13 +28,14 @@ from schema.calendar import local_today
 from schema.chain import leaf_entry
 from schema.errors import DomainError
 from schema.ids import uuid7
-from schema.tables import POLICIES, Policy, reference_info, valid_rows, validate_fields
+from schema.tables import POLICIES, Policy, reference_info, validate_fields
 from schema.writes import utc_now
 from sync.audit.merkle import leaf_hash
+from sync.server import batch_reads
 from sync.server.accounts import DeviceAuth
 from sync.server.backends.base import ServerDb
-from sync.server.chain import Chain, ChainRefused, check, read_chain
-from sync.server.log import LogKeys, StoredTree, log_size, sign_checkpoint
+from sync.server.chain import ChainRefused, check, read_chain, stored_hash
+from sync.server.log import LogKeys, append, log_size
 from sync.server.merge import Decision, FieldStamp, Op, decide
 from sync.server.push_body import parse_ops
 from sync.server.push_rules import CREATE_RULES, move_unit, parent_hazard, rules_refusal, sign
@@ -149,22 +150,22 @@ def push(
             "SELECT last_seq, public_key, chain_seq, chain_head FROM device WHERE id = ?", (auth.device_id,)
         )
         last_seq = device["last_seq"] if device else 0
-        check(chain, ops, auth, device, lambda seq: _stored_hash(db, auth, seq))
+        check(chain, ops, auth, device, lambda seq: stored_hash(db, auth.device_id, seq))
         batch = _Batch(
             db,
             auth,
             counter,
-            _server_hlc(db),
+            batch_reads.server_hlc(db),
             utc_now(),
-            _parent_areas(db, ops),
-            _checked_creates(ops),
-            _existing_rows(db, ops),
-            later=_later(ops),
+            batch_reads.parent_areas(db, ops),
+            batch_reads.checked_creates(ops),
+            batch_reads.existing_rows(db, ops),
+            later=batch_reads.later(ops),
             log_start=log_size(db),
         )
         if chain is not None:
-            batch.signed = _signed(chain, ops)
-        used = _used_op_ids(db, [op for op, _old in ops if op.device_seq > last_seq])
+            batch.signed = chain.signed(ops)
+        used = batch_reads.used_op_ids(db, [op for op, _old in ops if op.device_seq > last_seq])
         for op, old in ops:
             if op.device_seq <= last_seq:
                 batch.flush()
@@ -188,7 +189,7 @@ def push(
                 applied.append([op.device_seq, op.device_seq])
             last_seq = op.device_seq
         batch.flush()
-        log_from = _append_to_log(batch, keys)
+        log_from = append(batch.db, keys, batch.log_start, batch.leaves, batch.now)
         if chain is not None and ops and chain.seq > (device["chain_seq"] if device else 0):
             db.execute(
                 "UPDATE device SET chain_seq = ?, chain_head = ? WHERE id = ?", (chain.seq, chain.head, auth.device_id)
@@ -209,98 +210,6 @@ def push(
     if compact:
         answer["applied"] = applied
     return answer
-
-
-def _later(ops: list[tuple[Op, dict[str, Any]]]) -> Later:
-    later = Later()
-    for op, _old in ops:
-        if op.table == "hazard" and op.action != "create" and "status" in op.fields:
-            later.statuses.setdefault(op.pk, []).append(str(op.fields["status"]))
-    return later
-
-
-def _used_op_ids(db: ServerDb, ops: list[Op]) -> set[str]:
-    """Of these ops' ids, those the district's log already holds: an op id is used once,
-    district-wide (a laptop receives other devices' events, ids included, in every pull)."""
-    return {row[0] for row in db.rows_by_id("event", ["id"], [op.op_id for op in ops])}
-
-
-def _signed(chain: Chain, ops: list[tuple[Op, dict[str, Any]]]) -> dict[str, tuple[str, str | None, str]]:
-    return {
-        op.op_id: (chain.hashes[i], chain.hashes[i - 1] if i else chain.prev, chain.fields[i].decode())
-        for i, (op, _old) in enumerate(ops)
-    }
-
-
-def _stored_hash(db: ServerDb, auth: DeviceAuth, seq: int) -> str | None:
-    row = db.one("SELECT hash FROM event WHERE device_id = ? AND device_seq = ?", (auth.device_id, seq))
-    return row["hash"] if row else None
-
-
-def _append_to_log(b: _Batch, keys: LogKeys) -> int:
-    """Append this push's events to the district log and sign the new checkpoint; returns the
-    log index of the first (their rows are written: `flush` ran)."""
-    if not b.leaves:
-        return b.log_start
-    tree = StoredTree(b.db, b.log_start)
-    nodes = tree.append_leaves(b.leaves)
-    if nodes:
-        b.db.many("INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", nodes)
-    b.db.execute(
-        "INSERT INTO meta (key, value) VALUES ('log_size', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (str(tree.size),),
-    )
-    sign_checkpoint(b.db, keys, tree, b.now)
-    return b.log_start
-
-
-def _parent_areas(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> dict[tuple[str, str], str | None]:
-    """The areas of the parents new rows name, read once for the whole batch."""
-    wanted: dict[str, set[str]] = {}
-    for op, _old in ops:
-        policy = POLICIES.get(op.table)
-        if op.action == "create" and policy and policy.area_from:
-            try:
-                parent_table, parent_id = policy.parent_of(op.fields)
-            except DomainError:
-                continue  # refused with its reason when the op's turn comes
-            wanted.setdefault(parent_table, set()).add(str(parent_id))
-    found: dict[tuple[str, str], str | None] = {}
-    for table, ids in wanted.items():
-        for row_id, area in db.rows_by_id(table, ["id", "area"], sorted(ids)):
-            found[(table, row_id)] = area
-    return found
-
-
-def _existing_rows(db: ServerDb, ops: list[tuple[Op, dict[str, Any]]]) -> set[tuple[str, str]]:
-    """Of the rows this batch creates, those that already exist, read once for the batch."""
-    wanted: dict[str, list[str]] = {}
-    for op, _old in ops:
-        if op.action == "create" and op.table in POLICIES:
-            wanted.setdefault(op.table, []).append(op.pk)
-    return {(table, row[0]) for table, pks in wanted.items() for row in db.rows_by_id(table, ["id"], pks)}
-
-
-def _checked_creates(ops: list[tuple[Op, dict[str, Any]]]) -> set[str]:
-    """The creates of this batch whose fields pass the table's rules, checked a column at a
-    time per table and field set (the area of a child row is derived later, not checked here)."""
-    groups: dict[tuple[str, frozenset[str]], list[Op]] = {}
-    for op, _old in ops:
-        policy = POLICIES.get(op.table)
-        if op.action == "create" and policy is not None:
-            names = frozenset(op.fields) - {"area"} if policy.area_from else frozenset(op.fields)
-            groups.setdefault((op.table, frozenset(names)), []).append(op)
-    checked: set[str] = set()
-    for (table, names), group in groups.items():
-        derived = frozenset({"area"}) if POLICIES[table].area_from else frozenset()
-        if valid_rows(reference_info(table), names, [op.fields for op in group], derived=derived):
-            checked.update(op.op_id for op in group)
-    return checked
-
-
-def _server_hlc(db: ServerDb) -> int:
-    row = db.one("SELECT value FROM meta WHERE key = 'hlc'")
-    return int(row["value"]) if row else 0
 
 
 def _stored_result(db: ServerDb, auth: DeviceAuth, op: Op) -> dict[str, Any]:

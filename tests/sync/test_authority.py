@@ -227,6 +227,24 @@ def test_an_inspector_cannot_downgrade_a_major_hazard(district, inspector):
     assert "downgrade a major hazard" in refused(inspector, op)
 
 
+def test_the_laptop_refuses_a_downgrade_at_once_in_the_servers_words(district, inspector):
+    """Found by the sync state machine: the laptop let an inspector downgrade a major hazard that
+    someone else had raised, queued the edit, and the server refused it; the laptop then showed
+    'general' for a hazard the district holds as major, for as long as nobody touched it again."""
+    hazard = inspector.add(district.unit_in("xinhe"), "配电室积水")
+    office = district.laptop("office", role="supervisor", areas=())
+    inspector.sync()
+    office.sync()
+    office.edit(hazard, grade="major")
+    office.sync()
+    inspector.sync()
+    with pytest.raises(DomainError, match="only the district office may downgrade a major hazard"):
+        inspector.edit(hazard, grade="general")
+    assert inspector.hazard(hazard)["grade"] == "major" and inspector.statuses().get("pending", 0) == 0
+    office.edit(hazard, grade="general")  # the office may
+    assert office.sync().pushed == 1 and server_row(district, "hazard", hazard)["grade"] == "general"
+
+
 def test_listings_follow_orders_and_closures_not_a_device(district, inspector):
     major = rectifying(inspector, district.unit_in("xinhe"), grade="major")  # the order lists it: legal
     inspector.sync()

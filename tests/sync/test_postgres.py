@@ -3,6 +3,8 @@ processes on one database, and moving a district from the embedded server to Pos
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 import time
 
@@ -13,7 +15,7 @@ from sync.server import push as push_module
 from sync.server.store import DistrictStore
 from sync.server.transfer import TABLES, checksum
 from tests.conftest import drop_postgres_schema, postgres_schema_url
-from tests.sync.test_end_to_end import Server, cli, cli_json, enroll, free_port, server_rows
+from tests.sync.test_end_to_end import SAFECITY, Server, cli, cli_json, enroll, free_port, server_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -98,6 +100,21 @@ def test_two_server_processes_on_one_database_converge_and_retries_are_not_doubl
         cli("--db", str(b), "sync")
         on_b = cli_json("--db", str(b), "hazard", "list", "--search", "two-process")
         assert len(on_b) == 30
+        # Both laptops push at once, each to its own process: one district log between them,
+        # whole, in commit order, signed with one key, and seen as such by both laptops.
+        office_unit = cli_json("--db", str(b), "unit", "list", "--limit", "1")[0]["id"]
+        for n in range(20):
+            cli("--db", str(a), "hazard", "add", "--unit", unit_id, "--description", f"at once a{n}")
+            cli("--db", str(b), "hazard", "add", "--unit", office_unit, "--description", f"at once b{n}")
+        syncs = [subprocess.Popen([*SAFECITY, "--db", str(x), "sync"]) for x in (a, b)]
+        assert [p.wait(timeout=120) for p in syncs] == [0, 0]
+        for x in (a, b):
+            cli("--db", str(x), "sync")
+        checked = json.loads(cli("audit", "verify", "--database-url", str(pg_url), "--json").stdout)
+        assert checked["ok"] and checked["entries"] == 70 and checked["devices"] == 2, checked
+        for x in (a, b):
+            state = cli_json("--db", str(x), "status")
+            assert state["log_alarm"] is None and state["log_size"] == 70
     finally:
         one.kill()
         two.kill()

@@ -217,6 +217,18 @@ class DistrictMachine(RuleBasedStateMachine):
             self.acknowledged_edits_are_accounted_for(device, db)
         self.no_op_applied_twice(db)
         self.no_designated_edit_silently_overwritten(db)
+        self.the_log_is_as_it_was_made(db)
+
+    def the_log_is_as_it_was_made(self, db) -> None:  # type: ignore[no-untyped-def]
+        """Issue 18: whatever the faults, the district log verifies whole, every event once in
+        it, and no laptop saw its history rewritten."""
+        from sync.server.audit import verify as verify_log
+
+        report = verify_log(db)
+        assert report.ok, report.text()
+        assert report.entries == db.rows("SELECT count(*) FROM event")[0][0]
+        for device in self.devices:
+            assert get_meta(device.conn, "log_alarm") is None, get_meta(device.conn, "log_alarm")
 
     def replica_equals_server(self, device, db) -> None:  # type: ignore[no-untyped-def]
         areas = json.loads(get_meta(device.conn, "areas") or "null")
