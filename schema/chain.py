@@ -135,90 +135,56 @@ def _flat(values: Any) -> bool:
     return True
 
 
-def event_hash(
-    *,
-    op_id: str,
-    device_id: str,
-    device_seq: int,
-    hlc: int,
-    actor: str,
-    at: str,
-    table: str,
-    row_id: str,
-    action: str,
-    fields: dict[str, Any],
-    old: dict[str, Any],
-    base_version: int,
-    prev: str | None,
-) -> str:
-    """The hex SHA-256 of an event's canonical body (`event_body`). It runs for every event a
-    push carries and every event `audit verify` reads, so the usual event (texts, safe numbers,
-    flat `fields` and `old`) is written here in one orjson call; anything else takes `canonical`."""
+def event_hash(**parts: Any) -> str:
+    """The hex SHA-256 of an event's canonical body (`event_body`'s arguments). It runs for every
+    event a push carries and every event `audit verify` reads, so the usual event (texts, safe
+    numbers, flat `fields` and `old`) goes to orjson directly; anything else takes `canonical`."""
+    body = event_body(**parts)
     if (
-        _flat(fields)
-        and _flat(old)
-        and type(device_seq) is int
-        and -SAFE_INTEGER <= device_seq <= SAFE_INTEGER
-        and type(base_version) is int
-        and -SAFE_INTEGER <= base_version <= SAFE_INTEGER
-        and type(hlc) is int
-        and (prev is None or type(prev) is str)
-        and type(op_id) is str
-        and type(device_id) is str
-        and type(actor) is str
-        and type(at) is str
-        and type(table) is str
-        and type(row_id) is str
-        and type(action) is str
+        _flat(body["fields"])
+        and _flat(body["old"])
+        and type(body["seq"]) is int
+        and -SAFE_INTEGER <= body["seq"] <= SAFE_INTEGER
+        and type(body["base"]) is int
+        and -SAFE_INTEGER <= body["base"] <= SAFE_INTEGER
+        and (body["prev"] is None or type(body["prev"]) is str)
+        and type(body["id"]) is str
+        and type(body["device"]) is str
+        and type(body["actor"]) is str
+        and type(body["at"]) is str
+        and type(body["table"]) is str
+        and type(body["pk"]) is str
+        and type(body["action"]) is str
     ):
         try:
-            data = orjson.dumps(
-                {
-                    "v": FORMAT, "id": op_id, "device": device_id, "seq": device_seq, "hlc": str(hlc),
-                    "actor": actor, "at": at, "table": table, "pk": row_id, "action": action,
-                    "fields": fields, "old": old, "base": base_version, "prev": prev,
-                },
-                option=orjson.OPT_SORT_KEYS,
-            )  # fmt: skip
-            return hashlib.sha256(data).hexdigest()
+            return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
         except orjson.JSONEncodeError:
             pass  # a text that is not valid Unicode: the reference decides
-    body = event_body(
-        op_id=op_id,
-        device_id=device_id,
-        device_seq=device_seq,
-        hlc=hlc,
-        actor=actor,
-        at=at,
-        table=table,
-        row_id=row_id,
-        action=action,
-        fields=fields,
-        old=old,
-        base_version=base_version,
-        prev=prev,
-    )
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
+def row_parts(row: Any) -> dict[str, Any]:
+    """`event_body`'s arguments from a stored event row (a laptop's or the server's `event`)."""
+    return {
+        "op_id": row["id"],
+        "device_id": row["device_id"],
+        "device_seq": row["device_seq"],
+        "hlc": row["hlc"],
+        "actor": row["actor"],
+        "at": row["at"],
+        "table": row["table_name"],
+        "row_id": row["row_id"],
+        "action": row["action"],
+        "fields": orjson.loads(row["fields"]),
+        "old": orjson.loads(row["old"]),
+        "base_version": row["base_version"],
+        "prev": row["prev"],
+    }
+
+
 def hash_of_row(row: Any) -> str:
-    """The hash of a stored event row (a laptop's or the server's `event` table): what
-    `safecity audit verify` compares with the row's `hash` column."""
-    return event_hash(
-        op_id=row["id"],
-        device_id=row["device_id"],
-        device_seq=row["device_seq"],
-        hlc=row["hlc"],
-        actor=row["actor"],
-        at=row["at"],
-        table=row["table_name"],
-        row_id=row["row_id"],
-        action=row["action"],
-        fields=orjson.loads(row["fields"]),
-        old=orjson.loads(row["old"]),
-        base_version=row["base_version"],
-        prev=row["prev"],
-    )
+    """The hash of a stored event row: what `safecity audit verify` compares with its `hash`."""
+    return event_hash(**row_parts(row))
 
 
 def leaf_entry(event: str, status: str, reason: str | None, received_at: str | None) -> bytes:

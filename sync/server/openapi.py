@@ -33,6 +33,16 @@ _REFUSALS: dict[str, Any] = {
     "426": {"description": "the client's protocol is too old or too new for this server"},
     "429": {"description": "too many requests from this device: wait the Retry-After seconds"},
 }
+
+
+def _json_body(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """A required JSON object request body with these properties."""
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": properties}}},
+    }
+
+
 _FILE_REFUSALS: dict[str, Any] = {
     **_REFUSALS,
     "404": {"description": "no attachment in the device's areas names this file"},
@@ -176,18 +186,7 @@ OPENAPI: dict[str, Any] = {
                 " is harmless)",
                 "security": _AUTH,
                 "parameters": [_PROTOCOL_PARAMETER],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["key"],
-                                "properties": {"key": {"type": "string", "maxLength": 512}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _json_body(["key"], {"key": {"type": "string", "maxLength": 512}}),
                 "responses": {
                     "200": {"description": "{registered: whether it is new, key}"},
                     **_REFUSALS,
@@ -202,24 +201,16 @@ OPENAPI: dict[str, Any] = {
                 " and which no attachment in the device's areas names",
                 "security": _AUTH,
                 "parameters": [_PROTOCOL_PARAMETER],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["sha256"],
-                                "properties": {
-                                    "sha256": {
-                                        "type": "array",
-                                        "maxItems": MAX_WANTED,
-                                        "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                                    }
-                                },
-                            }
+                "requestBody": _json_body(
+                    ["sha256"],
+                    {
+                        "sha256": {
+                            "type": "array",
+                            "maxItems": MAX_WANTED,
+                            "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                         }
                     },
-                },
+                ),
                 "responses": {
                     "200": {"description": "{missing: {sha256: bytes held}, unknown: [sha256]}"},
                     **_REFUSALS,
@@ -277,18 +268,7 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Reserve a block of rectification-order numbers of a year for this device",
                 "security": _AUTH,
                 "parameters": [_PROTOCOL_PARAMETER],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["year"],
-                                "properties": {"year": {"type": "integer", "minimum": 2000, "maximum": 2100}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _json_body(["year"], {"year": {"type": "integer", "minimum": 2000, "maximum": 2100}}),
                 "responses": {
                     "200": {"description": "{year, first, last}"},
                     **_REFUSALS,

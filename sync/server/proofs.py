@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from schema.chain import event_body
+from schema.chain import event_body, row_parts
 from schema.errors import DomainError
 from sync.audit.note import Checkpoint
 from sync.audit.proof import FORMAT, ProvenEvent, belonging, encode
@@ -94,21 +92,7 @@ def prove(db: ServerDb, hazard: str) -> bytes:
 
 
 def _body(row: dict[str, Any]) -> dict[str, Any]:
-    return event_body(
-        op_id=row["id"],
-        device_id=row["device_id"],
-        device_seq=row["device_seq"],
-        hlc=row["hlc"],
-        actor=row["actor"],
-        at=row["at"],
-        table=row["table_name"],
-        row_id=row["row_id"],
-        action=row["action"],
-        fields=orjson.loads(row["fields"]),
-        old=orjson.loads(row["old"]),
-        base_version=row["base_version"],
-        prev=row["prev"],
-    )
+    return event_body(**row_parts(row))
 
 
 def _verdict(row: dict[str, Any]) -> dict[str, Any]:
