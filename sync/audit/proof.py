@@ -68,13 +68,17 @@ def encode(document: dict[str, Any]) -> bytes:
     return canonical(document) + b"\n"
 
 
-def check(data: bytes, key: str) -> Proven:
-    """The history a proof file proves under the district key `key` (a verifier key's text);
-    ProofError naming the first thing that fails."""
+def check(data: bytes, key: str, *, cosigner: str | None = None) -> Proven:
+    """The history a proof file proves under the district key `key` (a verifier key's text),
+    and, with `cosigner`, co-signed by the office; ProofError naming the first thing that fails."""
     try:
         verifier = Verifier.parse(key)
     except NoteError as err:
         raise ProofError(f"the key given is not a district key: {err}") from None
+    try:
+        office = Verifier.parse(cosigner) if cosigner else None
+    except NoteError as err:
+        raise ProofError(f"the co-signer key given is not a key: {err}") from None
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -89,9 +93,12 @@ def check(data: bytes, key: str) -> Proven:
     if document["log_key"] != verifier.text():
         raise ProofError("the proof was made under another district key than the one given")
     try:
-        checkpoint = Checkpoint.parse(open_note(str(document["checkpoint"]), [verifier])[0])
+        text, signers = open_note(str(document["checkpoint"]), [verifier, *([office] if office else [])])
+        checkpoint = Checkpoint.parse(text)
     except NoteError as err:
         raise ProofError(f"its checkpoint does not verify: {err}") from None
+    if verifier.name not in signers or (office is not None and office.name not in signers):
+        raise ProofError("its checkpoint is not signed by " + ("both keys given" if office else "the key given"))
     hazard = document["hazard"]
     events = document["events"]
     if not isinstance(hazard, str) or not isinstance(events, list) or not events:

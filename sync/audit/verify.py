@@ -192,10 +192,15 @@ class LogAuditor:
         node_level: int,
         device_keys: Mapping[str, str | None],
         heads: Iterable[tuple[str, int, str, str]],
+        cosigner: Verifier | None = None,
+        cosigned: Iterable[int] = (),
     ):
         """`checkpoints`: (size, signed note); `nodes`: the stored tree nodes (level, index) ->
         hex, every complete node at `node_level` and above; `device_keys`: device id -> its
-        registered verifier key; `heads`: (device, seq, head, signed note) of each push."""
+        registered verifier key; `heads`: (device, seq, head, signed note) of each push;
+        `cosigner`: the office's co-signing key, whose signature the `cosigned` sizes carry."""
+        self.cosigner = cosigner
+        self.cosigned = set(cosigned)
         self.report = report
         self.frontier = Frontier()
         self.nodes = nodes
@@ -216,9 +221,16 @@ class LogAuditor:
                 self.report.add(Problem(f"checkpoint {size} is signed, but the district's log key is not recorded"))
                 continue
             try:
-                point = Checkpoint.parse(open_note(note, [verifier])[0])
+                text, signers = open_note(note, [verifier, *([self.cosigner] if self.cosigner else [])])
+                point = Checkpoint.parse(text)
             except NoteError as err:
                 self.report.add(Problem(f"the checkpoint of {size} entries does not verify: {err}"))
+                continue
+            if verifier.name not in signers:
+                self.report.add(Problem(f"the checkpoint of {size} entries is not signed by the district's key"))
+                continue
+            if size in self.cosigned and (self.cosigner is None or self.cosigner.name not in signers):
+                self.report.add(Problem(f"the checkpoint of {size} entries is marked co-signed but is not"))
                 continue
             if point.size != size or point.origin != origin:
                 self.report.add(

@@ -26,13 +26,15 @@ from schema.store.transactions import get_meta, set_meta, transaction
 from schema.writes import CHAIN_HEAD, utc_now
 from sync.audit import keys
 from sync.audit.merkle import EMPTY_ROOT, verify_consistency
-from sync.audit.note import Checkpoint, NoteError, Signer, Verifier, open_note
+from sync.audit.note import Checkpoint, NoteError, Signer, Verifier, add_signature, open_note
 from sync.laptop.errors import SyncError
 
 LOG_KEY = "log_key"
 """Meta: the district's log key (its verifier text), learned at enrolment."""
 LOG_ALARM = "log_alarm"
 """Meta: why this laptop believes the server's history was rewritten (absent when it does not)."""
+LOG_COSIGNER = "log_cosigner"
+"""Meta: the office's co-signing key, as the server first named it (it is never replaced)."""
 KEY_REGISTERED = "device_key_registered"
 """Meta: the public key the server confirmed it holds for this device."""
 
@@ -149,10 +151,64 @@ def _rewritten(conn: sqlite3.Connection, log: Any) -> str | None:
         return "its consistency proof is malformed"
     if not verify_consistency(old_size, new.size, old_root, new.root, proof):
         return f"its log of {new.size} entries does not extend the {old_size} this laptop saw: entries were changed"
+    cosigned = _cosigned_problem(conn, log, verifier, new)
+    if cosigned:
+        return cosigned
     audit = log.get("audit")
     if isinstance(audit, dict) and audit.get("broken"):
         return f"the server's own audit ({audit.get('at')}) found its stored log changed: {audit['broken']}"
     return None
+
+
+def _cosigned_problem(conn: sqlite3.Connection, log: dict[str, Any], district: Verifier, new: Checkpoint) -> str | None:
+    """With an office co-signer: the latest checkpoint it co-signed carries both signatures and
+    the log shown extends it. A server with a stolen district key can sign a rewritten log, but
+    not the office's signature, so even a laptop that never saw the old log sees the fork."""
+    key = log.get("cosigner")
+    if not isinstance(key, str):
+        return None
+    held = get_meta(conn, LOG_COSIGNER)
+    if held and held != key:
+        return f"it names another co-signer ({key}) than the office's ({held})"
+    try:
+        cosigner = Verifier.parse(key)
+    except NoteError as err:
+        return f"its co-signer key is not a key ({err})"
+    if not held:
+        with transaction(conn):
+            set_meta(conn, LOG_COSIGNER, key)
+    note = log.get("cosigned")
+    if note is None:
+        return None  # nothing co-signed yet
+    try:
+        text, signers = open_note(str(note), [district, cosigner])
+        point = Checkpoint.parse(text)
+    except NoteError as err:
+        return f"its co-signed checkpoint does not verify ({err})"
+    if len(signers) != 2:
+        return "its co-signed checkpoint lacks the district's or the office's signature"
+    try:
+        proof = [bytes.fromhex(h) for h in log.get("cosigned_consistency") or []]
+    except (TypeError, ValueError):
+        return "its proof from the co-signed checkpoint is malformed"
+    if point.origin != new.origin or not verify_consistency(point.size, new.size, point.root, new.root, proof):
+        return f"its log does not extend the {point.size} entries the office co-signed: entries were changed"
+    return None
+
+
+def cosign(conn: sqlite3.Connection, signer: Signer) -> str:
+    """The last checkpoint this laptop verified, co-signed with the office's key (`signer`)."""
+    note = get_meta(conn, LOG_CHECKPOINT)
+    if not note:
+        raise SyncError("this laptop has verified no checkpoint yet; sync first")
+    if get_meta(conn, LOG_ALARM):
+        raise SyncError("this laptop saw the server's record rewritten; it co-signs nothing until that is resolved")
+    held = get_meta(conn, LOG_COSIGNER)
+    if held and held != signer.verifier.text():
+        raise SyncError(f"this key is not the district log's co-signer ({held})")
+    if any(line.startswith(f"\u2014 {signer.name} ") for line in note.split("\n")):
+        return note  # co-signed already
+    return add_signature(note, signer)
 
 
 def alarm(conn: sqlite3.Connection) -> str | None:

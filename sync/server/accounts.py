@@ -164,5 +164,9 @@ def register_key(db: ServerDb, auth: DeviceAuth, key: str) -> bool:
     return True
 
 
+class NotOffice(DomainError):
+    """The request is the district office's to make (answered 403)."""
+
+
 class KeyTaken(DomainError):
     """The device has another key registered (answered 409)."""

@@ -57,7 +57,7 @@ from sync.protocol import (
     PROTOCOL_VERSION,
     run_length,
 )
-from sync.server.accounts import DeviceAuth, KeyTaken
+from sync.server.accounts import DeviceAuth, KeyTaken, NotOffice
 from sync.server.chain import ChainRefused
 from sync.server.files import NotYetUploaded, NotYours
 from sync.server.openapi import OPENAPI
@@ -171,6 +171,20 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
         except DomainError as err:
             raise HTTPError(400, str(err)) from None
         return JSONResponse({"registered": registered, "key": key.strip()})
+
+    async def log_cosign(request: Request) -> Response:
+        auth = await authorize(request)
+        body = await _read_json(request)
+        note = body.get("note") if isinstance(body, dict) else None
+        if not isinstance(note, str) or len(note) > 4096:
+            raise HTTPError(400, 'give the co-signed checkpoint as {"note": "<signed note>"}')
+        try:
+            size = await run_in_threadpool(store.cosign, auth, note)
+        except NotOffice as err:
+            raise HTTPError(403, str(err)) from None
+        except DomainError as err:
+            raise HTTPError(409, str(err)) from None
+        return JSONResponse({"cosigned": size})
 
     async def push_ops(request: Request) -> Response:
         auth = await authorize(request)
@@ -297,6 +311,7 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
         Route("/v1/me", guarded(me)),
         Route("/v1/push", guarded(push_ops), methods=["POST"]),
         Route("/v1/device/key", guarded(device_key), methods=["POST"]),
+        Route("/v1/log/cosign", guarded(log_cosign), methods=["POST"]),
         Route("/v1/pull", guarded(pull_page)),
         Route("/v1/numbers", guarded(reserve_numbers), methods=["POST"]),
         Route("/v1/files/wanted", guarded(files_wanted), methods=["POST"]),

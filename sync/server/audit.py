@@ -36,13 +36,22 @@ log = logging.getLogger("safecity.audit")
 def verify(db: ServerDb, *, what: str = "district log", page: int = PAGE) -> Report:
     """Check the whole district log stored in `db`; the report names the first bad entry."""
     report = Report(what)
-    meta = {r["key"]: r["value"] for r in db.all("SELECT key, value FROM meta WHERE key IN ('log_key', 'log_origin')")}
+    meta = {
+        r["key"]: r["value"]
+        for r in db.all("SELECT key, value FROM meta WHERE key IN ('log_key', 'log_origin', 'log_cosigner')")
+    }
     verifier = None
     if meta.get("log_key"):
         try:
             verifier = Verifier.parse(meta["log_key"])
         except NoteError as err:
             report.add(Problem(f"the district's recorded log key is not a key: {err}"))
+    cosigner = None
+    if meta.get("log_cosigner"):
+        try:
+            cosigner = Verifier.parse(meta["log_cosigner"])
+        except NoteError as err:
+            report.add(Problem(f"the district's recorded co-signer is not a key: {err}"))
     size = log_size(db)
     checkpoints = db.rows("SELECT size, note FROM log_checkpoint WHERE size <= ? ORDER BY size", (size,))
     nodes = {
@@ -61,6 +70,8 @@ def verify(db: ServerDb, *, what: str = "district log", page: int = PAGE) -> Rep
         node_level=TILE,
         device_keys={d[0]: d[1] for d in devices},
         heads=[(str(h[0]), int(h[1]), str(h[2]), str(h[3])) for h in heads],
+        cosigner=cosigner,
+        cosigned=[int(r[0]) for r in db.rows("SELECT size FROM log_checkpoint WHERE cosigned = 1")],
     )
     columns = ", ".join(EVENT_COLUMNS)
     start = -1

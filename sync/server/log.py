@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schema.chain import leaf_entry
+from schema.errors import DomainError
 from sync.audit.merkle import Tree, leaf_hash, node_hash
-from sync.audit.note import Checkpoint, Signer, Verifier, open_note
+from sync.audit.note import Checkpoint, NoteError, Signer, Verifier, open_note, split
 from sync.server.backends.base import ServerDb
 
 TILE = 8
@@ -149,7 +150,7 @@ def sign_checkpoint(db: ServerDb, keys: LogKeys, tree: StoredTree, now: str) -> 
     note = keys.signer.sign(Checkpoint(keys.origin, tree.size, tree.root()).text())
     db.execute(
         "INSERT INTO log_checkpoint (size, note, signed_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (size) DO UPDATE SET note = excluded.note, signed_at = excluded.signed_at",
+        " ON CONFLICT (size) DO UPDATE SET note = excluded.note, signed_at = excluded.signed_at, cosigned = 0",
         (tree.size, note, now),
     )
     return note
@@ -185,12 +186,68 @@ def checkpoint_of(note: str, verifier: Verifier) -> Checkpoint:
 
 def log_answer(db: ServerDb, known: int) -> dict[str, object]:
     """What a pull carries about the log for a laptop that holds a checkpoint of size `known`:
-    the latest signed checkpoint and the proof that the tree of `known` is a prefix of it."""
+    the latest signed checkpoint and the proof that the tree of `known` is a prefix of it; with
+    an office co-signer, also the latest checkpoint it co-signed and the proof from that one."""
     note = latest_checkpoint(db)
     if note is None:
         return {"checkpoint": None, "size": 0, "from": known, "consistency": []}
     size = int(note.split("\n", 2)[1])
     answer: dict[str, object] = {"checkpoint": note, "size": size, "from": known}
+    tree = StoredTree(db, size)
     if known <= size:
-        answer["consistency"] = [h.hex() for h in StoredTree(db, size).consistency(known, size)]
+        answer["consistency"] = [h.hex() for h in tree.consistency(known, size)]
+    key = cosigner_key(db)
+    if key:
+        answer["cosigner"] = key
+        cosigned = db.one("SELECT size, note FROM log_checkpoint WHERE cosigned = 1 ORDER BY size DESC LIMIT 1")
+        if cosigned and int(cosigned["size"]) <= size:
+            answer["cosigned"] = cosigned["note"]
+            answer["cosigned_consistency"] = [h.hex() for h in tree.consistency(int(cosigned["size"]), size)]
     return answer
+
+
+COSIGNER = "log_cosigner"
+"""Server meta: the office's co-signing key (a verifier key's text), kept off the server."""
+
+
+def cosigner_key(db: ServerDb) -> str | None:
+    row = db.one("SELECT value FROM meta WHERE key = ?", (COSIGNER,))
+    return row["value"] if row else None
+
+
+def set_cosigner(db: ServerDb, key: str) -> str:
+    """Name the office's co-signing key (its public half). Once named it is not replaced: a
+    server that could swap it could co-sign its own rewrite."""
+    try:
+        verifier = Verifier.parse(key)
+    except NoteError as err:
+        raise DomainError(f"not a co-signing key: {err}") from None
+    with db.transaction():
+        held = cosigner_key(db)
+        if held and held != verifier.text():
+            raise DomainError(f"the district's log already has a co-signer ({held}); it is not replaced")
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (COSIGNER, verifier.text())
+        )
+    return verifier.text()
+
+
+def cosign(db: ServerDb, district: Verifier, note: str) -> int:
+    """Store the office's co-signature on a checkpoint the server signed; returns its size.
+    The note must be that checkpoint, signed by the district key and by the named co-signer."""
+    key = cosigner_key(db)
+    if not key:
+        raise DomainError("this district's log has no co-signer; an administrator names one first")
+    try:
+        text, signers = open_note(note, [district, Verifier.parse(key)])
+        point = Checkpoint.parse(text)
+    except NoteError as err:
+        raise DomainError(f"not a co-signed checkpoint of this log: {err}") from None
+    if len(signers) != 2:
+        raise DomainError("a co-signed checkpoint carries the district's signature and the co-signer's")
+    with db.transaction():
+        stored = db.one("SELECT note FROM log_checkpoint WHERE size = ?", (point.size,))
+        if stored is None or split(stored["note"])[0] != text:
+            raise DomainError(f"the server signed no such checkpoint of {point.size} entries")
+        db.execute("UPDATE log_checkpoint SET note = ?, cosigned = 1 WHERE size = ?", (note, point.size))
+    return point.size

@@ -195,6 +195,22 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/v1/log/cosign": {
+            "post": {
+                "summary": "The office's co-signature on a checkpoint the server signed (office devices only;"
+                " the co-signing key never reaches the server)",
+                "security": _AUTH,
+                "parameters": [_PROTOCOL_PARAMETER],
+                "requestBody": _json_body(["note"], {"note": {"type": "string", "maxLength": 4096}}),
+                "responses": {
+                    "200": {"description": "{cosigned: the checkpoint's size}"},
+                    **_REFUSALS,
+                    "403": {"description": "not an office device"},
+                    "409": {"description": "not a checkpoint of this log signed by the district and the co-signer"},
+                    "413": {"description": "too large a body"},
+                },
+            }
+        },
         "/v1/files/wanted": {
             "post": {
                 "summary": "Which of these attachment files the server lacks (with the bytes it holds of each),"

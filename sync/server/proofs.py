@@ -42,9 +42,16 @@ def _records(db: ServerDb, hazard: str) -> list[str]:
     return ids
 
 
-def prove(db: ServerDb, hazard: str) -> bytes:
-    """The proof file's bytes for `hazard`'s logged history under the latest checkpoint."""
-    note = latest_checkpoint(db)
+def prove(db: ServerDb, hazard: str, *, cosigned: bool = False) -> bytes:
+    """The proof file's bytes for `hazard`'s logged history under the latest checkpoint (or the
+    latest the office co-signed)."""
+    if cosigned:
+        row = db.one("SELECT note FROM log_checkpoint WHERE cosigned = 1 ORDER BY size DESC LIMIT 1")
+        note = row["note"] if row else None
+        if note is None:
+            raise DomainError("the office has co-signed no checkpoint of this log yet ('safecity audit cosign')")
+    else:
+        note = latest_checkpoint(db)
     if note is None:
         raise DomainError("the district log is empty: there is nothing to prove yet")
     checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")

@@ -152,12 +152,19 @@ class DistrictStore:
     def register_key(self, auth: DeviceAuth, key: str) -> bool:
         return accounts.register_key(self.db(), auth, key)
 
+    def cosign(self, auth: DeviceAuth, note: str) -> int:
+        """The office's co-signature on a checkpoint (from the office's laptop, which keeps the key)."""
+        if not auth.is_office:
+            raise accounts.NotOffice("only the district office co-signs the log")
+        return log.cosign(self.db(), self.log_keys.verifier, note)
+
     def log_facts(self, auth: DeviceAuth) -> dict[str, Any]:
         """What `/v1/me` tells a laptop about the log: the district's key, and this device's."""
         row = self.db().one("SELECT public_key, chain_seq, chain_head FROM device WHERE id = ?", (auth.device_id,))
         return {
             "log_key": self.log_keys.verifier.text(),
             "log_origin": self.log_keys.origin,
+            "log_cosigner": log.cosigner_key(self.db()),
             "device_key": row["public_key"] if row else None,
             "chain_seq": row["chain_seq"] if row else 0,
             "chain_head": row["chain_head"] if row else None,

@@ -42,9 +42,26 @@ def test_audit_verify_prove_and_verify_proof_then_a_row_edited_behind_the_server
         assert key == cli("--db", str(a), "audit", "key").stdout.strip()  # the laptop learned it at enrolment
         shown = cli("audit", "verify-proof", str(proof), "--key", key)
         assert "the proof verifies: 2 events" in shown.stdout and "配电室积水，未设挡水板" not in shown.stdout
-        proof.write_bytes(proof.read_bytes().replace("配电室积水".encode(), "配电室干燥".encode(), 1))
-        refused = cli("audit", "verify-proof", str(proof), "--key", key, ok=False)
+        changed = tmp_path / "changed.proof.json"
+        changed.write_bytes(proof.read_bytes().replace("配电室积水".encode(), "配电室干燥".encode(), 1))
+        refused = cli("audit", "verify-proof", str(changed), "--key", key, ok=False)
         assert refused.returncode == 1 and "does NOT verify" in refused.stdout and "Traceback" not in refused.stderr
+
+        # The office co-signs with a key the server never holds; a proof under that checkpoint
+        # checks with both keys.
+        office = enroll(server, tmp_path, "office", "supervisor")
+        office_key = cli("audit", "keygen", "-o", str(tmp_path / "office.key")).stdout.strip()
+        assert server.admin("cosigner", office_key)["cosigner"] == office_key
+        cli("--db", str(office), "sync")
+        assert (
+            "co-signed the district log at 2 entries"
+            in cli("--db", str(office), "audit", "cosign", "--key", str(tmp_path / "office.key")).stdout
+        )
+        inspector = cli("--db", str(a), "audit", "cosign", "--key", str(tmp_path / "office.key"), ok=False)
+        assert inspector.returncode != 0 and "only the district office" in inspector.stderr
+        cli("audit", "prove", hazard, "-o", str(proof), "--cosigned", *server.where)
+        both = cli("audit", "verify-proof", str(proof), "--key", key, "--cosigner", office_key)
+        assert "the proof verifies: 2 events" in both.stdout
 
         # The administrator edits the row: the hazard was "found" a day later than it was.
         tamper = "UPDATE event SET at = '2026-11-29T08:00:00Z' WHERE row_id = %s AND action = 'create'"

@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from schema.chain import hash_of_row, leaf_hash_hex
+from schema.errors import DomainError
 from schema.store.transactions import get_meta
 from sync.audit.keys import head_text
 from sync.audit.note import Signer
@@ -303,3 +304,55 @@ def test_a_laptop_knows_where_each_of_its_events_is_in_the_log_refused_ones_incl
     }
     assert len(mine) == len(held) > 40
     assert all(tuple(row[1:]) == held[row[0]] for row in mine)
+
+
+def test_the_office_cosigns_the_log_and_a_laptop_enrolled_after_a_rewrite_still_sees_it(district):
+    """The office keeps a second key off the server and co-signs checkpoints from its laptop.
+    A server whose district key was stolen can sign a rewritten log, but not the office's
+    signature: even a laptop enrolled after the rewrite, which never saw the old log, finds
+    that the log shown does not extend the checkpoint the office co-signed."""
+    from sync.laptop.errors import SyncError
+    from sync.server.log import set_cosigner
+
+    a, _b, made = _work(district)
+    office = district.laptop("office", role="supervisor", areas=())
+    key = Signer.generate("safecity-office")
+    db = district.store.db()
+    set_cosigner(db, key.verifier.text())
+    with pytest.raises(DomainError, match="not replaced"):
+        set_cosigner(db, Signer.generate("safecity-office").verifier.text())
+    office.sync()
+    answer = office.client.request("POST", "/v1/log/cosign", body={"note": chain.cosign(office.conn, key)})
+    assert answer["cosigned"] == log_size(db) == 290
+    assert verify(db).ok
+    with pytest.raises(SyncError, match="only the district office co-signs"):
+        a.client.request("POST", "/v1/log/cosign", body={"note": chain.cosign(office.conn, key)})
+    with pytest.raises(SyncError, match="not a co-signed checkpoint|co-signer"):
+        wrong = Signer.generate("safecity-office")
+        office.client.request("POST", "/v1/log/cosign", body={"note": chain.cosign(office.conn, wrong)})
+    proof = prove(db, made[1], cosigned=True)  # a proof under the co-signed checkpoint: both keys check it
+    assert check(proof, district.store.log_keys.verifier.text(), cosigner=key.verifier.text()).events
+
+    for n in range(10):  # the work goes on past the co-signed checkpoint
+        a.edit(made[n], description=f"复查 {n}")
+    a.sync()
+    with pytest.raises(ProofError, match="not signed by both"):  # the latest is not co-signed yet
+        check(prove(db, made[1]), district.store.log_keys.verifier.text(), cosigner=key.verifier.text())
+    # The rewrite, with the district key: an event changed, the tree rebuilt, the latest checkpoint
+    # re-signed; the co-signed one cannot be re-signed, so it stays as the office signed it.
+    size = log_size(db)
+    row = db.one("SELECT * FROM event WHERE row_id = ? AND action = 'create'", (made[0],))
+    assert row is not None
+    forged = {**row, "fields": row["fields"].replace("消防通道堵塞 0", "无隐患")}
+    with db.transaction():
+        db.execute(
+            "UPDATE event SET fields = ?, hash = ? WHERE id = ?", (forged["fields"], hash_of_row(forged), row["id"])
+        )
+        db.execute("DELETE FROM log_node")
+        db.execute("DELETE FROM log_checkpoint WHERE cosigned = 0")
+        tree = StoredTree(db, 0)
+        db.many("INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", tree.append_leaves(leaves_of(db, 0, size)))
+        sign_checkpoint(db, district.store.log_keys, tree, "2026-11-30T10:00:00Z")
+    with pytest.raises(LogRewritten, match="does not extend the 290 entries the office co-signed"):
+        district.laptop("insp.late", areas=("xinhe",))  # enrolled after the rewrite: it saw nothing before
+    assert not verify(db).ok

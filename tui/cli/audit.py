@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from schema.errors import DomainError
-from tui.cli.main import db_option, emit, json_option, main, open_db
+from tui.cli.main import db_option, db_path, emit, json_option, main, open_db
 
 if TYPE_CHECKING:
     from sync.server.backends.base import ServerDb
@@ -92,16 +92,19 @@ def audit_verify(ctx: click.Context, data_dir: str | None, database_url: str | N
 @audit.command("prove")
 @click.argument("hazard_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The proof file to write.")
+@click.option("--cosigned", is_flag=True, help="Under the latest checkpoint the office co-signed, not the latest one.")
 @server_target_options
 @json_option
-def audit_prove(hazard_id: str, output: str, data_dir: str | None, database_url: str | None, as_json: bool) -> None:
+def audit_prove(
+    hazard_id: str, output: str, cosigned: bool, data_dir: str | None, database_url: str | None, as_json: bool
+) -> None:
     """Export HAZARD_ID's logged history with inclusion proofs and the signed checkpoint."""
     from sync.server.proofs import prove
 
     if bool(data_dir) == bool(database_url):
         raise click.UsageError("give the server's --data DIR or --database-url")
     with _server_db(data_dir, database_url) as db:
-        data = prove(db, hazard_id)
+        data = prove(db, hazard_id, cosigned=cosigned)
     target = Path(output)
     partial = target.with_name(target.name + ".part")
     partial.write_bytes(data)
@@ -124,6 +127,11 @@ def audit_prove(hazard_id: str, output: str, data_dir: str | None, database_url:
     )
 
 
+def _key_text(given: str) -> str:
+    """A key given on the command line, or the file it is in."""
+    return Path(given).read_text().strip() if "+" not in given and Path(given).is_file() else given
+
+
 def _log_key_of(data: bytes) -> str:
     import orjson
 
@@ -138,18 +146,23 @@ def _log_key_of(data: bytes) -> str:
     metavar="PUBKEY",
     help="The district's public log key (NAME+ID+KEY, as 'safecity audit key' prints it), or a file holding it.",
 )
+@click.option(
+    "--cosigner",
+    metavar="PUBKEY",
+    help="The office's co-signing key (or a file holding it): the checkpoint must carry its signature too.",
+)
 @json_option
-def audit_verify_proof(file: str, key: str, as_json: bool) -> int:
+def audit_verify_proof(file: str, key: str, cosigner: str | None, as_json: bool) -> int:
     """Check a proof file on its own: no server, no database (exit 1 when it fails)."""
     from sync.audit.proof import ProofError, check
 
     path = Path(file)
     if not path.is_file():
         raise DomainError(f"no proof file at {file}")
-    if "+" not in key and Path(key).is_file():
-        key = Path(key).read_text().strip()
+    key = _key_text(key)
+    cosigner = _key_text(cosigner) if cosigner else None
     try:
-        proven = check(path.read_bytes(), key)
+        proven = check(path.read_bytes(), key, cosigner=cosigner)
     except ProofError as err:
         emit({"ok": False, "problem": str(err)}, as_json, f"the proof does NOT verify: {err}")
         return EXIT_BROKEN
@@ -170,6 +183,40 @@ def audit_verify_proof(file: str, key: str, as_json: bool) -> int:
         "\n".join(lines),
     )
     return 0
+
+
+@audit.command("keygen")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The private key file to make.")
+@click.option("--name", default="safecity-office", show_default=True, help="The key's name in signatures.")
+def audit_keygen(output: str, name: str) -> None:
+    """Make the office's co-signing key (owner-only file); prints its public half for 'admin cosigner'."""
+    from sync.audit import keys
+
+    if Path(output).exists():
+        raise DomainError(f"{output} exists already; a key file is never overwritten")
+    click.echo(keys.load_or_create(Path(output), name).verifier.text())
+
+
+@audit.command("cosign")
+@click.option(
+    "--key", "key_file", type=click.Path(dir_okay=False), required=True, help="The office's co-signing key file."
+)
+@db_option
+@json_option
+@click.pass_context
+def audit_cosign(ctx: click.Context, key_file: str, as_json: bool) -> None:
+    """Co-sign the last checkpoint this office laptop verified (run 'safecity sync' first)."""
+    from sync.audit import keys
+    from sync.laptop import chain
+    from sync.laptop.enrolment import client_for
+
+    conn = open_db(ctx)
+    try:
+        note = chain.cosign(conn, keys.load_signer(Path(key_file)))
+        answer = client_for(conn, db_path(ctx)).request("POST", "/v1/log/cosign", body={"note": note})
+    finally:
+        conn.close()
+    emit(answer, as_json, f"co-signed the district log at {answer['cosigned']} entries")
 
 
 @audit.command("key")

@@ -139,6 +139,18 @@ def _store(ctx: click.Context) -> DistrictStore:
     return store
 
 
+@admin.command("cosigner")
+@click.argument("pubkey")
+@json_option
+@click.pass_context
+def admin_cosigner(ctx: click.Context, pubkey: str, as_json: bool) -> None:
+    """Name the office's co-signing key (PUBKEY from 'safecity audit keygen'); never replaced."""
+    from sync.server.log import set_cosigner
+
+    key = set_cosigner(_store(ctx).db(), pubkey)
+    emit({"cosigner": key}, as_json, f"the district log's co-signer is {key}")
+
+
 @admin.command("seed")
 @click.option("--scale", type=click.IntRange(0, 1_000_000), default=3000, show_default=True, help="How many hazards.")
 @json_option

@@ -106,6 +106,7 @@ SERVER_COLUMNS = [
     ("device", "public_key", "TEXT"),
     ("device", "chain_seq", "INTEGER NOT NULL DEFAULT 0"),
     ("device", "chain_head", "TEXT"),
+    ("log_checkpoint", "cosigned", "INTEGER NOT NULL DEFAULT 0"),
 ]
 """Columns added to the server's own tables after they were first released (issue 18): a device's
 registered public key and the head of its chain as the server holds it."""
