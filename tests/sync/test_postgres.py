@@ -11,7 +11,7 @@ import time
 import pytest
 
 from sync.laptop.client import SyncSummary
-from sync.server import push as push_module
+from sync.server import batch_reads
 from sync.server.store import DistrictStore
 from sync.server.transfer import TABLES, checksum
 from tests.conftest import drop_postgres_schema, postgres_schema_url
@@ -29,7 +29,7 @@ def test_a_push_holding_its_positions_makes_the_next_wait_and_readers_miss_nothi
     first = a.add(district.unit_in("xinhe"), "A: allocated first, held before commit")
     second = b.add(district.unit_in("xinhe"), "B: pushed while A is held")
     allocated, release = threading.Event(), threading.Event()
-    original = push_module._parent_areas
+    original = batch_reads.parent_areas
 
     def hold_a(db, ops):  # type: ignore[no-untyped-def]
         if any(op.pk == first for op, _old in ops):  # A's push, inside its transaction on the server
@@ -38,7 +38,7 @@ def test_a_push_holding_its_positions_makes_the_next_wait_and_readers_miss_nothi
         return original(db, ops)
 
     reader.sync()  # reserves its order numbers now: a reservation is a write, and would queue behind A
-    monkeypatch.setattr(push_module, "_parent_areas", hold_a)
+    monkeypatch.setattr(batch_reads, "parent_areas", hold_a)
     threads = {
         name: threading.Thread(target=laptop.client.push, args=(SyncSummary(),), name=name)
         for name, laptop in (("push-a", a), ("push-b", b))

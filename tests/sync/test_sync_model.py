@@ -126,7 +126,10 @@ class DistrictMachine(RuleBasedStateMachine):
         device = self.devices[n]
         hazard_id = self.pick(device, town, index)
         if hazard_id:
-            device.edit(hazard_id, rectifier=who, grade=grade)
+            try:
+                device.edit(hazard_id, rectifier=who, grade=grade)
+            except DomainError:
+                pass  # refused at once, as the server would: an inspector downgrading a major hazard
 
     @rule(
         pair=st.sampled_from([(0, 3), (2, 3), (0, 2), (1, 3)]),
