@@ -117,8 +117,8 @@ class Report:
 
     def text(self) -> str:
         lines = [
-            f"{self.what}: {self.entries} log entries, {self.devices} device chains,"
-            f" {self.heads} signed chain heads, {self.checkpoints} signed checkpoints checked"
+            f"{self.what}: {_count(self.entries, 'log entry', 'log entries')}, {_count(self.devices, 'device chain')},"
+            f" {_count(self.heads, 'signed chain head')}, {_count(self.checkpoints, 'signed checkpoint')} checked"
         ]
         if self.unlogged:
             lines.append(f"{self.unlogged} events were written before the log began (kept, but covered by no hash)")
@@ -130,6 +130,10 @@ class Report:
             if self.more:
                 lines.append(f"  and {self.more} more problems")
         return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 class Frontier:

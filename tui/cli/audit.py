@@ -122,7 +122,8 @@ def audit_prove(
             "key": key,
         },
         as_json,
-        f"wrote {target}: {len(proven.events)} events of hazard {hazard_id}, proven in the district log"
+        f"wrote {target}: {len(proven.events)} event{'s' * (len(proven.events) != 1)} of hazard {hazard_id},"
+        " proven in the district log"
         f" of {proven.checkpoint.size} entries\ncheck it with: safecity audit verify-proof {target} --key '{key}'",
     )
 
@@ -167,7 +168,8 @@ def audit_verify_proof(file: str, key: str, cosigner: str | None, as_json: bool)
         emit({"ok": False, "problem": str(err)}, as_json, f"the proof does NOT verify: {err}")
         return EXIT_BROKEN
     lines = [
-        f"the proof verifies: {len(proven.events)} events of hazard {proven.hazard} are in the district log"
+        f"the proof verifies: {len(proven.events)} event{'s' * (len(proven.events) != 1)} of hazard {proven.hazard}"
+        " in the district log"
         f" {proven.checkpoint.origin} of {proven.checkpoint.size} entries, signed by the key given"
     ]
     lines += [f"  {event.line()}" for event in proven.events]
