@@ -158,12 +158,19 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
             }
         )
 
+    async def text_field(request: Request, name: str, limit: int, hint: str) -> str:
+        """The one text field a small JSON request body carries (400 with `hint` otherwise)."""
+        body = await _read_json(request)
+        value = body.get(name) if isinstance(body, dict) else None
+        if not isinstance(value, str) or len(value) > limit:
+            raise HTTPError(400, hint)
+        return value
+
     async def device_key(request: Request) -> Response:
         auth = await authorize(request)
-        body = await _read_json(request)
-        key = body.get("key") if isinstance(body, dict) else None
-        if not isinstance(key, str) or len(key) > 512:
-            raise HTTPError(400, 'give the device\'s public key as {"key": "device-<id>+<keyid>+<base64>"}')
+        key = await text_field(
+            request, "key", 512, 'give the device\'s public key as {"key": "device-<id>+<keyid>+<base64>"}'
+        )
         try:
             registered = await run_in_threadpool(store.register_key, auth, key)
         except KeyTaken as err:
@@ -174,10 +181,7 @@ def create_app(store: DistrictStore, *, rate: RateLimit | None = None) -> Starle
 
     async def log_cosign(request: Request) -> Response:
         auth = await authorize(request)
-        body = await _read_json(request)
-        note = body.get("note") if isinstance(body, dict) else None
-        if not isinstance(note, str) or len(note) > 4096:
-            raise HTTPError(400, 'give the co-signed checkpoint as {"note": "<signed note>"}')
+        note = await text_field(request, "note", 4096, 'give the co-signed checkpoint as {"note": "<signed note>"}')
         try:
             size = await run_in_threadpool(store.cosign, auth, note)
         except NotOffice as err:

@@ -40,18 +40,8 @@ def verify(db: ServerDb, *, what: str = "district log", page: int = PAGE) -> Rep
         r["key"]: r["value"]
         for r in db.all("SELECT key, value FROM meta WHERE key IN ('log_key', 'log_origin', 'log_cosigner')")
     }
-    verifier = None
-    if meta.get("log_key"):
-        try:
-            verifier = Verifier.parse(meta["log_key"])
-        except NoteError as err:
-            report.add(Problem(f"the district's recorded log key is not a key: {err}"))
-    cosigner = None
-    if meta.get("log_cosigner"):
-        try:
-            cosigner = Verifier.parse(meta["log_cosigner"])
-        except NoteError as err:
-            report.add(Problem(f"the district's recorded co-signer is not a key: {err}"))
+    verifier = _recorded_key(meta.get("log_key"), "log key", report)
+    cosigner = _recorded_key(meta.get("log_cosigner"), "co-signer", report)
     size = log_size(db)
     checkpoints = db.rows("SELECT size, note FROM log_checkpoint WHERE size <= ? ORDER BY size", (size,))
     nodes = {
@@ -93,6 +83,17 @@ def verify(db: ServerDb, *, what: str = "district log", page: int = PAGE) -> Rep
         )
     _unlogged(db, report)
     return auditor.finish({d[0]: (int(d[2] or 0), d[3]) for d in devices})
+
+
+def _recorded_key(text: str | None, what: str, report: Report) -> Verifier | None:
+    """A key the server's meta records, or None (a recorded key that is no key is a problem)."""
+    if not text:
+        return None
+    try:
+        return Verifier.parse(text)
+    except NoteError as err:
+        report.add(Problem(f"the district's recorded {what} is not a key: {err}"))
+        return None
 
 
 def _unlogged(db: ServerDb, report: Report) -> None:
