@@ -133,7 +133,22 @@ def test_a_consistent_rewrite_with_a_rebuilt_tree_and_resigned_checkpoints_is_ca
     a, b, made = _work(district)
     db = district.store.db()
     size = log_size(db)
-    row = db.one("SELECT * FROM event WHERE row_id = ? AND action = 'create'", (made[0],))
+    row = _rewrite(district, made[0], size, keep="")
+    for laptop in (a, b):
+        assert "does not extend" in _alarmed(laptop)
+    # The device's chain gives the rewrite away to `audit verify` as well: its next change names
+    # the hash the rewritten event had.
+    report = verify(db)
+    assert report.first is not None and report.first.index == row["log_index"] + 1
+    assert "before it was changed" in report.first.text
+
+
+def _rewrite(district: District, hazard: str, size: int, *, keep: str) -> dict[str, Any]:
+    """The administrator with the district key: the hazard's creation rewritten and rehashed,
+    the tree rebuilt from the rows and the checkpoints re-signed (`keep`: which stored
+    checkpoints to delete, as a WHERE clause; the co-signed ones cannot be re-signed)."""
+    db = district.store.db()
+    row = db.one("SELECT * FROM event WHERE row_id = ? AND action = 'create'", (hazard,))
     assert row is not None
     fields = orjson.loads(row["fields"])
     fields["description"] = "无隐患"
@@ -143,17 +158,11 @@ def test_a_consistent_rewrite_with_a_rebuilt_tree_and_resigned_checkpoints_is_ca
             "UPDATE event SET fields = ?, hash = ? WHERE id = ?", (forged["fields"], hash_of_row(forged), row["id"])
         )
         db.execute("DELETE FROM log_node")
-        db.execute("DELETE FROM log_checkpoint")
+        db.execute(f"DELETE FROM log_checkpoint{keep}")
         tree = StoredTree(db, 0)
         db.many("INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", tree.append_leaves(leaves_of(db, 0, size)))
         sign_checkpoint(db, district.store.log_keys, tree, "2026-11-30T10:00:00Z")
-    for laptop in (a, b):
-        assert "does not extend" in _alarmed(laptop)
-    # The device's chain gives the rewrite away to `audit verify` as well: its next change names
-    # the hash the rewritten event had.
-    report = verify(db)
-    assert report.first is not None and report.first.index == row["log_index"] + 1
-    assert "before it was changed" in report.first.text
+    return row
 
 
 # A forged device chain is refused at push, and the laptop keeps its changes.
@@ -341,18 +350,7 @@ def test_the_office_cosigns_the_log_and_a_laptop_enrolled_after_a_rewrite_still_
     # The rewrite, with the district key: an event changed, the tree rebuilt, the latest checkpoint
     # re-signed; the co-signed one cannot be re-signed, so it stays as the office signed it.
     size = log_size(db)
-    row = db.one("SELECT * FROM event WHERE row_id = ? AND action = 'create'", (made[0],))
-    assert row is not None
-    forged = {**row, "fields": row["fields"].replace("消防通道堵塞 0", "无隐患")}
-    with db.transaction():
-        db.execute(
-            "UPDATE event SET fields = ?, hash = ? WHERE id = ?", (forged["fields"], hash_of_row(forged), row["id"])
-        )
-        db.execute("DELETE FROM log_node")
-        db.execute("DELETE FROM log_checkpoint WHERE cosigned = 0")
-        tree = StoredTree(db, 0)
-        db.many("INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", tree.append_leaves(leaves_of(db, 0, size)))
-        sign_checkpoint(db, district.store.log_keys, tree, "2026-11-30T10:00:00Z")
+    _rewrite(district, made[0], size, keep=" WHERE cosigned = 0")
     with pytest.raises(LogRewritten, match="does not extend the 290 entries the office co-signed"):
         district.laptop("insp.late", areas=("xinhe",))  # enrolled after the rewrite: it saw nothing before
     assert not verify(db).ok
